@@ -1,0 +1,234 @@
+//! The API error: one type every handler returns, mapped to HTTP status + `error_code` +
+//! message in exactly one place ([`Error::status`], [`Error::code`], [`Error::body`]).
+
+use crate::config::ConfigError;
+use crate::http::Method;
+use crate::redis::RedisError;
+use crate::rpc::RpcError;
+use crate::sql::SqlError;
+use serde::Serialize;
+
+/// Result with the API error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A dependency the API reaches over the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dependency {
+    Redis,
+    Libsql,
+    Rpc,
+}
+
+impl Dependency {
+    /// Lower-case name, as used in `/ready` and error codes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dependency::Redis => "redis",
+            Dependency::Libsql => "libsql",
+            Dependency::Rpc => "rpc",
+        }
+    }
+}
+
+/// What a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A client error with its own status (400, 401, 403, 404, 409, 422, …) and code.
+    #[error("{code}: {message}")]
+    Client {
+        status: u16,
+        code: &'static str,
+        message: String,
+    },
+    /// The path exists but not for this method.
+    #[error("method not allowed")]
+    MethodNotAllowed { allowed: Vec<Method> },
+    /// Too many requests; retry after the given seconds.
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    /// A dependency is down; the request wrote nothing. Retry later.
+    #[error("{} unavailable: {detail}", .dependency.name())]
+    Unavailable {
+        dependency: Dependency,
+        detail: String,
+    },
+    /// The deployment is misconfigured.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A bug or an unexpected answer from a dependency. Logged; the client sees a generic body.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// 400 with a code.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Client {
+            status: 400,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 401 with a code.
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Client {
+            status: 401,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 404 with a code.
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Client {
+            status: 404,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::Client { status, .. } => *status,
+            Error::MethodNotAllowed { .. } => 405,
+            Error::RateLimited { .. } => 429,
+            Error::Unavailable { .. } | Error::Config(_) => 503,
+            Error::Internal(_) => 500,
+        }
+    }
+
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Client { code, .. } => code,
+            Error::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
+            Error::RateLimited { .. } => "RATE_LIMITED",
+            Error::Unavailable {
+                dependency: Dependency::Redis,
+                ..
+            } => "REDIS_UNAVAILABLE",
+            Error::Unavailable {
+                dependency: Dependency::Libsql,
+                ..
+            } => "LIBSQL_UNAVAILABLE",
+            Error::Unavailable {
+                dependency: Dependency::Rpc,
+                ..
+            } => "RPC_UNAVAILABLE",
+            Error::Config(_) => "CONFIG_INVALID",
+            Error::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The message shown to the client. Internal details stay in the logs.
+    pub fn public_message(&self) -> String {
+        match self {
+            Error::Client { message, .. } => message.clone(),
+            Error::MethodNotAllowed { allowed } => {
+                let names: Vec<_> = allowed.iter().map(|m| m.as_str()).collect();
+                format!("method not allowed; allowed: {}", names.join(", "))
+            }
+            Error::RateLimited { retry_after_secs } => {
+                format!("too many requests; retry after {retry_after_secs} s")
+            }
+            Error::Unavailable { dependency, .. } => {
+                format!(
+                    "{} is unavailable; nothing was written, retry later",
+                    dependency.name()
+                )
+            }
+            Error::Config(e) => e.to_string(),
+            Error::Internal(_) => "internal error".to_owned(),
+        }
+    }
+
+    /// The JSON body for this error.
+    pub fn body(&self, request_id: &str) -> ErrorBody {
+        ErrorBody {
+            error_code: self.code().to_owned(),
+            message: self.public_message(),
+            request_id: request_id.to_owned(),
+        }
+    }
+}
+
+/// `{"error_code", "message", "request_id"}`: the body of every error response.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct ErrorBody {
+    pub error_code: String,
+    pub message: String,
+    pub request_id: String,
+}
+
+impl From<RedisError> for Error {
+    fn from(e: RedisError) -> Self {
+        if e.is_unavailable() {
+            Error::Unavailable {
+                dependency: Dependency::Redis,
+                detail: e.to_string(),
+            }
+        } else {
+            Error::Internal(e.to_string())
+        }
+    }
+}
+
+impl From<SqlError> for Error {
+    fn from(e: SqlError) -> Self {
+        if e.is_unavailable() {
+            Error::Unavailable {
+                dependency: Dependency::Libsql,
+                detail: e.to_string(),
+            }
+        } else {
+            Error::Internal(e.to_string())
+        }
+    }
+}
+
+impl From<RpcError> for Error {
+    fn from(e: RpcError) -> Self {
+        if e.is_unavailable() {
+            Error::Unavailable {
+                dependency: Dependency::Rpc,
+                detail: e.to_string(),
+            }
+        } else {
+            Error::Internal(e.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::TransportError;
+
+    #[test]
+    fn dependency_failures_map_to_503_with_their_code() {
+        let e: Error = RedisError::Transport(TransportError::Connect("refused".into())).into();
+        assert_eq!((e.status(), e.code()), (503, "REDIS_UNAVAILABLE"));
+        let e: Error = SqlError::Http {
+            status: 502,
+            body: String::new(),
+        }
+        .into();
+        assert_eq!((e.status(), e.code()), (503, "LIBSQL_UNAVAILABLE"));
+        let e: Error = RpcError::Rpc {
+            code: -1,
+            message: "x".into(),
+        }
+        .into();
+        assert_eq!((e.status(), e.code()), (500, "INTERNAL"));
+    }
+
+    #[test]
+    fn internal_details_are_not_shown() {
+        let body = Error::Internal("secret stack".into()).body("rid");
+        assert_eq!(body.message, "internal error");
+        assert_eq!(body.request_id, "rid");
+    }
+}

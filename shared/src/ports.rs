@@ -1,0 +1,50 @@
+//! Ports: the small traits through which the core reaches the outside world.
+//!
+//! They deliberately do not require `Send`/`Sync`: on Workers every future that touches JS is
+//! `!Send`. Async ports use `async fn` in traits and are taken as generics, never boxed.
+
+use crate::http::{HttpRequest, HttpResponse, TransportError};
+
+pub use crate::redis::Redis;
+pub use crate::rpc::ChainRpc;
+pub use crate::sql::Sql;
+
+/// Sends one HTTP request. Implemented by each host shell (Workers `fetch`, Spin outbound
+/// HTTP) and by native tools (reqwest).
+#[allow(async_fn_in_trait)]
+pub trait HttpClient {
+    /// Sends the request and reads the whole response body.
+    ///
+    /// # Errors
+    /// [`TransportError`] when no HTTP response arrived; any HTTP status is an `Ok`.
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+}
+
+impl<T: HttpClient> HttpClient for &T {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        (**self).send(request).await
+    }
+}
+
+/// Wall-clock time and waiting.
+#[allow(async_fn_in_trait)]
+pub trait Clock {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64;
+
+    /// Resolves after roughly `ms` milliseconds (used for deadlines on dependency calls).
+    async fn sleep(&self, ms: u64);
+}
+
+/// Cryptographically secure randomness.
+pub trait Rng {
+    /// Fills `buf` with random bytes.
+    fn fill(&self, buf: &mut [u8]);
+
+    /// `bytes` random bytes as lower-case hex.
+    fn hex(&self, bytes: usize) -> String {
+        let mut buf = vec![0u8; bytes];
+        self.fill(&mut buf);
+        hex::encode(buf)
+    }
+}
