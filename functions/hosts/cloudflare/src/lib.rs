@@ -1,0 +1,132 @@
+//! Cloudflare Workers host shell.
+//!
+//! Only translation lives here: a `worker::Request` becomes a [`functions::Request`], `Env`
+//! vars/secrets become the config lookup, `fetch()` becomes the `HttpClient` port, and the
+//! router's [`functions::Response`] goes back as a `worker::Response`. Metrics are flushed with
+//! `ctx.wait_until`, after the response is on its way.
+
+use functions::{Platform, Request, Response};
+use shared::config::{Config, ConfigError};
+use shared::http::{Headers, HttpRequest, HttpResponse, TransportError};
+use shared::ports::{Clock, HttpClient, Rng};
+use std::time::Duration;
+use worker::{Context, Env, ScheduleContext, ScheduledEvent, event};
+
+/// Outbound HTTP through the Workers `fetch` API.
+#[derive(Clone, Copy)]
+struct WorkerHttp;
+
+impl HttpClient for WorkerHttp {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let refused = |e: worker::Error| TransportError::Refused(e.to_string());
+        let headers = worker::Headers::new();
+        for (name, value) in request.headers.iter() {
+            headers.set(name, value).map_err(refused)?;
+        }
+        let mut init = worker::RequestInit::new();
+        init.with_method(worker::Method::from(request.method.as_str().to_owned()))
+            .with_headers(headers);
+        if !request.body.is_empty() {
+            init.with_body(Some(
+                worker::js_sys::Uint8Array::from(request.body.as_slice()).into(),
+            ));
+        }
+        let outbound = worker::Request::new_with_init(&request.url, &init).map_err(refused)?;
+        let mut response = worker::Fetch::Request(outbound)
+            .send()
+            .await
+            .map_err(|e| TransportError::Connect(e.to_string()))?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| TransportError::Connect(e.to_string()))?;
+        Ok(HttpResponse {
+            status: response.status_code(),
+            headers: response.headers().entries().collect(),
+            body,
+        })
+    }
+}
+
+/// `Date.now()`; timers via `setTimeout`.
+struct WorkerClock;
+
+impl Clock for WorkerClock {
+    fn now_ms(&self) -> u64 {
+        worker::Date::now().as_millis()
+    }
+
+    async fn sleep(&self, ms: u64) {
+        worker::Delay::from(Duration::from_millis(ms)).await;
+    }
+}
+
+/// `crypto.getRandomValues` through getrandom's `wasm_js` backend.
+struct WorkerRng;
+
+impl Rng for WorkerRng {
+    fn fill(&self, buf: &mut [u8]) {
+        // getrandom only fails when the platform has no CSPRNG, which Workers always has.
+        if getrandom::fill(buf).is_err() {
+            buf.fill(0);
+        }
+    }
+}
+
+fn platform() -> Platform<WorkerHttp, WorkerClock, WorkerRng> {
+    Platform {
+        http: WorkerHttp,
+        clock: WorkerClock,
+        rng: WorkerRng,
+    }
+}
+
+/// Vars and secrets are both readable as text bindings.
+fn config(env: &Env) -> Result<Config, ConfigError> {
+    Config::from_lookup(|key| {
+        env.var(key)
+            .map(|v| v.to_string())
+            .or_else(|_| env.secret(key).map(|s| s.to_string()))
+            .ok()
+    })
+}
+
+async fn into_request(mut req: worker::Request) -> worker::Result<Request> {
+    let url = req.url()?;
+    let path_and_query = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let mut request = Request::new(req.method().as_ref(), &path_and_query);
+    request.headers = req.headers().entries().collect::<Headers>();
+    request.body = req.bytes().await.unwrap_or_default();
+    Ok(request)
+}
+
+fn into_worker_response(response: Response) -> worker::Result<worker::Response> {
+    let headers = worker::Headers::new();
+    for (name, value) in response.headers.iter() {
+        headers.set(name, value)?;
+    }
+    Ok(worker::Response::from_bytes(response.body)?
+        .with_status(response.status)
+        .with_headers(headers))
+}
+
+#[event(fetch)]
+async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<worker::Response> {
+    let request = into_request(req).await?;
+    let served = functions::serve(platform(), config(&env), request).await;
+    if let Some(after) = served.after {
+        ctx.wait_until(after.run());
+    }
+    into_worker_response(served.response)
+}
+
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    match functions::run_scheduled(platform(), config(&env)).await {
+        Ok(report) => worker::console_log!("cron {}: indexer tick {:?}", event.cron(), report),
+        Err(error) => worker::console_error!("cron {}: indexer tick failed: {error}", event.cron()),
+    }
+}

@@ -1,0 +1,100 @@
+//! Spin host shell (spin-sdk 7, WASI 0.3 HTTP).
+//!
+//! Only translation lives here. Configuration comes from environment variables (`spin up
+//! --env`, `[component] environment`, or `wasmtime serve --env`): `spin:variables` imports would
+//! stop the component from running under plain `wasmtime serve`, and reading the environment
+//! works on both. Redis and libSQL are reached over HTTP, exactly as on Workers.
+
+mod outbound;
+
+use functions::{Platform, Request, Response};
+use shared::config::Config;
+use shared::http::{Headers, HttpRequest, HttpResponse, TransportError};
+use shared::ports::{Clock, HttpClient, Rng};
+use spin_sdk::http::body::IncomingBodyExt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Outbound HTTP through `wasi:http/client`.
+#[derive(Clone, Copy)]
+struct SpinHttp;
+
+impl HttpClient for SpinHttp {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        outbound::send(request).await
+    }
+}
+
+/// System time; sleeps through `wasi:clocks`.
+struct SpinClock;
+
+impl Clock for SpinClock {
+    fn now_ms(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
+    }
+
+    async fn sleep(&self, ms: u64) {
+        spin_sdk::time::sleep(Duration::from_millis(ms)).await;
+    }
+}
+
+/// `wasi:random` through getrandom.
+struct SpinRng;
+
+impl Rng for SpinRng {
+    fn fill(&self, buf: &mut [u8]) {
+        // wasi:random is always present; a failure would leave zeros rather than panic.
+        if getrandom::fill(buf).is_err() {
+            buf.fill(0);
+        }
+    }
+}
+
+async fn into_request(req: spin_sdk::http::Request) -> Result<Request, spin_sdk::http::Error> {
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let mut request = Request::new(req.method().as_str(), &path_and_query);
+    request.headers = req
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?.to_owned())))
+        .collect::<Headers>();
+    request.body = req.into_body().bytes().await?.to_vec();
+    Ok(request)
+}
+
+fn into_http_response(
+    response: Response,
+) -> Result<http::Response<http_body_util::Full<bytes::Bytes>>, spin_sdk::http::Error> {
+    let mut builder = http::Response::builder().status(response.status);
+    for (name, value) in response.headers.iter() {
+        builder = builder.header(name, value);
+    }
+    // An explicit length keeps the response from being chunked.
+    Ok(builder
+        .header("content-length", response.body.len().to_string())
+        .body(http_body_util::Full::new(bytes::Bytes::from(response.body)))?)
+}
+
+#[spin_sdk::http_service]
+async fn handle(
+    req: spin_sdk::http::Request,
+) -> Result<http::Response<http_body_util::Full<bytes::Bytes>>, spin_sdk::http::Error> {
+    let request = into_request(req).await?;
+    let config = Config::from_lookup(|key| std::env::var(key).ok());
+    let platform = Platform {
+        http: SpinHttp,
+        clock: SpinClock,
+        rng: SpinRng,
+    };
+    let served = functions::serve(platform, config, request).await;
+    // Spin has no wait_until: flush the metrics before returning. It is one pipelined request.
+    if let Some(after) = served.after {
+        after.run().await;
+    }
+    into_http_response(served.response)
+}

@@ -1,0 +1,182 @@
+//! One request's path: request id → route → handler → error mapping → metrics sample.
+
+use crate::http::{Request, Response};
+use crate::metrics::{self, Sample};
+use crate::router::{self, Route};
+use crate::routes;
+use crate::services::{EdgeServices, Services};
+use indexer_cron::{TickReport, Trigger};
+use shared::config::{Config, ConfigError};
+use shared::error::Error;
+use shared::http::Method;
+use shared::ports::{Clock, HttpClient, Rng};
+
+/// What a host shell provides: outbound HTTP, time and randomness.
+pub struct Platform<H, C, R> {
+    pub http: H,
+    pub clock: C,
+    pub rng: R,
+}
+
+/// A served request: the response, and work to run after it is sent (flushing metrics).
+/// Workers hand `after` to `ctx.wait_until`; Spin awaits it before returning.
+pub struct Served<H, C, R> {
+    pub response: Response,
+    pub after: Option<AfterResponse<H, C, R>>,
+}
+
+/// Work that must not delay the response.
+pub struct AfterResponse<H, C, R> {
+    services: EdgeServices<H, C, R>,
+    sample: Sample,
+}
+
+impl<H: HttpClient + Clone, C: Clock, R: Rng> AfterResponse<H, C, R> {
+    /// Records the request's metrics. Failures are swallowed: metrics must never fail a request.
+    pub async fn run(self) {
+        metrics::record(&self.services, &self.sample).await;
+    }
+}
+
+/// Serves one HTTP request.
+pub async fn serve<H, C, R>(
+    platform: Platform<H, C, R>,
+    config: Result<Config, ConfigError>,
+    request: Request,
+) -> Served<H, C, R>
+where
+    H: HttpClient + Clone,
+    C: Clock,
+    R: Rng,
+{
+    let request_id = request_id(&request, &platform.rng);
+    match config {
+        Ok(config) => {
+            let services = EdgeServices::new(platform.http, platform.clock, platform.rng, config);
+            let (response, sample) = handle(&services, request, &request_id).await;
+            Served {
+                response,
+                after: Some(AfterResponse { services, sample }),
+            }
+        }
+        Err(error) => {
+            // Liveness does not depend on configuration; everything else explains what is wrong.
+            let response = if request.path == Route::Health.template() {
+                routes::health::get()
+            } else {
+                error_response(&Error::Config(error), &request_id)
+            };
+            Served {
+                response: with_request_id(response, &request_id),
+                after: None,
+            }
+        }
+    }
+}
+
+/// Handles a request with the given services; returns the response and its metrics sample.
+pub async fn handle<S: Services>(
+    services: &S,
+    request: Request,
+    request_id: &str,
+) -> (Response, Sample) {
+    let started = services.clock().now_ms();
+    let method = Method::parse(&request.method);
+    let route = router::resolve(&request.path);
+    let is_head = method == Some(Method::Head);
+    let result = match route {
+        None => Err(Error::not_found(
+            "ROUTE_NOT_FOUND",
+            format!("no route for {}", request.path),
+        )),
+        Some(route) => match method.filter(|m| route.methods().contains(m)) {
+            None => Err(Error::MethodNotAllowed {
+                allowed: route.methods().to_vec(),
+            }),
+            Some(_) => dispatch(services, route, &request, request_id).await,
+        },
+    };
+    let mut response = match result {
+        Ok(response) => response,
+        Err(error) => error_response(&error, request_id),
+    };
+    if is_head {
+        response.body.clear();
+    }
+    let sample = Sample {
+        method: method.map_or("OTHER", Method::as_str),
+        route: route.map_or("unmatched", Route::template),
+        status: response.status,
+        duration_ms: services.clock().now_ms().saturating_sub(started),
+    };
+    (with_request_id(response, request_id), sample)
+}
+
+async fn dispatch<S: Services>(
+    services: &S,
+    route: Route,
+    request: &Request,
+    request_id: &str,
+) -> Result<Response, Error> {
+    match route {
+        Route::Health => Ok(routes::health::get()),
+        Route::Ready => Ok(routes::ready::get(services, request_id).await),
+        Route::Metrics => routes::metrics::get(services).await,
+        Route::OpenApi => Ok(routes::openapi::get()),
+        Route::CronIndexer => routes::cron::post_indexer(services, request).await,
+    }
+}
+
+/// Runs the scheduled work of a cron trigger (Workers `scheduled`).
+///
+/// # Errors
+/// [`ConfigError`]/dependency errors as [`Error`].
+pub async fn run_scheduled<H, C, R>(
+    platform: Platform<H, C, R>,
+    config: Result<Config, ConfigError>,
+) -> Result<TickReport, Error>
+where
+    H: HttpClient + Clone,
+    C: Clock,
+    R: Rng,
+{
+    let services = EdgeServices::new(platform.http, platform.clock, platform.rng, config?);
+    Ok(indexer_cron::tick(services.sql(), services.clock(), Trigger::Cron).await?)
+}
+
+/// The one place an [`Error`] becomes an HTTP response.
+pub(crate) fn error_response(error: &Error, request_id: &str) -> Response {
+    let mut response = Response::json(error.status(), &error.body(request_id));
+    match error {
+        Error::MethodNotAllowed { allowed } => {
+            let names: Vec<_> = allowed.iter().map(|m| m.as_str()).collect();
+            response.headers.set("allow", names.join(", "));
+        }
+        Error::RateLimited { retry_after_secs } => {
+            response
+                .headers
+                .set("retry-after", retry_after_secs.to_string());
+        }
+        _ => {}
+    }
+    response
+}
+
+fn with_request_id(mut response: Response, request_id: &str) -> Response {
+    response.headers.set("x-request-id", request_id);
+    response
+}
+
+/// Reuses a caller's `x-request-id` when it is short and plain, so traces join up; otherwise
+/// makes a new one.
+fn request_id(request: &Request, rng: &impl Rng) -> String {
+    request
+        .headers
+        .get("x-request-id")
+        .filter(|id| {
+            !id.is_empty()
+                && id.len() <= 64
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        .map_or_else(|| rng.hex(12), str::to_owned)
+}

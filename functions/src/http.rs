@@ -1,0 +1,62 @@
+//! The request and response values the host shells translate to and from.
+
+use serde::Serialize;
+use shared::http::Headers;
+
+/// An incoming request, as the shells hand it over.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The method as sent (may be one we do not know).
+    pub method: String,
+    /// The path, without the query string.
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: Option<String>,
+    pub headers: Headers,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// Builds a request from a method and a path that may carry a query string.
+    pub fn new(method: &str, path_and_query: &str) -> Self {
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((path, query)) => (path, Some(query.to_owned())),
+            None => (path_and_query, None),
+        };
+        Request {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            query,
+            headers: Headers::new(),
+            body: Vec::new(),
+        }
+    }
+}
+
+/// An outgoing response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Headers,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A JSON response.
+    pub fn json(status: u16, body: &impl Serialize) -> Self {
+        // Our response types serialise infallibly (string keys only).
+        let body = serde_json::to_vec(body).unwrap_or_default();
+        Response::with_body(status, "application/json", body)
+    }
+
+    /// A response with a body of the given content type.
+    pub fn with_body(status: u16, content_type: &str, body: Vec<u8>) -> Self {
+        let mut headers = Headers::new();
+        headers.set("content-type", content_type);
+        Response {
+            status,
+            headers,
+            body,
+        }
+    }
+}

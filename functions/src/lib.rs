@@ -1,0 +1,17 @@
+//! The edge API of OnlineTicket Edge: platform-neutral router and handlers.
+//!
+//! Host shells (`hosts/cloudflare` for Workers, `hosts/spin` for Spin) translate their
+//! platform's request into [`Request`], call [`serve`] (or [`run_scheduled`] for a cron
+//! trigger), and translate the [`Response`] back. Nothing in this crate knows which platform it
+//! runs on: it reaches Redis, libSQL and the chain through the `shared` ports.
+
+mod app;
+pub mod http;
+mod metrics;
+mod router;
+mod routes;
+mod services;
+
+pub use app::{AfterResponse, Platform, Served, run_scheduled, serve};
+pub use http::{Request, Response};
+pub use services::{EdgeServices, Services};

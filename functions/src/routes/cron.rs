@@ -1,0 +1,57 @@
+//! `POST /internal/cron/indexer`: the HTTP trigger of the indexer tick, for runtimes without a
+//! cron trigger of their own (Spin) and for manual runs. Bearer-authenticated with
+//! `CRON_SECRET`; disabled when that is unset.
+
+use crate::http::{Request, Response};
+use crate::services::Services;
+use indexer_cron::Trigger;
+use shared::error::Error;
+
+/// Runs one tick and returns its report.
+///
+/// # Errors
+/// 403 when disabled, 401 on a wrong secret, 503 when libSQL is down.
+pub async fn post_indexer<S: Services>(services: &S, request: &Request) -> Result<Response, Error> {
+    let Some(secret) = &services.config().cron_secret else {
+        return Err(Error::Client {
+            status: 403,
+            code: "CRON_DISABLED",
+            message: "the HTTP cron trigger is disabled (CRON_SECRET is not set)".into(),
+        });
+    };
+    let presented = request
+        .headers
+        .get("authorization")
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !constant_time_eq(presented.as_bytes(), secret.expose().as_bytes()) {
+        return Err(Error::unauthorized(
+            "CRON_UNAUTHORIZED",
+            "missing or wrong cron bearer token",
+        ));
+    }
+    let report = indexer_cron::tick(services.sql(), services.clock(), Trigger::Http).await?;
+    Ok(Response::json(200, &report))
+}
+
+/// Compares without an early exit, so response timing does not leak how much of the secret
+/// matched.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constant_time_eq;
+
+    #[test]
+    fn compares_whole_secrets() {
+        assert!(constant_time_eq(b"secret", b"secret"));
+        assert!(!constant_time_eq(b"secret", b"secreT"));
+        assert!(!constant_time_eq(b"secret", b"secre"));
+        assert!(!constant_time_eq(b"", b"x"));
+    }
+}

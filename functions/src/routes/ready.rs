@@ -1,0 +1,111 @@
+//! `GET /ready`: readiness. Pings Redis, libSQL and the chain RPC concurrently, each under a
+//! deadline, and says which one is down.
+
+use crate::http::Response;
+use crate::services::Services;
+use futures::future::{Either, select};
+use serde::Serialize;
+use serde_json::json;
+use shared::ports::{ChainRpc, Clock, Redis, Sql};
+use shared::sql::Statement;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::pin;
+
+/// The state of one dependency.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Check {
+    status: &'static str,
+    latency_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<serde_json::Value>,
+}
+
+async fn timed<C: Clock, F: Future<Output = Result<Option<serde_json::Value>, String>>>(
+    clock: &C,
+    timeout_ms: u64,
+    check: F,
+) -> Check {
+    let started = clock.now_ms();
+    let outcome = match select(pin!(check), pin!(clock.sleep(timeout_ms))).await {
+        Either::Left((outcome, _)) => outcome,
+        Either::Right(_) => Err(format!("no answer within {timeout_ms} ms")),
+    };
+    let latency_ms = clock.now_ms().saturating_sub(started);
+    match outcome {
+        Ok(detail) => Check {
+            status: "up",
+            latency_ms,
+            error: None,
+            detail,
+        },
+        Err(error) => Check {
+            status: "down",
+            latency_ms,
+            error: Some(error),
+            detail: None,
+        },
+    }
+}
+
+/// 200 when every dependency answers, else 503 naming the ones that do not.
+pub async fn get<S: Services>(services: &S, request_id: &str) -> Response {
+    let clock = services.clock();
+    let timeout = services.config().dependency_timeout_ms;
+    let redis = timed(clock, timeout, async {
+        services
+            .redis()
+            .ping()
+            .await
+            .map(|()| None)
+            .map_err(|e| e.to_string())
+    });
+    let libsql = timed(clock, timeout, async {
+        services
+            .sql()
+            .execute(Statement::new("SELECT 1"))
+            .await
+            .map(|_| None)
+            .map_err(|e| e.to_string())
+    });
+    let rpc = timed(clock, timeout, async {
+        let chain = services.chain();
+        let (id, head) = futures::join!(chain.chain_id(), chain.block_number());
+        let (id, head) = (
+            id.map_err(|e| e.to_string())?,
+            head.map_err(|e| e.to_string())?,
+        );
+        let configured = services.config().chain_id;
+        if id != configured {
+            return Err(format!(
+                "node is on chain {id}, configured CHAIN_ID is {configured}"
+            ));
+        }
+        Ok(Some(json!({"chainId": id, "blockNumber": head})))
+    });
+    let (redis, libsql, rpc) = futures::join!(redis, libsql, rpc);
+    let checks: BTreeMap<&str, Check> = [("redis", redis), ("libsql", libsql), ("rpc", rpc)].into();
+    let down: Vec<&str> = checks
+        .iter()
+        .filter(|(_, c)| c.status == "down")
+        .map(|(n, _)| *n)
+        .collect();
+    if down.is_empty() {
+        Response::json(200, &json!({"status": "ready", "checks": checks}))
+    } else {
+        Response::json(
+            503,
+            &json!({
+                "status": "unavailable",
+                "error_code": "DEPENDENCY_DOWN",
+                "message": format!("not ready: {} down", down.join(", ")),
+                "request_id": request_id,
+                "down": down,
+                "checks": checks,
+            }),
+        )
+    }
+}
