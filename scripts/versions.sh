@@ -3,6 +3,8 @@
 WORKER_BUILD_VERSION=0.8.7
 WASM_BINDGEN_VERSION=0.2.130
 WASMTIME_VERSION=49.0.4
+# The 49.0.4 wheel ships a binary that reports itself as 49.0.3.
+WASMTIME_REPORTS="wasmtime 49.0.3"
 ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WASMTIME="$ROOT_DIR/.tools/bin/wasmtime"
 export PATH="$ROOT_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"

@@ -25,6 +25,9 @@ pub struct Served<H, C, R> {
     pub after: Option<AfterResponse<H, C, R>>,
 }
 
+/// How long post-response work may take before it is abandoned.
+pub const AFTER_RESPONSE_BUDGET_MS: u64 = 2_000;
+
 /// Work that must not delay the response.
 pub struct AfterResponse<H, C, R> {
     services: EdgeServices<H, C, R>,
@@ -32,9 +35,12 @@ pub struct AfterResponse<H, C, R> {
 }
 
 impl<H: HttpClient + Clone, C: Clock, R: Rng> AfterResponse<H, C, R> {
-    /// Records the request's metrics. Failures are swallowed: metrics must never fail a request.
+    /// Records the request's metrics, giving up after [`AFTER_RESPONSE_BUDGET_MS`]. Failures are
+    /// swallowed: metrics must never fail or stall a request.
     pub async fn run(self) {
-        metrics::record(&self.services, &self.sample).await;
+        let record = std::pin::pin!(metrics::record(&self.services, &self.sample));
+        let budget = std::pin::pin!(self.services.clock().sleep(AFTER_RESPONSE_BUDGET_MS));
+        futures::future::select(record, budget).await;
     }
 }
 

@@ -92,9 +92,10 @@ async fn handle(
         rng: SpinRng,
     };
     let served = functions::serve(platform, config, request).await;
-    // Spin has no wait_until: flush the metrics before returning. It is one pipelined request.
+    // WASI 0.3 lets a task keep running after it has returned its response: the metrics flush
+    // runs there, like `ctx.wait_until` on Workers, and cannot delay or stall the response.
     if let Some(after) = served.after {
-        after.run().await;
+        spin_sdk::wasip3::spawn(after.run());
     }
     into_http_response(served.response)
 }

@@ -1,0 +1,36 @@
+//! The local fronts proven with the official JS clients (`@upstash/redis`, `@libsql/client`):
+//! runs `node --test tests/js/` against a fresh stack.
+
+use e2e::{Stack, root};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn official_js_clients_accept_the_local_fronts() {
+    let stack = Stack::start().await;
+    let (redis_token, libsql_token) = stack.tokens();
+    let mut files: Vec<String> = std::fs::read_dir(root().join("tests/js"))
+        .expect("tests/js exists")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".test.mjs"))
+        .map(|name| format!("tests/js/{name}"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no JS tests found");
+    let output = tokio::process::Command::new("node")
+        .arg("--test")
+        .args(&files)
+        .current_dir(root())
+        .env("UPSTASH_REDIS_REST_URL", &stack.upstash_url)
+        .env("UPSTASH_REDIS_REST_TOKEN", redis_token)
+        .env("LIBSQL_URL", &stack.libsql_url)
+        .env("LIBSQL_AUTH_TOKEN", libsql_token)
+        .output()
+        .await
+        .expect("node runs");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "JS client tests failed:\n{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(report.contains("# fail 0"), "{report}");
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests, one module per area (workers-rs / ripgrep layout). They need the release
+//! Wasm builds (`scripts/build-wasm.sh`) and the tools from `scripts/setup.sh`; `make test`
+//! does both first.
+
+mod clients;
+mod cron;
+mod fronts_js;
+mod platform;

@@ -1,0 +1,353 @@
+//! The end-to-end harness, after zero2prod's `spawn_app`: [`Stack::start`] brings up the real
+//! local stack (redis-server, the Upstash REST and Hrana fronts over an embedded libSQL file,
+//! anvil) with a fresh database, and [`App::spawn`] starts the *release* Wasm build on a real
+//! runtime (workerd through Miniflare, or `wasmtime serve`) configured against it.
+//!
+//! Every child runs in its own process group and the whole group is killed on drop, so a
+//! failing test leaves nothing behind. Child output goes to `target/e2e-logs/`.
+
+mod process;
+
+pub use process::Proc;
+
+use ops::front::{FrontConfig, HranaConfig, RunningFronts, UpstashConfig};
+use ops::http::ReqwestHttp;
+use shared::hrana::HranaClient;
+use shared::upstash::UpstashClient;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// The chain id anvil runs with.
+pub const CHAIN_ID: u64 = 31337;
+/// The bearer secret of the HTTP cron trigger in tests.
+pub const CRON_SECRET: &str = "e2e-cron-secret";
+const REDIS_TOKEN: &str = "e2e-redis-token";
+const LIBSQL_TOKEN: &str = "e2e-libsql-token";
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A unique name for this test process + counter (log files, key prefixes).
+pub fn unique(label: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{label}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A free loopback port (bound and released; the tiny race is acceptable in tests).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+async fn wait_for_tcp(port: u16, what: &str, log: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not listen on {port}; see {}",
+            log.display()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The real local stack, fresh per test.
+pub struct Stack {
+    pub name: String,
+    pub upstash_url: String,
+    pub libsql_url: String,
+    pub rpc_url: String,
+    redis: Option<Proc>,
+    fronts: Option<RunningFronts>,
+    _anvil: Proc,
+    dir: PathBuf,
+}
+
+impl Stack {
+    /// Starts redis-server, the fronts, anvil, and applies `migrations/`.
+    pub async fn start() -> Stack {
+        let name = unique("stack");
+        let dir = root().join("target/e2e-logs").join(&name);
+        std::fs::create_dir_all(&dir).expect("log dir");
+
+        let redis_port = free_port();
+        let redis = Proc::spawn(
+            "redis-server",
+            &[
+                "--port",
+                &redis_port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            &[],
+            &dir.join("redis.log"),
+        );
+        wait_for_tcp(redis_port, "redis-server", &dir.join("redis.log")).await;
+
+        let anvil_port = free_port();
+        let anvil_bin = root().join("node_modules/.bin/anvil");
+        let anvil = Proc::spawn(
+            anvil_bin.to_str().expect("utf-8 path"),
+            &[
+                "--port",
+                &anvil_port.to_string(),
+                "--host",
+                "127.0.0.1",
+                "--chain-id",
+                &CHAIN_ID.to_string(),
+            ],
+            &[],
+            &dir.join("anvil.log"),
+        );
+
+        let fronts = ops::front::serve(FrontConfig {
+            upstash: Some(UpstashConfig::new(
+                format!("redis://127.0.0.1:{redis_port}"),
+                REDIS_TOKEN,
+            )),
+            hrana: Some(HranaConfig::new(
+                dir.join("db.sqlite").to_string_lossy(),
+                LIBSQL_TOKEN,
+            )),
+        })
+        .await
+        .expect("the local fronts start");
+        wait_for_tcp(anvil_port, "anvil", &dir.join("anvil.log")).await;
+
+        let stack = Stack {
+            upstash_url: fronts.upstash_url().expect("upstash front"),
+            libsql_url: fronts.hrana_url().expect("hrana front"),
+            rpc_url: format!("http://127.0.0.1:{anvil_port}"),
+            name,
+            redis: Some(redis),
+            fronts: Some(fronts),
+            _anvil: anvil,
+            dir,
+        };
+        ops::migrations::apply_dir(
+            &root().join("migrations"),
+            &stack.libsql_url,
+            Some(LIBSQL_TOKEN),
+        )
+        .await
+        .expect("migrations apply");
+        stack
+    }
+
+    /// Stops redis-server (the REST front keeps running and must report it down).
+    pub fn kill_redis(&mut self) {
+        self.redis = None;
+    }
+
+    /// The function configuration for this stack, as environment variables.
+    pub fn function_env(&self, key_prefix: &str) -> Vec<(String, String)> {
+        [
+            ("UPSTASH_REDIS_REST_URL", self.upstash_url.as_str()),
+            ("UPSTASH_REDIS_REST_TOKEN", REDIS_TOKEN),
+            ("REDIS_KEY_PREFIX", key_prefix),
+            ("LIBSQL_URL", self.libsql_url.as_str()),
+            ("LIBSQL_AUTH_TOKEN", LIBSQL_TOKEN),
+            ("RPC_URL", self.rpc_url.as_str()),
+            ("CHAIN_ID", "31337"),
+            ("JWT_SECRET", "e2e-jwt-secret-0123456789abcdef0123"),
+            ("CRON_SECRET", CRON_SECRET),
+            ("DEPENDENCY_TIMEOUT_MS", "3000"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    /// Our Hrana client on this stack's database.
+    pub fn sql(&self) -> HranaClient<ReqwestHttp> {
+        HranaClient::new(http(), &self.libsql_url, Some(LIBSQL_TOKEN))
+    }
+
+    /// Our Upstash client on this stack's Redis.
+    pub fn redis(&self) -> UpstashClient<ReqwestHttp> {
+        UpstashClient::new(http(), &self.upstash_url, REDIS_TOKEN)
+    }
+
+    /// The tokens, for tools that talk to the fronts themselves.
+    pub fn tokens(&self) -> (&'static str, &'static str) {
+        (REDIS_TOKEN, LIBSQL_TOKEN)
+    }
+
+    /// Where this stack's logs go.
+    pub fn log_dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if let Some(fronts) = self.fronts.take() {
+            fronts.shutdown_handle().shutdown();
+        }
+    }
+}
+
+fn http() -> ReqwestHttp {
+    ReqwestHttp::new(Duration::from_secs(10)).expect("http client")
+}
+
+/// Which runtime serves the Wasm build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// The Workers bundle on workerd (Miniflare).
+    Workerd,
+    /// The Spin component on `wasmtime serve`.
+    Wasmtime,
+}
+
+/// A running function.
+pub struct App {
+    pub runtime: Runtime,
+    pub base_url: String,
+    pub client: reqwest::Client,
+    _proc: Proc,
+}
+
+impl App {
+    /// Starts the release build on `runtime` against `stack`, with `overrides` applied to the
+    /// environment (an empty value removes the variable).
+    pub async fn spawn(runtime: Runtime, stack: &Stack, overrides: &[(&str, &str)]) -> App {
+        let key_prefix = format!("{}:", unique("app"));
+        let mut env = stack.function_env(&key_prefix);
+        for (key, value) in overrides {
+            env.retain(|(k, _)| k != key);
+            if !value.is_empty() {
+                env.push(((*key).to_owned(), (*value).to_owned()));
+            }
+        }
+        let port = free_port();
+        let log = stack
+            .log_dir()
+            .join(format!("{}-{runtime:?}.log", unique("app")));
+        let proc = match runtime {
+            Runtime::Workerd => {
+                let bundle = root().join("functions/hosts/cloudflare/build/index.js");
+                assert!(
+                    bundle.exists(),
+                    "{} is missing: run scripts/build-wasm.sh",
+                    bundle.display()
+                );
+                let bindings: serde_json::Map<String, serde_json::Value> = env
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone().into()))
+                    .collect();
+                let script = root().join("tests/support/serve-worker.mjs");
+                Proc::spawn(
+                    "node",
+                    &[script.to_str().expect("utf-8 path")],
+                    &[
+                        ("PORT".to_owned(), port.to_string()),
+                        (
+                            "WORKER_BINDINGS".to_owned(),
+                            serde_json::Value::Object(bindings).to_string(),
+                        ),
+                    ],
+                    &log,
+                )
+            }
+            Runtime::Wasmtime => {
+                let component = root().join("target/wasm32-wasip2/release/ot_spin.wasm");
+                assert!(
+                    component.exists(),
+                    "{} is missing: run scripts/build-wasm.sh",
+                    component.display()
+                );
+                let wasmtime = root().join(".tools/bin/wasmtime");
+                let addr = format!("127.0.0.1:{port}");
+                let mut args: Vec<String> = vec![
+                    "serve".into(),
+                    "-S".into(),
+                    "cli".into(),
+                    "--addr".into(),
+                    addr,
+                ];
+                for (k, v) in &env {
+                    args.push("--env".into());
+                    args.push(format!("{k}={v}"));
+                }
+                args.push(component.to_string_lossy().into_owned());
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                Proc::spawn(wasmtime.to_str().expect("utf-8 path"), &args, &[], &log)
+            }
+        };
+        let app = App {
+            runtime,
+            base_url: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .expect("client"),
+            _proc: proc,
+        };
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            if let Ok(r) = app
+                .client
+                .get(format!("{}/health", app.base_url))
+                .send()
+                .await
+                && r.status().is_success()
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{runtime:?} did not come up; see {}",
+                log.display()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        app
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// A request builder for `path`.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.base_url))
+    }
+
+    /// Fires the platform's scheduled trigger: Workers' cron handler on workerd, the
+    /// authenticated HTTP trigger on Spin.
+    pub async fn trigger_cron(&self) -> reqwest::Response {
+        let request = match self.runtime {
+            Runtime::Workerd => self.request(
+                reqwest::Method::GET,
+                "/cdn-cgi/handler/scheduled?cron=*+*+*+*+*",
+            ),
+            Runtime::Wasmtime => self
+                .request(reqwest::Method::POST, "/internal/cron/indexer")
+                .bearer_auth(CRON_SECRET),
+        };
+        request.send().await.expect("cron trigger sent")
+    }
+}
