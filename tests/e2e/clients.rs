@@ -98,10 +98,10 @@ async fn hrana_client_round_trips_typed_values_and_named_args() {
     .expect("create");
     let inserted = sql
         .execute(
-            Statement::new("INSERT INTO kinds VALUES (?, ?, :t, ?, ?)")
+            Statement::new("INSERT INTO kinds VALUES (?, ?, ?, ?, ?)")
                 .bind(i64::MIN)
                 .bind(2.5)
-                .bind_named(":t", "ünï")
+                .bind("ünï")
                 .bind(vec![0_u8, 255, 7])
                 .bind(SqlValue::Null),
         )
@@ -124,6 +124,11 @@ async fn hrana_client_round_trips_typed_values_and_named_args() {
             SqlValue::Null,
         ]]
     );
+    let named = sql
+        .execute(Statement::new("SELECT t FROM kinds WHERE i = :i AND r > @r").bind_named(":i", i64::MIN).bind_named("@r", 1.0))
+        .await
+        .expect("named select");
+    assert_eq!(named.rows, [vec![SqlValue::Text("ünï".into())]]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -131,15 +136,15 @@ async fn hrana_atomic_batch_writes_all_or_nothing() {
     let stack = Stack::start().await;
     let sql = stack.sql();
     sql.execute(Statement::new(
-        "CREATE TABLE seats (label TEXT PRIMARY KEY)",
+        "CREATE TABLE probe_seats (label TEXT PRIMARY KEY)",
     ))
     .await
     .expect("create");
 
     let ok = sql
         .batch_atomic(vec![
-            Statement::new("INSERT INTO seats VALUES ('A1')"),
-            Statement::new("INSERT INTO seats VALUES ('A2')"),
+            Statement::new("INSERT INTO probe_seats VALUES ('A1')"),
+            Statement::new("INSERT INTO probe_seats VALUES ('A2')"),
         ])
         .await
         .expect("batch");
@@ -148,9 +153,9 @@ async fn hrana_atomic_batch_writes_all_or_nothing() {
     // The middle statement violates the primary key: nothing of the batch may stay written.
     let err = sql
         .batch_atomic(vec![
-            Statement::new("INSERT INTO seats VALUES ('B1')"),
-            Statement::new("INSERT INTO seats VALUES ('A1')"),
-            Statement::new("INSERT INTO seats VALUES ('B2')"),
+            Statement::new("INSERT INTO probe_seats VALUES ('B1')"),
+            Statement::new("INSERT INTO probe_seats VALUES ('A1')"),
+            Statement::new("INSERT INTO probe_seats VALUES ('B2')"),
         ])
         .await
         .expect_err("middle statement fails");
@@ -158,7 +163,7 @@ async fn hrana_atomic_batch_writes_all_or_nothing() {
     assert!(matches!(err, SqlError::Statement { index: Some(1), .. }));
 
     let rows = sql
-        .execute(Statement::new("SELECT label FROM seats ORDER BY label"))
+        .execute(Statement::new("SELECT label FROM probe_seats ORDER BY label"))
         .await
         .expect("select");
     let labels: Vec<String> = rows
@@ -168,7 +173,7 @@ async fn hrana_atomic_batch_writes_all_or_nothing() {
     assert_eq!(labels, ["A1", "A2"]);
 
     // The connection is usable afterwards (the transaction was rolled back, not left open).
-    sql.execute(Statement::new("INSERT INTO seats VALUES ('C1')"))
+    sql.execute(Statement::new("INSERT INTO probe_seats VALUES ('C1')"))
         .await
         .expect("insert after rollback");
 }
