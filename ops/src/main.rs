@@ -1,93 +1,146 @@
-//! `otctl`: placeholder entry point that starts the local data fronts from
-//! flags (the real CLI replaces this file; the start-up logic lives in
-//! `ops::front::serve`).
+//! `otctl`: native operations for OnlineTicket Edge.
 //!
-//! ```text
-//! otctl [--redis-url redis://127.0.0.1:6379] [--upstash-port 0] [--upstash-token T]
-//!       [--db PATH|:memory:] [--hrana-port 0] [--hrana-token T]
-//! ```
-//! Prints `UPSTASH_REDIS_REST_URL=…` and `LIBSQL_URL=…` once listening, then
-//! runs until Ctrl-C / SIGTERM.
+//! - `otctl fronts`   serve the local Upstash REST and Hrana fronts (the local stand-ins for
+//!   Upstash and Turso) until Ctrl-C / SIGTERM;
+//! - `otctl migrate`  apply `migrations/` to any libSQL URL over Hrana (idempotent);
+//! - `otctl seed-demo` load the demo organizer, event, ticket types and seats (idempotent).
 
+use clap::{Parser, Subcommand};
+use ops::front::{FrontConfig, HranaConfig, UpstashConfig};
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
 
-use ops::front::{FrontConfig, HranaConfig, UpstashConfig, serve};
-
-fn usage(msg: &str) -> ! {
-    eprintln!("otctl: {msg}");
-    eprintln!(
-        "usage: otctl [--redis-url URL] [--upstash-port N] [--upstash-token T] [--db PATH] [--hrana-port N] [--hrana-token T]"
-    );
-    std::process::exit(2)
+#[derive(Parser)]
+#[command(name = "otctl", about = "OnlineTicket Edge operations", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
 }
 
-fn port(v: &str) -> u16 {
-    v.parse()
-        .unwrap_or_else(|_| usage(&format!("not a port: {v}")))
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the Upstash-compatible REST front and the Hrana-over-HTTP front on 127.0.0.1.
+    Fronts {
+        /// The real Redis behind the REST front.
+        #[arg(long, default_value = "redis://127.0.0.1:6379")]
+        redis_url: String,
+        /// Port of the REST front (0: any free port).
+        #[arg(long, default_value_t = 0)]
+        upstash_port: u16,
+        /// Bearer token of the REST front.
+        #[arg(long, env = "UPSTASH_REDIS_REST_TOKEN")]
+        upstash_token: String,
+        /// libSQL database file behind the Hrana front (`:memory:` for a throw-away one).
+        #[arg(long, default_value = ".stack/dev.db")]
+        db: String,
+        /// Port of the Hrana front (0: any free port).
+        #[arg(long, default_value_t = 0)]
+        hrana_port: u16,
+        /// Bearer token of the Hrana front.
+        #[arg(long, env = "LIBSQL_AUTH_TOKEN")]
+        hrana_token: String,
+    },
+    /// Apply the numbered SQL files of a folder to a libSQL database, recording each version.
+    Migrate {
+        /// Database URL (`libsql://…` for Turso, `http://…` for the local front).
+        #[arg(long, env = "LIBSQL_URL")]
+        url: String,
+        /// Auth token (Turso database token).
+        #[arg(long, env = "LIBSQL_AUTH_TOKEN")]
+        auth_token: Option<String>,
+        /// The folder of `NNNN_name.sql` files.
+        #[arg(long, default_value = "migrations")]
+        dir: PathBuf,
+    },
+    /// Load the demo data (an organizer, a published event, ticket types and seats).
+    SeedDemo {
+        #[arg(long, env = "LIBSQL_URL")]
+        url: String,
+        #[arg(long, env = "LIBSQL_AUTH_TOKEN")]
+        auth_token: Option<String>,
+    },
+}
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port)
 }
 
 #[tokio::main]
-async fn main() {
-    let mut redis_url = None;
-    let mut db = None;
-    let mut upstash_port = 0;
-    let mut hrana_port = 0;
-    let mut upstash_token = String::from("dev-upstash-token");
-    let mut hrana_token = String::from("dev-libsql-token");
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let mut value = || {
-            args.next()
-                .unwrap_or_else(|| usage(&format!("{flag} needs a value")))
-        };
-        match flag.as_str() {
-            "--redis-url" => redis_url = Some(value()),
-            "--db" => db = Some(value()),
-            "--upstash-port" => upstash_port = port(&value()),
-            "--hrana-port" => hrana_port = port(&value()),
-            "--upstash-token" => upstash_token = value(),
-            "--hrana-token" => hrana_token = value(),
-            other => usage(&format!("unknown flag {other}")),
+async fn main() -> ExitCode {
+    match run(Cli::parse().command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("otctl: {message}");
+            ExitCode::FAILURE
         }
     }
-    let config = FrontConfig {
-        upstash: redis_url.map(|url| UpstashConfig {
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, upstash_port)),
-            ..UpstashConfig::new(url, upstash_token)
-        }),
-        hrana: db.map(|path| HranaConfig {
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, hrana_port)),
-            ..HranaConfig::new(path, hrana_token)
-        }),
-    };
-    if config.upstash.is_none() && config.hrana.is_none() {
-        usage("nothing to start: give --redis-url and/or --db");
-    }
-    let fronts = match serve(config).await {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("otctl: {e}");
-            std::process::exit(1);
+}
+
+async fn run(command: Cmd) -> Result<(), String> {
+    match command {
+        Cmd::Fronts {
+            redis_url,
+            upstash_port,
+            upstash_token,
+            db,
+            hrana_port,
+            hrana_token,
+        } => {
+            if let Some(parent) = PathBuf::from(&db)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("{}: {e}", parent.display()))?;
+            }
+            let mut upstash = UpstashConfig::new(redis_url, upstash_token);
+            upstash.listen = loopback(upstash_port);
+            let mut hrana = HranaConfig::new(db, hrana_token);
+            hrana.listen = loopback(hrana_port);
+            let fronts = ops::front::serve(FrontConfig {
+                upstash: Some(upstash),
+                hrana: Some(hrana),
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            println!(
+                "UPSTASH_REDIS_REST_URL={}",
+                fronts.upstash_url().unwrap_or_default()
+            );
+            println!("LIBSQL_URL={}", fronts.hrana_url().unwrap_or_default());
+            let stop = fronts.shutdown_handle();
+            tokio::spawn(async move {
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+                }
+                stop.shutdown();
+            });
+            fronts.wait().await.map_err(|e| e.to_string())
         }
-    };
-    if let Some(url) = fronts.upstash_url() {
-        println!("UPSTASH_REDIS_REST_URL={url}");
-    }
-    if let Some(url) = fronts.hrana_url() {
-        println!("LIBSQL_URL={url}");
-    }
-    let stop = fronts.shutdown_handle();
-    tokio::spawn(async move {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+        Cmd::Migrate {
+            url,
+            auth_token,
+            dir,
+        } => {
+            let report = ops::migrations::apply_dir(&dir, &url, auth_token.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "migrations: applied {:?}, already applied {:?}",
+                report.applied, report.already_applied
+            );
+            Ok(())
         }
-        stop.shutdown();
-    });
-    if let Err(e) = fronts.wait().await {
-        eprintln!("otctl: {e}");
-        std::process::exit(1);
+        Cmd::SeedDemo { url, auth_token } => {
+            let inserted = ops::demo::seed(&url, auth_token.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("demo data: {inserted} rows inserted (0 means it was already there)");
+            Ok(())
+        }
     }
 }

@@ -125,7 +125,11 @@ async fn hrana_client_round_trips_typed_values_and_named_args() {
         ]]
     );
     let named = sql
-        .execute(Statement::new("SELECT t FROM kinds WHERE i = :i AND r > @r").bind_named(":i", i64::MIN).bind_named("@r", 1.0))
+        .execute(
+            Statement::new("SELECT t FROM kinds WHERE i = :i AND r > @r")
+                .bind_named(":i", i64::MIN)
+                .bind_named("@r", 1.0),
+        )
         .await
         .expect("named select");
     assert_eq!(named.rows, [vec![SqlValue::Text("ünï".into())]]);
@@ -163,7 +167,9 @@ async fn hrana_atomic_batch_writes_all_or_nothing() {
     assert!(matches!(err, SqlError::Statement { index: Some(1), .. }));
 
     let rows = sql
-        .execute(Statement::new("SELECT label FROM probe_seats ORDER BY label"))
+        .execute(Statement::new(
+            "SELECT label FROM probe_seats ORDER BY label",
+        ))
         .await
         .expect("select");
     let labels: Vec<String> = rows

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `make test`: installs what is missing, then runs every check and test: formatting and clippy
+# on native + both Wasm targets, unit tests of the core, and the end-to-end suite (release Wasm
+# on workerd and wasmtime serve against redis-server, the Upstash/Hrana fronts and anvil,
+# including the official JS clients against the fronts).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+source scripts/versions.sh
+step() { printf '\033[1;34m[test]\033[0m %s\n' "$*"; }
+step "lint"
+scripts/lint.sh
+step "build release Wasm"
+scripts/build-wasm.sh
+step "unit and end-to-end tests"
+cargo test --quiet
