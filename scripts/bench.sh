@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# `make bench`: prints bundle sizes and /health, /ready throughput on workerd and wasmtime serve.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh >/dev/null
+source scripts/versions.sh
+scripts/build-wasm.sh >/dev/null 2>&1
+cargo run --quiet --release -p ot-e2e --bin bench
