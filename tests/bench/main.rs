@@ -23,7 +23,9 @@ fn gzip_size(path: &Path) -> u64 {
 }
 
 fn size(path: &Path) -> u64 {
-    std::fs::metadata(path).map(|m| m.len()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn kib(bytes: u64) -> String {
@@ -44,7 +46,8 @@ async fn load(url: &str) -> Load {
         .output()
         .await
         .expect("autocannon runs");
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("autocannon JSON");
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("autocannon JSON");
     let num = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
     Load {
         rps: num(&report["requests"]["average"]),
@@ -63,8 +66,16 @@ async fn main() {
     let worker_raw = size(&bundle_wasm) + size(&bundle_js);
     let worker_gz = gzip_size(&bundle_wasm) + gzip_size(&bundle_js);
     println!("## Sizes");
-    println!("Worker bundle (index_bg.wasm + index.js): {} raw, {} gzip (goal <= 1024 KiB gzip)", kib(worker_raw), kib(worker_gz));
-    println!("Spin component (ot_spin.wasm):           {} raw, {} gzip", kib(size(&component)), kib(gzip_size(&component)));
+    println!(
+        "Worker bundle (index_bg.wasm + index.js): {} raw, {} gzip (goal <= 1024 KiB gzip)",
+        kib(worker_raw),
+        kib(worker_gz)
+    );
+    println!(
+        "Spin component (ot_spin.wasm):           {} raw, {} gzip",
+        kib(size(&component)),
+        kib(gzip_size(&component))
+    );
     println!();
     println!("## Load: autocannon -c {CONNECTIONS} -d {SECONDS}s from 127.0.0.1");
     println!("| runtime | route | req/s | p50 ms | p99 ms | non-2xx | errors | req/s vs /health |");
@@ -80,7 +91,12 @@ async fn main() {
             let base = *baseline.get_or_insert(result.rps);
             println!(
                 "| {runtime:?} | {route} | {:.0} | {} | {} | {} | {} | {:.2} |",
-                result.rps, result.p50, result.p99, result.non_2xx, result.errors, result.rps / base
+                result.rps,
+                result.p50,
+                result.p99,
+                result.non_2xx,
+                result.errors,
+                result.rps / base
             );
             let _ = std::io::stdout().flush();
         }
