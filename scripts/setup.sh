@@ -45,7 +45,9 @@ fi
 
 # npm tools (wrangler/workerd, anvil, the official Upstash and libSQL clients, autocannon).
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install`, not `npm ci`: the lock file cannot list anvil's optional binaries for other
+  # platforms (the registry has none), which `npm ci` treats as out of sync.
+  log "npm install (from package-lock.json)"
+  npm install --no-audit --no-fund --loglevel=error
 fi
 log "ready"

@@ -186,3 +186,90 @@ fn request_id(request: &Request, rng: &impl Rng) -> String {
         })
         .map_or_else(|| rng.hex(12), str::to_owned)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{FakeRng, FakeServices};
+    use futures::executor::block_on;
+    use serde_json::Value;
+
+    fn call(services: &FakeServices, method: &str, path: &str) -> (Response, Sample) {
+        block_on(handle(services, Request::new(method, path), "rid-1"))
+    }
+
+    fn body(response: &Response) -> Value {
+        serde_json::from_slice(&response.body).expect("JSON body")
+    }
+
+    #[test]
+    fn unknown_route_is_a_404_error_body() {
+        let (response, sample) = call(&FakeServices::up(), "GET", "/v1/nope?x=1");
+        assert_eq!(response.status, 404);
+        assert_eq!(body(&response)["error_code"], "ROUTE_NOT_FOUND");
+        assert_eq!(body(&response)["request_id"], "rid-1");
+        assert_eq!(response.headers.get("x-request-id"), Some("rid-1"));
+        assert_eq!((sample.route, sample.status), ("unmatched", 404));
+    }
+
+    #[test]
+    fn wrong_or_unknown_method_is_a_405_with_allow() {
+        for method in ["POST", "BREW"] {
+            let (response, sample) = call(&FakeServices::up(), method, "/health");
+            assert_eq!(response.status, 405);
+            assert_eq!(response.headers.get("allow"), Some("GET, HEAD"));
+            assert_eq!(body(&response)["error_code"], "METHOD_NOT_ALLOWED");
+            assert_eq!(sample.route, "/health");
+        }
+        let (_, sample) = call(&FakeServices::up(), "BREW", "/health");
+        assert_eq!(sample.method, "OTHER");
+    }
+
+    #[test]
+    fn head_is_get_without_a_body() {
+        let (response, _) = call(&FakeServices::up(), "HEAD", "/health");
+        assert_eq!(response.status, 200);
+        assert!(response.body.is_empty());
+    }
+
+    #[test]
+    fn ready_names_every_dependency_that_is_down() {
+        let mut services = FakeServices::up();
+        let (response, _) = call(&services, "GET", "/ready");
+        assert_eq!(response.status, 200);
+        services.redis.up = false;
+        services.chain.chain_id = Some(1);
+        let (response, _) = call(&services, "GET", "/ready");
+        assert_eq!(response.status, 503);
+        let body = body(&response);
+        assert_eq!(body["down"], serde_json::json!(["redis", "rpc"]));
+        assert_eq!(body["checks"]["libsql"]["status"], "up");
+        assert!(
+            body["checks"]["rpc"]["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("chain 1"))
+        );
+    }
+
+    #[test]
+    fn metrics_render_what_was_recorded() {
+        let services = FakeServices::up();
+        let (_, sample) = call(&services, "GET", "/health");
+        block_on(metrics::record(&services, &sample));
+        let (response, _) = call(&services, "GET", "/metrics");
+        let text = String::from_utf8(response.body).expect("utf-8");
+        assert!(
+            text.contains(r#"http_requests_total{method="GET",route="/health",status="200"} 1"#),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn request_ids_are_kept_when_well_formed_and_made_otherwise() {
+        let mut request = Request::new("GET", "/health");
+        request.headers.set("x-request-id", "abc-123");
+        assert_eq!(request_id(&request, &FakeRng), "abc-123");
+        request.headers.set("x-request-id", "bad id with spaces");
+        assert_eq!(request_id(&request, &FakeRng), "ab".repeat(12));
+    }
+}

@@ -11,6 +11,8 @@ mod metrics;
 mod router;
 mod routes;
 mod services;
+#[cfg(test)]
+mod testing;
 
 pub use app::{AfterResponse, Platform, Served, run_scheduled, serve};
 pub use http::{Request, Response};

@@ -77,6 +77,28 @@ async fn upstash_client_commands_pipeline_multi_exec_and_scripts() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn upstash_client_works_without_base64_encoding() {
+    let stack = Stack::start().await;
+    let redis = stack.redis().plain_json();
+    redis
+        .exec(Command::new("SET").arg("k").arg("plain ✓"))
+        .await
+        .expect("set");
+    let replies = redis
+        .pipeline(vec![
+            Command::new("GET").arg("k"),
+            Command::new("STRLEN").arg("k"),
+        ])
+        .await
+        .expect("pipeline");
+    assert_eq!(
+        replies[0].as_ref().ok().and_then(Value::as_str),
+        Some("plain ✓")
+    );
+    assert_eq!(replies[1], Ok(Value::Int(9)));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn upstash_client_rejects_a_wrong_token() {
     let stack = Stack::start().await;
     let http = ReqwestHttp::new(Duration::from_secs(5)).expect("client");

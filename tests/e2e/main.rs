@@ -5,4 +5,5 @@
 mod clients;
 mod cron;
 mod fronts_js;
+mod migrations;
 mod platform;

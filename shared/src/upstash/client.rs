@@ -12,16 +12,26 @@ pub struct UpstashClient<H> {
     http: H,
     base_url: String,
     token: String,
+    base64: bool,
 }
 
 impl<H: HttpClient> UpstashClient<H> {
-    /// A client for `base_url` (e.g. `https://eu1-x.upstash.io`) with its REST token.
+    /// A client for `base_url` (e.g. `https://eu1-x.upstash.io`) with its REST token. It asks
+    /// for base64-encoded replies, so binary values survive.
     pub fn new(http: H, base_url: &str, token: &str) -> Self {
         UpstashClient {
             http,
             base_url: base_url.trim_end_matches('/').to_owned(),
             token: token.to_owned(),
+            base64: true,
         }
+    }
+
+    /// Asks for plain JSON replies instead (smaller for text-only workloads; values that are
+    /// not UTF-8 cannot be represented).
+    pub fn plain_json(mut self) -> Self {
+        self.base64 = false;
+        self
     }
 
     async fn post(
@@ -29,9 +39,11 @@ impl<H: HttpClient> UpstashClient<H> {
         path: &str,
         body: &impl serde::Serialize,
     ) -> Result<HttpResponse, RedisError> {
-        let request = HttpRequest::post_json(format!("{}{path}", self.base_url), body)
-            .bearer(&self.token)
-            .header("upstash-encoding", "base64");
+        let mut request =
+            HttpRequest::post_json(format!("{}{path}", self.base_url), body).bearer(&self.token);
+        if self.base64 {
+            request = request.header("upstash-encoding", "base64");
+        }
         let response = self.http.send(request).await?;
         match response.status {
             200 | 400 => Ok(response),
@@ -58,10 +70,13 @@ impl<H: HttpClient> UpstashClient<H> {
                         commands.len()
                     )));
                 }
-                Ok(items.iter().map(|item| decode_reply(item, true)).collect())
+                Ok(items
+                    .iter()
+                    .map(|item| decode_reply(item, self.base64))
+                    .collect())
             }
             // A transaction aborted as a whole (EXECABORT) comes back as one error object.
-            Json::Object(_) => match decode_reply(&json, true) {
+            Json::Object(_) => match decode_reply(&json, self.base64) {
                 Err(e) => Err(e),
                 Ok(_) => Err(RedisError::Decode("expected an array of replies".into())),
             },
@@ -89,7 +104,7 @@ impl<H: HttpClient> Redis for UpstashClient<H> {
         if response.status == 400 && json.get("error").is_none() {
             return Err(server_error(response.body_snippet(200)));
         }
-        decode_reply(&json, true)
+        decode_reply(&json, self.base64)
     }
 
     async fn pipeline(&self, commands: Vec<Command>) -> Result<Replies, RedisError> {
@@ -123,6 +138,16 @@ mod tests {
         assert_eq!(sent[0].headers.get("authorization"), Some("Bearer tok"));
         assert_eq!(sent[0].headers.get("upstash-encoding"), Some("base64"));
         assert_eq!(sent[0].body, br#"["GET","k"]"#);
+    }
+
+    #[test]
+    fn plain_json_mode_sends_no_encoding_header_and_keeps_strings() {
+        let http = FakeHttp::new();
+        http.reply_json(200, json!({"result": "dg=="}));
+        let client = client(&http).plain_json();
+        let value = block_on(client.exec(Command::new("GET").arg("k"))).expect("get");
+        assert_eq!(value, Value::Bytes(b"dg==".to_vec()));
+        assert_eq!(http.sent()[0].headers.get("upstash-encoding"), None);
     }
 
     #[test]

@@ -1,0 +1,203 @@
+//! In-process fakes of every port, for unit tests of the router and handlers. (The real
+//! services are exercised by the end-to-end tests in `tests/`.)
+
+use crate::services::Services;
+use shared::config::Config;
+use shared::domain::{BlockNumber, ChainId};
+use shared::http::TransportError;
+use shared::ports::{ChainRpc, Clock, Redis, Rng, Sql};
+use shared::redis::{Command, RedisError, Replies, Value};
+use shared::rpc::RpcError;
+use shared::sql::{Rows, SqlError, Statement};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+fn down() -> TransportError {
+    TransportError::Connect("connection refused".into())
+}
+
+/// A Redis that answers PING and keeps HINCRBY/HGETALL hashes in memory, or is down.
+pub struct FakeRedis {
+    pub up: bool,
+    hashes: RefCell<BTreeMap<(String, String), i64>>,
+}
+
+impl FakeRedis {
+    fn apply(&self, command: &Command) -> Result<Value, RedisError> {
+        if !self.up {
+            return Err(RedisError::Transport(down()));
+        }
+        let parts = command.parts();
+        match parts[0].as_str() {
+            "PING" => Ok(Value::Bytes(b"PONG".to_vec())),
+            "HINCRBY" => {
+                let by: i64 = parts[3]
+                    .parse()
+                    .map_err(|_| RedisError::Server("ERR not an integer".into()))?;
+                let mut hashes = self.hashes.borrow_mut();
+                let field = hashes
+                    .entry((parts[1].clone(), parts[2].clone()))
+                    .or_default();
+                *field += by;
+                Ok(Value::Int(*field))
+            }
+            "HGETALL" => Ok(Value::Array(
+                self.hashes
+                    .borrow()
+                    .iter()
+                    .filter(|((key, _), _)| *key == parts[1])
+                    .flat_map(|((_, field), v)| {
+                        [
+                            Value::Bytes(field.clone().into_bytes()),
+                            Value::Bytes(v.to_string().into_bytes()),
+                        ]
+                    })
+                    .collect(),
+            )),
+            other => Err(RedisError::Server(format!("ERR fake has no {other}"))),
+        }
+    }
+}
+
+impl Redis for FakeRedis {
+    async fn exec(&self, command: Command) -> Result<Value, RedisError> {
+        self.apply(&command)
+    }
+    async fn pipeline(&self, commands: Vec<Command>) -> Result<Replies, RedisError> {
+        if !self.up {
+            return Err(RedisError::Transport(down()));
+        }
+        Ok(commands.iter().map(|c| self.apply(c)).collect())
+    }
+    async fn multi_exec(&self, commands: Vec<Command>) -> Result<Replies, RedisError> {
+        self.pipeline(commands).await
+    }
+}
+
+/// A libSQL that answers with empty results, or is down.
+pub struct FakeSql {
+    pub up: bool,
+}
+
+impl Sql for FakeSql {
+    async fn execute(&self, _statement: Statement) -> Result<Rows, SqlError> {
+        if self.up {
+            Ok(Rows::default())
+        } else {
+            Err(SqlError::Transport(down()))
+        }
+    }
+    async fn batch_atomic(&self, statements: Vec<Statement>) -> Result<Vec<Rows>, SqlError> {
+        if self.up {
+            Ok(vec![Rows::default(); statements.len()])
+        } else {
+            Err(SqlError::Transport(down()))
+        }
+    }
+}
+
+/// A node on a given chain, or down.
+pub struct FakeChain {
+    pub chain_id: Option<u64>,
+}
+
+impl ChainRpc for FakeChain {
+    async fn chain_id(&self) -> Result<ChainId, RpcError> {
+        self.chain_id
+            .and_then(ChainId::new)
+            .ok_or(RpcError::Transport(down()))
+    }
+    async fn block_number(&self) -> Result<BlockNumber, RpcError> {
+        self.chain_id
+            .map(|_| BlockNumber(7))
+            .ok_or(RpcError::Transport(down()))
+    }
+}
+
+/// Frozen time; sleeps never end (so deadlines never fire before a fake answers).
+pub struct FakeClock;
+
+impl Clock for FakeClock {
+    fn now_ms(&self) -> u64 {
+        1_700_000_000_000
+    }
+    async fn sleep(&self, _ms: u64) {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Deterministic "randomness".
+pub struct FakeRng;
+
+impl Rng for FakeRng {
+    fn fill(&self, buf: &mut [u8]) {
+        buf.fill(0xab);
+    }
+}
+
+/// All fakes together.
+pub struct FakeServices {
+    pub redis: FakeRedis,
+    pub sql: FakeSql,
+    pub chain: FakeChain,
+    config: Config,
+}
+
+impl FakeServices {
+    /// Every dependency up, on chain 31337.
+    pub fn up() -> Self {
+        let config = Config::from_lookup(|key| {
+            Some(
+                match key {
+                    "UPSTASH_REDIS_REST_URL" => "http://redis.test",
+                    "LIBSQL_URL" => "http://libsql.test",
+                    "RPC_URL" => "http://rpc.test",
+                    "CHAIN_ID" => "31337",
+                    "JWT_SECRET" => "0123456789abcdef0123456789abcdef",
+                    "UPSTASH_REDIS_REST_TOKEN" => "t",
+                    _ => return None,
+                }
+                .to_owned(),
+            )
+        })
+        .expect("valid test config");
+        FakeServices {
+            redis: FakeRedis {
+                up: true,
+                hashes: RefCell::default(),
+            },
+            sql: FakeSql { up: true },
+            chain: FakeChain {
+                chain_id: Some(31337),
+            },
+            config,
+        }
+    }
+}
+
+impl Services for FakeServices {
+    type Redis = FakeRedis;
+    type Sql = FakeSql;
+    type Chain = FakeChain;
+    type Clock = FakeClock;
+    type Rng = FakeRng;
+
+    fn redis(&self) -> &FakeRedis {
+        &self.redis
+    }
+    fn sql(&self) -> &FakeSql {
+        &self.sql
+    }
+    fn chain(&self) -> &FakeChain {
+        &self.chain
+    }
+    fn clock(&self) -> &FakeClock {
+        &FakeClock
+    }
+    fn rng(&self) -> &FakeRng {
+        &FakeRng
+    }
+    fn config(&self) -> &Config {
+        &self.config
+    }
+}
