@@ -163,42 +163,40 @@ pub struct ErrorBody {
     pub request_id: String,
 }
 
-impl From<RedisError> for Error {
-    fn from(e: RedisError) -> Self {
-        if e.is_unavailable() {
+impl Error {
+    /// A dependency's failure: 503 when the dependency itself is unreachable (the request wrote
+    /// nothing, retry later), otherwise an internal error (a bad command or answer is our bug).
+    fn from_dependency(
+        dependency: Dependency,
+        unavailable: bool,
+        error: impl std::fmt::Display,
+    ) -> Self {
+        if unavailable {
             Error::Unavailable {
-                dependency: Dependency::Redis,
-                detail: e.to_string(),
+                dependency,
+                detail: error.to_string(),
             }
         } else {
-            Error::Internal(e.to_string())
+            Error::Internal(error.to_string())
         }
+    }
+}
+
+impl From<RedisError> for Error {
+    fn from(e: RedisError) -> Self {
+        Error::from_dependency(Dependency::Redis, e.is_unavailable(), e)
     }
 }
 
 impl From<SqlError> for Error {
     fn from(e: SqlError) -> Self {
-        if e.is_unavailable() {
-            Error::Unavailable {
-                dependency: Dependency::Libsql,
-                detail: e.to_string(),
-            }
-        } else {
-            Error::Internal(e.to_string())
-        }
+        Error::from_dependency(Dependency::Libsql, e.is_unavailable(), e)
     }
 }
 
 impl From<RpcError> for Error {
     fn from(e: RpcError) -> Self {
-        if e.is_unavailable() {
-            Error::Unavailable {
-                dependency: Dependency::Rpc,
-                detail: e.to_string(),
-            }
-        } else {
-            Error::Internal(e.to_string())
-        }
+        Error::from_dependency(Dependency::Rpc, e.is_unavailable(), e)
     }
 }
 

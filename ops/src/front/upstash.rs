@@ -366,6 +366,20 @@ fn parse_commands(body: &[u8]) -> Result<Vec<Json_>, String> {
     }
 }
 
+/// The common start of `/pipeline` and `/multi-exec`: auth, reply encoding, the command list.
+fn batch_request(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(bool, Vec<Json_>), Response> {
+    if !authorized(state, headers, uri) {
+        return Err(unauthorized());
+    }
+    let cmds = parse_commands(body).map_err(|e| error_response(StatusCode::BAD_REQUEST, e))?;
+    Ok((wants_base64(headers), cmds))
+}
+
 /// `POST /pipeline`: commands run in order, not atomically; each reports its
 /// own result or error.
 async fn pipeline(
@@ -374,13 +388,9 @@ async fn pipeline(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !authorized(&state, &headers, &uri) {
-        return unauthorized();
-    }
-    let b64 = wants_base64(&headers);
-    let cmds = match parse_commands(&body) {
-        Ok(c) => c,
-        Err(e) => return error_response(StatusCode::BAD_REQUEST, e),
+    let (b64, cmds) = match batch_request(&state, &uri, &headers, &body) {
+        Ok(request) => request,
+        Err(response) => return response,
     };
     let mut slots: Vec<Option<Outcome>> = Vec::with_capacity(cmds.len());
     let mut pipe = Pipeline::new();
@@ -427,13 +437,9 @@ async fn multi_exec(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !authorized(&state, &headers, &uri) {
-        return unauthorized();
-    }
-    let b64 = wants_base64(&headers);
-    let cmds = match parse_commands(&body) {
-        Ok(c) => c,
-        Err(e) => return error_response(StatusCode::BAD_REQUEST, e),
+    let (b64, cmds) = match batch_request(&state, &uri, &headers, &body) {
+        Ok(request) => request,
+        Err(response) => return response,
     };
     if cmds.is_empty() {
         return Json(Json_::Array(Vec::new())).into_response();
