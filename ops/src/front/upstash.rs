@@ -372,11 +372,12 @@ fn batch_request(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(bool, Vec<Json_>), Response> {
+) -> Result<(bool, Vec<Json_>), Box<Response>> {
     if !authorized(state, headers, uri) {
-        return Err(unauthorized());
+        return Err(Box::new(unauthorized()));
     }
-    let cmds = parse_commands(body).map_err(|e| error_response(StatusCode::BAD_REQUEST, e))?;
+    let cmds =
+        parse_commands(body).map_err(|e| Box::new(error_response(StatusCode::BAD_REQUEST, e)))?;
     Ok((wants_base64(headers), cmds))
 }
 
@@ -390,7 +391,7 @@ async fn pipeline(
 ) -> Response {
     let (b64, cmds) = match batch_request(&state, &uri, &headers, &body) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let mut slots: Vec<Option<Outcome>> = Vec::with_capacity(cmds.len());
     let mut pipe = Pipeline::new();
@@ -439,7 +440,7 @@ async fn multi_exec(
 ) -> Response {
     let (b64, cmds) = match batch_request(&state, &uri, &headers, &body) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if cmds.is_empty() {
         return Json(Json_::Array(Vec::new())).into_response();
