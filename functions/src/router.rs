@@ -1,9 +1,11 @@
-//! The route table: path templates, the methods each accepts, and path matching.
+//! The route table: path templates, the methods each accepts, the rate-limit group, and path
+//! matching (matchit, as axum uses). Handlers live in `routes/<area>.rs`; `app::dispatch` maps
+//! `(Route, Method)` to them.
 
 use shared::http::Method;
 use std::sync::LazyLock;
 
-/// Every route of the API.
+/// Every path of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
     Health,
@@ -11,7 +13,57 @@ pub enum Route {
     Metrics,
     OpenApi,
     CronIndexer,
+    BenchCrypto,
+    // Wallet login and sessions.
+    SiweChallenge,
+    SiweVerify,
+    Nonce,
+    VerifySig,
+    Refresh,
+    Logout,
+    Me,
+    // Administration.
+    UserRole,
+    Audit,
+    // Event catalog.
+    Events,
+    Event,
+    EventPublish,
+    EventCancel,
+    TicketTypes,
+    Seats,
+    // Venue scanner keys.
+    VerifierKeys,
+    VerifierKey,
+    VerifierMe,
 }
+
+/// Which token bucket a route draws from (configured per group).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateGroup {
+    /// Not rate limited (platform routes: probes and scrapers must always get through).
+    None,
+    /// Login, refresh, logout.
+    Auth,
+    /// Public reads of the catalog.
+    Read,
+    /// Organizer/admin/verifier writes and authenticated reads.
+    Write,
+}
+
+impl RateGroup {
+    /// Name used in Redis keys and configuration (`RATE_LIMIT_<NAME>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RateGroup::None => "none",
+            RateGroup::Auth => "auth",
+            RateGroup::Read => "read",
+            RateGroup::Write => "write",
+        }
+    }
+}
+
+use Method::{Delete, Get, Head, Patch, Post, Put};
 
 impl Route {
     /// All routes, for the router and the OpenAPI consistency test.
@@ -21,6 +73,25 @@ impl Route {
         Route::Metrics,
         Route::OpenApi,
         Route::CronIndexer,
+        Route::BenchCrypto,
+        Route::SiweChallenge,
+        Route::SiweVerify,
+        Route::Nonce,
+        Route::VerifySig,
+        Route::Refresh,
+        Route::Logout,
+        Route::Me,
+        Route::UserRole,
+        Route::Audit,
+        Route::Events,
+        Route::Event,
+        Route::EventPublish,
+        Route::EventCancel,
+        Route::TicketTypes,
+        Route::Seats,
+        Route::VerifierKeys,
+        Route::VerifierKey,
+        Route::VerifierMe,
     ];
 
     /// The path template (also the `route` label of metrics).
@@ -31,17 +102,69 @@ impl Route {
             Route::Metrics => "/metrics",
             Route::OpenApi => "/openapi.json",
             Route::CronIndexer => "/internal/cron/indexer",
+            Route::BenchCrypto => "/internal/bench/crypto",
+            Route::SiweChallenge => "/v1/auth/siwe/challenge",
+            Route::SiweVerify => "/v1/auth/siwe/verify",
+            Route::Nonce => "/v1/auth/nonce",
+            Route::VerifySig => "/v1/auth/verify-sig",
+            Route::Refresh => "/v1/auth/refresh",
+            Route::Logout => "/v1/auth/logout",
+            Route::Me => "/v1/auth/me",
+            Route::UserRole => "/v1/admin/users/{address}/role",
+            Route::Audit => "/v1/admin/audit",
+            Route::Events => "/v1/events",
+            Route::Event => "/v1/events/{id}",
+            Route::EventPublish => "/v1/events/{id}/publish",
+            Route::EventCancel => "/v1/events/{id}/cancel",
+            Route::TicketTypes => "/v1/events/{id}/ticket-types",
+            Route::Seats => "/v1/events/{id}/seats",
+            Route::VerifierKeys => "/v1/events/{id}/verifier-keys",
+            Route::VerifierKey => "/v1/events/{id}/verifier-keys/{keyId}",
+            Route::VerifierMe => "/v1/events/{id}/verifier/me",
         }
     }
 
     /// The methods the route serves (`HEAD` is served wherever `GET` is).
     pub fn methods(self) -> &'static [Method] {
         match self {
-            Route::Health | Route::Ready | Route::Metrics | Route::OpenApi => {
-                &[Method::Get, Method::Head]
-            }
-            Route::CronIndexer => &[Method::Post],
+            Route::Health | Route::Ready | Route::Metrics | Route::OpenApi => &[Get, Head],
+            Route::Nonce | Route::Me | Route::Audit | Route::VerifierMe => &[Get, Head],
+            Route::CronIndexer | Route::BenchCrypto => &[Post],
+            Route::SiweChallenge | Route::SiweVerify | Route::VerifySig => &[Post],
+            Route::Refresh | Route::Logout | Route::EventPublish | Route::EventCancel => &[Post],
+            Route::UserRole => &[Put],
+            Route::Events | Route::TicketTypes | Route::VerifierKeys => &[Get, Head, Post],
+            Route::Event => &[Get, Head, Patch],
+            Route::Seats => &[Get, Head, Put],
+            Route::VerifierKey => &[Delete],
         }
+    }
+
+    /// The rate-limit group of a request to this route.
+    pub fn rate_group(self, method: Method) -> RateGroup {
+        match self {
+            Route::Health | Route::Ready | Route::Metrics | Route::OpenApi => RateGroup::None,
+            Route::CronIndexer | Route::BenchCrypto => RateGroup::None,
+            Route::SiweChallenge | Route::SiweVerify | Route::Nonce | Route::VerifySig => RateGroup::Auth,
+            Route::Refresh | Route::Logout | Route::Me => RateGroup::Auth,
+            _ if matches!(method, Get | Head) && self.is_public_read() => RateGroup::Read,
+            _ => RateGroup::Write,
+        }
+    }
+
+    fn is_public_read(self) -> bool {
+        matches!(self, Route::Events | Route::Event | Route::TicketTypes | Route::Seats)
+    }
+}
+
+/// Path parameters of a matched route (`{id}` → value), percent-decoded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// The value of parameter `name` (always present for the matched template).
+    pub fn get(&self, name: &str) -> &str {
+        self.0.iter().find(|(n, _)| n == name).map_or("", |(_, v)| v.as_str())
     }
 }
 
@@ -54,9 +177,21 @@ static ROUTER: LazyLock<matchit::Router<Route>> = LazyLock::new(|| {
     router
 });
 
-/// The route whose template matches `path`.
-pub fn resolve(path: &str) -> Option<Route> {
-    ROUTER.at(path).ok().map(|m| *m.value)
+/// The route whose template matches `path`, with its parameters.
+pub fn resolve(path: &str) -> Option<(Route, Params)> {
+    let matched = ROUTER.at(path).ok()?;
+    let params = matched
+        .params
+        .iter()
+        .map(|(k, v)| (k.to_owned(), percent_decode(v)))
+        .collect();
+    Some((*matched.value, Params(params)))
+}
+
+fn percent_decode(value: &str) -> String {
+    form_urlencoded::parse(format!("v={}", value.replace('+', "%2B")).as_bytes())
+        .next()
+        .map_or_else(|| value.to_owned(), |(_, v)| v.into_owned())
 }
 
 #[cfg(test)]
@@ -66,9 +201,18 @@ mod tests {
     #[test]
     fn every_route_resolves_to_itself() {
         for route in Route::ALL {
-            assert_eq!(resolve(route.template()), Some(*route));
+            let (found, _) = resolve(route.template()).expect("resolves");
+            assert_eq!(found, *route);
         }
         assert_eq!(resolve("/nope"), None);
         assert_eq!(resolve("/health/"), None);
+    }
+
+    #[test]
+    fn params_are_extracted_and_decoded() {
+        let (route, params) = resolve("/v1/events/evt%2D1/verifier-keys/k+1").expect("resolves");
+        assert_eq!(route, Route::VerifierKey);
+        assert_eq!(params.get("id"), "evt-1");
+        assert_eq!(params.get("keyId"), "k+1");
     }
 }

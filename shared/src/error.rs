@@ -41,6 +41,10 @@ pub enum Error {
         code: &'static str,
         message: String,
     },
+    /// Input that does not parse or breaks a rule; `field` names the offending field (a JSON
+    /// path such as `seats[3].label`, or a query/path parameter).
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
     /// The path exists but not for this method.
     #[error("method not allowed")]
     MethodNotAllowed { allowed: Vec<Method> },
@@ -71,6 +75,26 @@ impl Error {
         }
     }
 
+    /// 400 `VALIDATION_FAILED` naming the field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Invalid { field: field.into(), message: message.into() }
+    }
+
+    /// 403 with a code.
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Client { status: 403, code, message: message.into() }
+    }
+
+    /// 409 with a code.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Client { status: 409, code, message: message.into() }
+    }
+
+    /// 422 with a code.
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Client { status: 422, code, message: message.into() }
+    }
+
     /// 401 with a code.
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
         Error::Client {
@@ -93,6 +117,7 @@ impl Error {
     pub fn status(&self) -> u16 {
         match self {
             Error::Client { status, .. } => *status,
+            Error::Invalid { .. } => 400,
             Error::MethodNotAllowed { .. } => 405,
             Error::RateLimited { .. } => 429,
             Error::Unavailable { .. } | Error::Config(_) => 503,
@@ -104,6 +129,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::Client { code, .. } => code,
+            Error::Invalid { .. } => "VALIDATION_FAILED",
             Error::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             Error::RateLimited { .. } => "RATE_LIMITED",
             Error::Unavailable {
@@ -127,6 +153,7 @@ impl Error {
     pub fn public_message(&self) -> String {
         match self {
             Error::Client { message, .. } => message.clone(),
+            Error::Invalid { field, message } => format!("{field}: {message}"),
             Error::MethodNotAllowed { allowed } => {
                 let names: Vec<_> = allowed.iter().map(|m| m.as_str()).collect();
                 format!("method not allowed; allowed: {}", names.join(", "))
@@ -151,6 +178,10 @@ impl Error {
             error_code: self.code().to_owned(),
             message: self.public_message(),
             request_id: request_id.to_owned(),
+            field: match self {
+                Error::Invalid { field, .. } => Some(field.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -161,6 +192,9 @@ pub struct ErrorBody {
     pub error_code: String,
     pub message: String,
     pub request_id: String,
+    /// The offending input field, for `VALIDATION_FAILED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl Error {

@@ -6,6 +6,7 @@
 //! EVM JSON-RPC clients are written on the [`ports::HttpClient`] port, so the same code talks to
 //! Redis, libSQL and the chain from either edge runtime and from native tools.
 
+pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod error;
