@@ -66,6 +66,10 @@ declare -A config=(
   [JWT_SECRET]=dev-jwt-secret-not-for-production-0123456789
   [CRON_SECRET]=dev-cron-secret
   [REDIS_KEY_PREFIX]="ot:"
+  [PUBLIC_URL]="http://127.0.0.1:$API_PORT"
+  [CORS_ALLOWED_ORIGINS]="http://localhost:5173,http://127.0.0.1:5173"
+  # anvil's first account: log in with it to get the admin role.
+  [ADMIN_ADDRESSES]=0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
 )
 
 # The same component on Spin's runtime.

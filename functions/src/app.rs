@@ -1,7 +1,11 @@
 //! One request's path: request id → route → handler → error mapping → metrics sample.
 
+use crate::call::Call;
+use crate::cors;
+use crate::extract::Query;
 use crate::http::{Request, Response};
 use crate::metrics::{self, Sample};
+use crate::rate_limit;
 use crate::router::{self, Route};
 use crate::routes;
 use crate::services::{EdgeServices, Services};
@@ -88,27 +92,54 @@ pub async fn handle<S: Services>(
 ) -> (Response, Sample) {
     let started = services.clock().now_ms();
     let method = Method::parse(&request.method);
-    let route = router::resolve(&request.path);
-    let is_head = method == Some(Method::Head);
-    let result = match route {
-        None => Err(Error::not_found(
+    let resolved = router::resolve(&request.path);
+    let route = resolved.as_ref().map(|(route, _)| *route);
+    let mut limited = None;
+    let result = match (resolved, method) {
+        (None, _) => Err(Error::not_found(
             "ROUTE_NOT_FOUND",
             format!("no route for {}", request.path),
         )),
-        Some(route) => match method.filter(|m| route.methods().contains(m)) {
+        (Some((route, _)), Some(Method::Options)) if request.headers.get("origin").is_some() => {
+            cors::preflight(services.config(), &request, route.methods())
+        }
+        (Some((route, params)), method) => match method.filter(|m| route.methods().contains(m)) {
             None => Err(Error::MethodNotAllowed {
                 allowed: route.methods().to_vec(),
             }),
-            Some(_) => dispatch(services, route, &request, request_id).await,
+            Some(method) => {
+                limited = rate_limit::check(services, route.rate_group(method), &request).await;
+                match limited {
+                    Some(decision) if !decision.allowed => Err(decision.error()),
+                    _ => {
+                        let call = Call {
+                            request: &request,
+                            method: if method == Method::Head {
+                                Method::Get
+                            } else {
+                                method
+                            },
+                            params,
+                            query: Query::parse(request.query.as_deref()),
+                            request_id,
+                        };
+                        dispatch(services, route, &call).await
+                    }
+                }
+            }
         },
     };
     let mut response = match result {
         Ok(response) => response,
         Err(error) => error_response(&error, request_id),
     };
-    if is_head {
+    if method == Some(Method::Head) {
         response.body.clear();
     }
+    if let Some(decision) = limited {
+        decision.decorate(&mut response);
+    }
+    cors::decorate(services.config(), &request, &mut response);
     let sample = Sample {
         method: method.map_or("OTHER", Method::as_str),
         route: route.map_or("unmatched", Route::template),
@@ -121,15 +152,26 @@ pub async fn handle<S: Services>(
 async fn dispatch<S: Services>(
     services: &S,
     route: Route,
-    request: &Request,
-    request_id: &str,
+    call: &Call<'_>,
 ) -> Result<Response, Error> {
+    use Route::*;
     match route {
-        Route::Health => Ok(routes::health::get()),
-        Route::Ready => Ok(routes::ready::get(services, request_id).await),
-        Route::Metrics => routes::metrics::get(services).await,
-        Route::OpenApi => Ok(routes::openapi::get()),
-        Route::CronIndexer => routes::cron::post_indexer(services, request).await,
+        Health => Ok(routes::health::get()),
+        Ready => Ok(routes::ready::get(services, call.request_id).await),
+        Metrics => routes::metrics::get(services).await,
+        OpenApi => Ok(routes::openapi::get()),
+        CronIndexer => routes::cron::post_indexer(services, call.request).await,
+        BenchCrypto => routes::bench::post_crypto(services, call).await,
+        SiweChallenge | SiweVerify | Nonce | VerifySig | Refresh | Logout | Me => {
+            routes::auth::dispatch(services, route, call).await
+        }
+        UserRole | Audit => routes::admin::dispatch(services, route, call).await,
+        Events | Event | EventPublish | EventCancel | TicketTypes | Seats => {
+            routes::catalog::dispatch(services, route, call).await
+        }
+        VerifierKeys | VerifierKey | VerifierMe => {
+            routes::verifier::dispatch(services, route, call).await
+        }
     }
 }
 

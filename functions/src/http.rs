@@ -14,6 +14,9 @@ pub struct Request {
     pub query: Option<String>,
     pub headers: Headers,
     pub body: Vec<u8>,
+    /// The client's IP as the platform reports it (Workers: `CF-Connecting-IP`; Spin: the
+    /// first `X-Forwarded-For` hop set by the ingress). Used for rate limits only.
+    pub client_ip: Option<String>,
 }
 
 impl Request {
@@ -29,6 +32,7 @@ impl Request {
             query,
             headers: Headers::new(),
             body: Vec::new(),
+            client_ip: None,
         }
     }
 }

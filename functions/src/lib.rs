@@ -6,8 +6,15 @@
 //! runs on: it reaches Redis, libSQL and the chain through the `shared` ports.
 
 mod app;
+mod audit;
+mod cache;
+mod call;
+mod cors;
+mod extract;
 pub mod http;
+mod keys;
 mod metrics;
+mod rate_limit;
 mod router;
 mod routes;
 mod services;

@@ -145,7 +145,9 @@ impl Route {
         match self {
             Route::Health | Route::Ready | Route::Metrics | Route::OpenApi => RateGroup::None,
             Route::CronIndexer | Route::BenchCrypto => RateGroup::None,
-            Route::SiweChallenge | Route::SiweVerify | Route::Nonce | Route::VerifySig => RateGroup::Auth,
+            Route::SiweChallenge | Route::SiweVerify | Route::Nonce | Route::VerifySig => {
+                RateGroup::Auth
+            }
             Route::Refresh | Route::Logout | Route::Me => RateGroup::Auth,
             _ if matches!(method, Get | Head) && self.is_public_read() => RateGroup::Read,
             _ => RateGroup::Write,
@@ -153,7 +155,10 @@ impl Route {
     }
 
     fn is_public_read(self) -> bool {
-        matches!(self, Route::Events | Route::Event | Route::TicketTypes | Route::Seats)
+        matches!(
+            self,
+            Route::Events | Route::Event | Route::TicketTypes | Route::Seats
+        )
     }
 }
 
@@ -164,7 +169,10 @@ pub struct Params(Vec<(String, String)>);
 impl Params {
     /// The value of parameter `name` (always present for the matched template).
     pub fn get(&self, name: &str) -> &str {
-        self.0.iter().find(|(n, _)| n == name).map_or("", |(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
     }
 }
 

@@ -155,6 +155,7 @@ impl FakeServices {
                     "CHAIN_ID" => "31337",
                     "JWT_SECRET" => "0123456789abcdef0123456789abcdef",
                     "UPSTASH_REDIS_REST_TOKEN" => "t",
+                    "PUBLIC_URL" => "https://api.test",
                     _ => return None,
                 }
                 .to_owned(),

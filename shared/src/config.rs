@@ -1,7 +1,7 @@
 //! Typed configuration, read once per request from whatever the platform offers (Workers vars
 //! and secrets, Spin/wasmtime environment variables, a native process environment).
 
-use crate::domain::ChainId;
+use crate::domain::{ChainId, WalletAddress};
 use std::fmt;
 
 /// A secret string: never printed by `Debug`.
@@ -42,6 +42,44 @@ pub struct LibsqlConfig {
     pub auth_token: Option<Secret>,
 }
 
+/// A token bucket: `rate` tokens a second, at most `burst` stored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    pub rate_per_sec: f64,
+    pub burst: u32,
+}
+
+impl RateLimit {
+    /// The default of every route group: 10 req/s, burst 20.
+    pub const DEFAULT: RateLimit = RateLimit {
+        rate_per_sec: 10.0,
+        burst: 20,
+    };
+
+    /// Parses `<rate>:<burst>`, e.g. `10:20` or `0.5:3`.
+    pub fn parse(s: &str) -> Option<RateLimit> {
+        let (rate, burst) = s.split_once(':')?;
+        let rate_per_sec: f64 = rate
+            .trim()
+            .parse()
+            .ok()
+            .filter(|r: &f64| r.is_finite() && *r > 0.0)?;
+        let burst: u32 = burst.trim().parse().ok().filter(|b| *b > 0)?;
+        Some(RateLimit {
+            rate_per_sec,
+            burst,
+        })
+    }
+}
+
+/// Rate limits per route group.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimits {
+    pub auth: RateLimit,
+    pub read: RateLimit,
+    pub write: RateLimit,
+}
+
 /// Everything a function needs to run.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -55,6 +93,33 @@ pub struct Config {
     pub cron_secret: Option<Secret>,
     /// Upper bound for one dependency call made by `/ready`.
     pub dependency_timeout_ms: u64,
+    /// Public base URL of this deployment (`https://tickets.example.com`): the SIWE URI, and
+    /// its authority is the SIWE domain; also the JWT issuer.
+    pub public_url: String,
+    /// `aud` of access tokens.
+    pub jwt_audience: String,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    /// Wallets that become admins when they log in (bootstrap; `otctl grant-admin` also works).
+    pub admin_addresses: Vec<WalletAddress>,
+    /// Origins allowed by CORS (exact match; `*` allows any).
+    pub cors_allowed_origins: Vec<String>,
+    pub rate_limits: RateLimits,
+    /// TTL of cached public catalog reads.
+    pub cache_ttl_secs: u64,
+    /// Enables `/internal/bench/*` (benchmarks only; never in production).
+    pub bench_routes: bool,
+}
+
+impl Config {
+    /// The SIWE domain: the authority (`host[:port]`) of [`Config::public_url`].
+    pub fn siwe_domain(&self) -> &str {
+        let rest = self
+            .public_url
+            .split_once("://")
+            .map_or(self.public_url.as_str(), |(_, r)| r);
+        rest.split('/').next().unwrap_or(rest)
+    }
 }
 
 /// One problem with one configuration key.
@@ -103,6 +168,47 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             self.problem(key, &format!("must start with one of {schemes:?}"));
         }
         value
+    }
+
+    fn number(
+        &mut self,
+        key: &'static str,
+        default: i64,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> i64 {
+        match self.optional(key) {
+            None => default,
+            Some(s) => s
+                .parse()
+                .ok()
+                .filter(|n| range.contains(n))
+                .unwrap_or_else(|| {
+                    self.problem(key, &format!("must be an integer in {range:?}"));
+                    default
+                }),
+        }
+    }
+
+    fn list(&self, key: &'static str) -> Vec<String> {
+        self.optional(key)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|e| !e.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn rate_limit(&mut self, key: &'static str) -> RateLimit {
+        match self.optional(key) {
+            None => RateLimit::DEFAULT,
+            Some(s) => RateLimit::parse(&s).unwrap_or_else(|| {
+                self.problem(key, "must be <rate per second>:<burst>, e.g. 10:20");
+                RateLimit::DEFAULT
+            }),
+        }
     }
 
     fn problem(&mut self, key: &'static str, problem: &str) {
@@ -160,6 +266,33 @@ impl Config {
                     2_000
                 }),
         };
+        let public_url = r
+            .url("PUBLIC_URL", &["http", "https"])
+            .trim_end_matches('/')
+            .to_owned();
+        let jwt_audience = r
+            .optional("JWT_AUDIENCE")
+            .unwrap_or_else(|| "onlineticket-edge".to_owned());
+        let access_token_ttl_secs = r.number("ACCESS_TOKEN_TTL_SECS", 900, 60..=86_400);
+        let refresh_token_ttl_secs =
+            r.number("REFRESH_TOKEN_TTL_SECS", 30 * 86_400, 300..=365 * 86_400);
+        let cache_ttl_secs = r.number("CACHE_TTL_SECS", 30, 1..=3_600) as u64;
+        let mut admin_addresses = Vec::new();
+        for entry in r.list("ADMIN_ADDRESSES") {
+            match WalletAddress::parse(&entry) {
+                Ok(address) => admin_addresses.push(address),
+                Err(e) => r.problem("ADMIN_ADDRESSES", &format!("{entry} {e}")),
+            }
+        }
+        let cors_allowed_origins = r.list("CORS_ALLOWED_ORIGINS");
+        let rate_limits = RateLimits {
+            auth: r.rate_limit("RATE_LIMIT_AUTH"),
+            read: r.rate_limit("RATE_LIMIT_READ"),
+            write: r.rate_limit("RATE_LIMIT_WRITE"),
+        };
+        let bench_routes = r
+            .optional("BENCH_ROUTES")
+            .is_some_and(|v| v == "1" || v == "true");
         match chain_id {
             Some(chain_id) if r.problems.is_empty() => Ok(Config {
                 redis: RedisConfig {
@@ -176,6 +309,15 @@ impl Config {
                 jwt_secret: Secret::new(jwt_secret),
                 cron_secret,
                 dependency_timeout_ms,
+                public_url,
+                jwt_audience,
+                access_token_ttl_secs,
+                refresh_token_ttl_secs,
+                admin_addresses,
+                cors_allowed_origins,
+                rate_limits,
+                cache_ttl_secs,
+                bench_routes,
             }),
             _ => Err(ConfigError {
                 problems: r.problems,
@@ -204,6 +346,7 @@ mod tests {
         ("RPC_URL", "http://127.0.0.1:8545"),
         ("CHAIN_ID", "31337"),
         ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("PUBLIC_URL", "https://tickets.example.com:8443/"),
     ];
 
     #[test]
@@ -214,10 +357,52 @@ mod tests {
         assert_eq!(config.dependency_timeout_ms, 2000);
         assert!(config.libsql.auth_token.is_none());
         assert!(config.cron_secret.is_none());
+        assert_eq!(config.public_url, "https://tickets.example.com:8443");
+        assert_eq!(config.siwe_domain(), "tickets.example.com:8443");
+        assert_eq!(config.rate_limits.auth, RateLimit::DEFAULT);
+        assert_eq!(config.access_token_ttl_secs, 900);
         assert!(
             !format!("{config:?}").contains("0123456789abcdef"),
             "secrets must not be printed"
         );
+    }
+
+    #[test]
+    fn parses_rate_limits_lists_and_admins() {
+        assert_eq!(
+            RateLimit::parse("0.5:3"),
+            Some(RateLimit {
+                rate_per_sec: 0.5,
+                burst: 3
+            })
+        );
+        assert_eq!(RateLimit::parse("0:3"), None);
+        assert_eq!(RateLimit::parse("10"), None);
+        let mut pairs = GOOD.to_vec();
+        pairs.push((
+            "ADMIN_ADDRESSES",
+            " 0x70997970c51812dc3a010c7d01b50e0d17dc79c8 ,",
+        ));
+        pairs.push((
+            "CORS_ALLOWED_ORIGINS",
+            "https://a.example, https://b.example",
+        ));
+        pairs.push(("RATE_LIMIT_READ", "100:200"));
+        let config = Config::from_lookup(env(&pairs)).expect("valid");
+        assert_eq!(config.admin_addresses.len(), 1);
+        assert_eq!(
+            config.cors_allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert_eq!(
+            config.rate_limits.read,
+            RateLimit {
+                rate_per_sec: 100.0,
+                burst: 200
+            }
+        );
+        pairs.push(("ADMIN_ADDRESSES", "0xnope"));
+        assert!(Config::from_lookup(env(&pairs)).is_err());
     }
 
     #[test]
@@ -239,7 +424,8 @@ mod tests {
                 "RPC_URL",
                 "CHAIN_ID",
                 "JWT_SECRET",
-                "DEPENDENCY_TIMEOUT_MS"
+                "DEPENDENCY_TIMEOUT_MS",
+                "PUBLIC_URL"
             ]
         );
     }

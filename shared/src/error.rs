@@ -77,22 +77,37 @@ impl Error {
 
     /// 400 `VALIDATION_FAILED` naming the field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Invalid { field: field.into(), message: message.into() }
+        Error::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     /// 403 with a code.
     pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
-        Error::Client { status: 403, code, message: message.into() }
+        Error::Client {
+            status: 403,
+            code,
+            message: message.into(),
+        }
     }
 
     /// 409 with a code.
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Error::Client { status: 409, code, message: message.into() }
+        Error::Client {
+            status: 409,
+            code,
+            message: message.into(),
+        }
     }
 
     /// 422 with a code.
     pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
-        Error::Client { status: 422, code, message: message.into() }
+        Error::Client {
+            status: 422,
+            code,
+            message: message.into(),
+        }
     }
 
     /// 401 with a code.

@@ -24,6 +24,10 @@ pub const CHAIN_ID: u64 = 31337;
 /// The bearer secret of the HTTP cron trigger in tests.
 pub const CRON_SECRET: &str = "e2e-cron-secret";
 const REDIS_TOKEN: &str = "e2e-redis-token";
+/// The JWT secret of test deployments.
+pub const JWT_SECRET: &str = "e2e-jwt-secret-0123456789abcdef0123";
+/// The `aud` of test deployments' access tokens (the default).
+pub const JWT_AUDIENCE: &str = "onlineticket-edge";
 const LIBSQL_TOKEN: &str = "e2e-libsql-token";
 
 /// The repository root.
@@ -156,8 +160,9 @@ impl Stack {
         self.redis = None;
     }
 
-    /// The function configuration for this stack, as environment variables.
-    pub fn function_env(&self, key_prefix: &str) -> Vec<(String, String)> {
+    /// The function configuration for this stack, as environment variables. Rate limits are
+    /// generous here; the rate-limit tests lower them.
+    pub fn function_env(&self, key_prefix: &str, public_url: &str) -> Vec<(String, String)> {
         [
             ("UPSTASH_REDIS_REST_URL", self.upstash_url.as_str()),
             ("UPSTASH_REDIS_REST_TOKEN", REDIS_TOKEN),
@@ -166,7 +171,11 @@ impl Stack {
             ("LIBSQL_AUTH_TOKEN", LIBSQL_TOKEN),
             ("RPC_URL", self.rpc_url.as_str()),
             ("CHAIN_ID", "31337"),
-            ("JWT_SECRET", "e2e-jwt-secret-0123456789abcdef0123"),
+            ("JWT_SECRET", JWT_SECRET),
+            ("PUBLIC_URL", public_url),
+            ("RATE_LIMIT_AUTH", "1000:2000"),
+            ("RATE_LIMIT_READ", "1000:2000"),
+            ("RATE_LIMIT_WRITE", "1000:2000"),
             ("CRON_SECRET", CRON_SECRET),
             ("DEPENDENCY_TIMEOUT_MS", "3000"),
         ]
@@ -230,7 +239,9 @@ impl App {
     /// environment (an empty value removes the variable).
     pub async fn spawn(runtime: Runtime, stack: &Stack, overrides: &[(&str, &str)]) -> App {
         let key_prefix = format!("{}:", unique("app"));
-        let mut env = stack.function_env(&key_prefix);
+        let port = free_port();
+        let base_url = format!("http://127.0.0.1:{port}");
+        let mut env = stack.function_env(&key_prefix, &base_url);
         for (key, value) in overrides {
             env.retain(|(k, _)| k != key);
             if !value.is_empty() {
@@ -294,7 +305,7 @@ impl App {
         };
         let app = App {
             runtime,
-            base_url: format!("http://127.0.0.1:{port}"),
+            base_url,
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(20))
                 .build()
@@ -320,6 +331,18 @@ impl App {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         app
+    }
+
+    /// An access token for `wallet` with `role`, signed with the deployment's secret: for
+    /// tests of authorization (the login flows themselves are tested with real wallets).
+    pub fn token_for(&self, wallet: &str, role: shared::domain::Role) -> String {
+        let wallet = shared::domain::WalletAddress::parse(wallet).expect("test wallet");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        shared::auth::jwt::JwtCodec::new(JWT_SECRET.as_bytes(), &self.base_url, JWT_AUDIENCE, 900)
+            .issue(&wallet, role, &unique("jti"), &unique("sid"), now)
+            .expect("token")
     }
 
     /// `GET path`.

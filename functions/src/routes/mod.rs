@@ -1,7 +1,12 @@
 //! Handlers, one module per area.
 
+pub mod admin;
+pub mod auth;
+pub mod bench;
+pub mod catalog;
 pub mod cron;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
 pub mod ready;
+pub mod verifier;

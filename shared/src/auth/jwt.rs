@@ -63,7 +63,12 @@ fn at(ms: i64) -> DateTime<Utc> {
 impl JwtCodec {
     /// A codec with the shared secret, `iss`, `aud` and token lifetime.
     pub fn new(secret: &[u8], issuer: &str, audience: &str, ttl_secs: i64) -> Self {
-        JwtCodec { key: Hs256Key::new(secret), issuer: issuer.to_owned(), audience: audience.to_owned(), ttl_secs }
+        JwtCodec {
+            key: Hs256Key::new(secret),
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+            ttl_secs,
+        }
     }
 
     /// Token lifetime in seconds.
@@ -75,7 +80,14 @@ impl JwtCodec {
     ///
     /// # Errors
     /// Only if serialisation fails, which our claim types cannot.
-    pub fn issue(&self, wallet: &WalletAddress, role: Role, jti: &str, sid: &str, now_ms: i64) -> Result<String, JwtError> {
+    pub fn issue(
+        &self,
+        wallet: &WalletAddress,
+        role: Role,
+        jti: &str,
+        sid: &str,
+        now_ms: i64,
+    ) -> Result<String, JwtError> {
         let options = TimeOptions::new(Duration::zero(), move || at(now_ms));
         let claims = Claims::new(AccessClaims {
             sub: wallet.checksummed(),
@@ -111,9 +123,19 @@ impl JwtCodec {
         if custom.iss != self.issuer || custom.aud != self.audience {
             return Err(JwtError::WrongAudience);
         }
-        let wallet = WalletAddress::parse(&custom.sub).map_err(|e| JwtError::Invalid(format!("sub {e}")))?;
-        let expires_at_ms = claims.expiration.map(|t| t.timestamp_millis()).ok_or_else(|| JwtError::Invalid("no exp".into()))?;
-        Ok(VerifiedToken { wallet, role: custom.role, jti: custom.jti.clone(), sid: custom.sid.clone(), expires_at_ms })
+        let wallet =
+            WalletAddress::parse(&custom.sub).map_err(|e| JwtError::Invalid(format!("sub {e}")))?;
+        let expires_at_ms = claims
+            .expiration
+            .map(|t| t.timestamp_millis())
+            .ok_or_else(|| JwtError::Invalid("no exp".into()))?;
+        Ok(VerifiedToken {
+            wallet,
+            role: custom.role,
+            jti: custom.jti.clone(),
+            sid: custom.sid.clone(),
+            expires_at_ms,
+        })
     }
 }
 
@@ -126,7 +148,12 @@ mod tests {
     const NOW: i64 = 1_800_000_000_000;
 
     fn codec() -> JwtCodec {
-        JwtCodec::new(b"0123456789abcdef0123456789abcdef", "https://api.test", "onlineticket", 900)
+        JwtCodec::new(
+            b"0123456789abcdef0123456789abcdef",
+            "https://api.test",
+            "onlineticket",
+            900,
+        )
     }
 
     fn wallet() -> WalletAddress {
@@ -135,7 +162,9 @@ mod tests {
 
     #[test]
     fn issues_and_verifies() {
-        let token = codec().issue(&wallet(), Role::Organizer, "j1", "s1", NOW).expect("issue");
+        let token = codec()
+            .issue(&wallet(), Role::Organizer, "j1", "s1", NOW)
+            .expect("issue");
         let verified = codec().verify(&token, NOW + 1_000).expect("valid");
         assert_eq!(verified.wallet, wallet());
         assert_eq!(verified.role, Role::Organizer);
@@ -145,27 +174,58 @@ mod tests {
 
     #[test]
     fn refuses_expired_foreign_and_tampered_tokens() {
-        let token = codec().issue(&wallet(), Role::User, "j", "s", NOW).expect("issue");
-        assert_eq!(codec().verify(&token, NOW + 900_001), Err(JwtError::Expired));
-        let other_aud = JwtCodec::new(b"0123456789abcdef0123456789abcdef", "https://api.test", "other", 900);
+        let token = codec()
+            .issue(&wallet(), Role::User, "j", "s", NOW)
+            .expect("issue");
+        assert_eq!(
+            codec().verify(&token, NOW + 900_001),
+            Err(JwtError::Expired)
+        );
+        let other_aud = JwtCodec::new(
+            b"0123456789abcdef0123456789abcdef",
+            "https://api.test",
+            "other",
+            900,
+        );
         assert_eq!(other_aud.verify(&token, NOW), Err(JwtError::WrongAudience));
-        let other_key = JwtCodec::new(b"another-secret-another-secret-xx", "https://api.test", "onlineticket", 900);
-        assert!(matches!(other_key.verify(&token, NOW), Err(JwtError::Invalid(_))));
+        let other_key = JwtCodec::new(
+            b"another-secret-another-secret-xx",
+            "https://api.test",
+            "onlineticket",
+            900,
+        );
+        assert!(matches!(
+            other_key.verify(&token, NOW),
+            Err(JwtError::Invalid(_))
+        ));
         let mut parts: Vec<&str> = token.split('.').collect();
         let promoted = URL_SAFE_NO_PAD.encode(
-            String::from_utf8(URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("utf8").replace("\"user\"", "\"admin\""),
+            String::from_utf8(URL_SAFE_NO_PAD.decode(parts[1]).expect("b64"))
+                .expect("utf8")
+                .replace("\"user\"", "\"admin\""),
         );
         parts[1] = &promoted;
-        assert!(matches!(codec().verify(&parts.join("."), NOW), Err(JwtError::Invalid(_))));
+        assert!(matches!(
+            codec().verify(&parts.join("."), NOW),
+            Err(JwtError::Invalid(_))
+        ));
     }
 
     #[test]
     fn refuses_alg_none() {
-        let token = codec().issue(&wallet(), Role::User, "j", "s", NOW).expect("issue");
+        let token = codec()
+            .issue(&wallet(), Role::User, "j", "s", NOW)
+            .expect("issue");
         let payload = token.split('.').nth(1).expect("payload");
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-        for forged in [format!("{header}.{payload}."), format!("{header}.{payload}")] {
-            assert!(matches!(codec().verify(&forged, NOW), Err(JwtError::Invalid(_))), "{forged}");
+        for forged in [
+            format!("{header}.{payload}."),
+            format!("{header}.{payload}"),
+        ] {
+            assert!(
+                matches!(codec().verify(&forged, NOW), Err(JwtError::Invalid(_))),
+                "{forged}"
+            );
         }
     }
 }

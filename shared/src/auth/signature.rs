@@ -19,17 +19,25 @@ pub enum SignatureError {
 ///
 /// # Errors
 /// [`SignatureError`] when the signature is malformed or unrecoverable.
-pub fn recover_personal_sign(message: &str, signature: &str) -> Result<WalletAddress, SignatureError> {
-    let hex = signature.strip_prefix("0x").ok_or(SignatureError::Malformed)?;
+pub fn recover_personal_sign(
+    message: &str,
+    signature: &str,
+) -> Result<WalletAddress, SignatureError> {
+    let hex = signature
+        .strip_prefix("0x")
+        .ok_or(SignatureError::Malformed)?;
     if hex.len() != 130 {
         return Err(SignatureError::Malformed);
     }
     let bytes = hex::decode(hex).map_err(|_| SignatureError::Malformed)?;
     // Only the canonical recovery ids: 27/28 (what wallets produce) or 0/1.
     if !matches!(bytes[64], 0 | 1 | 27 | 28) {
-        return Err(SignatureError::Invalid("recovery id must be 27, 28, 0 or 1".into()));
+        return Err(SignatureError::Invalid(
+            "recovery id must be 27, 28, 0 or 1".into(),
+        ));
     }
-    let signature = Signature::try_from(bytes.as_slice()).map_err(|e| SignatureError::Invalid(e.to_string()))?;
+    let signature = Signature::try_from(bytes.as_slice())
+        .map_err(|e| SignatureError::Invalid(e.to_string()))?;
     signature
         .recover_address_from_msg(message.as_bytes())
         .map(WalletAddress::from)
@@ -46,7 +54,10 @@ mod tests {
 
     #[test]
     fn recovers_a_known_signer() {
-        assert_eq!(recover_personal_sign("hello", HELLO_SIG).map(|a| a.checksummed()), Ok(SIGNER.to_owned()));
+        assert_eq!(
+            recover_personal_sign("hello", HELLO_SIG).map(|a| a.checksummed()),
+            Ok(SIGNER.to_owned())
+        );
     }
 
     #[test]
@@ -57,8 +68,14 @@ mod tests {
 
     #[test]
     fn rejects_malformed_signatures() {
-        assert_eq!(recover_personal_sign("hello", "0x1234"), Err(SignatureError::Malformed));
-        assert_eq!(recover_personal_sign("hello", &HELLO_SIG[2..]), Err(SignatureError::Malformed));
+        assert_eq!(
+            recover_personal_sign("hello", "0x1234"),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(
+            recover_personal_sign("hello", &HELLO_SIG[2..]),
+            Err(SignatureError::Malformed)
+        );
         let bad_v = format!("{}ff", &HELLO_SIG[..HELLO_SIG.len() - 2]);
         assert!(recover_personal_sign("hello", &bad_v).is_err());
     }

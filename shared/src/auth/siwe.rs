@@ -58,7 +58,14 @@ impl SiweMessage {
             out.push('\n');
         }
         out.push('\n');
-        out.push_str(&format!("URI: {}\nVersion: {}\nChain ID: {}\nNonce: {}\nIssued At: {}", self.uri, self.version, self.chain_id, self.nonce, rfc3339(&self.issued_at)));
+        out.push_str(&format!(
+            "URI: {}\nVersion: {}\nChain ID: {}\nNonce: {}\nIssued At: {}",
+            self.uri,
+            self.version,
+            self.chain_id,
+            self.nonce,
+            rfc3339(&self.issued_at)
+        ));
         if let Some(t) = &self.expiration_time {
             out.push_str(&format!("\nExpiration Time: {}", rfc3339(t)));
         }
@@ -85,7 +92,9 @@ impl SiweMessage {
         let err = |m: &str| SiweParseError(m.to_owned());
         let mut lines = text.split('\n').peekable();
         let header = lines.next().ok_or_else(|| err("empty message"))?;
-        let origin = header.strip_suffix(PREAMBLE).ok_or_else(|| err("first line must end with the EIP-4361 preamble"))?;
+        let origin = header
+            .strip_suffix(PREAMBLE)
+            .ok_or_else(|| err("first line must end with the EIP-4361 preamble"))?;
         let (scheme, domain) = match origin.split_once("://") {
             Some((scheme, domain)) => (Some(scheme.to_owned()), domain.to_owned()),
             None => (None, origin.to_owned()),
@@ -94,7 +103,8 @@ impl SiweMessage {
             return Err(err("domain is missing or has whitespace"));
         }
         let address = lines.next().ok_or_else(|| err("address line missing"))?;
-        let address = WalletAddress::parse_checksummed(address).map_err(|e| SiweParseError(format!("address {e}")))?;
+        let address = WalletAddress::parse_checksummed(address)
+            .map_err(|e| SiweParseError(format!("address {e}")))?;
         if lines.next() != Some("") {
             return Err(err("a blank line must follow the address"));
         }
@@ -109,7 +119,9 @@ impl SiweMessage {
             _ => return Err(err("expected a statement or a blank line")),
         };
         let mut field = |name: &str| -> Result<String, SiweParseError> {
-            let line = lines.next().ok_or_else(|| SiweParseError(format!("{name} line missing")))?;
+            let line = lines
+                .next()
+                .ok_or_else(|| SiweParseError(format!("{name} line missing")))?;
             line.strip_prefix(&format!("{name}: "))
                 .map(str::to_owned)
                 .ok_or_else(|| SiweParseError(format!("expected `{name}: …`, found {line:?}")))
@@ -119,7 +131,9 @@ impl SiweMessage {
         if version != "1" {
             return Err(err("Version must be 1"));
         }
-        let chain_id = field("Chain ID")?.parse::<u64>().map_err(|_| err("Chain ID must be a decimal integer"))?;
+        let chain_id = field("Chain ID")?
+            .parse::<u64>()
+            .map_err(|_| err("Chain ID must be a decimal integer"))?;
         let nonce = field("Nonce")?;
         if nonce.len() < 8 || !nonce.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(err("Nonce must be at least 8 alphanumerics"));
@@ -155,7 +169,9 @@ impl SiweMessage {
                 return Err(SiweParseError(format!("unexpected line {line:?}")));
             };
             if rank <= order {
-                return Err(SiweParseError(format!("{name} is repeated or out of order")));
+                return Err(SiweParseError(format!(
+                    "{name} is repeated or out of order"
+                )));
             }
             order = rank;
             match rank {
@@ -164,7 +180,9 @@ impl SiweMessage {
                 3 => message.request_id = Some(value.to_owned()),
                 _ => {
                     for resource in lines.by_ref() {
-                        let uri = resource.strip_prefix("- ").ok_or_else(|| err("resources must be `- <uri>` lines"))?;
+                        let uri = resource
+                            .strip_prefix("- ")
+                            .ok_or_else(|| err("resources must be `- <uri>` lines"))?;
                         message.resources.push(uri.to_owned());
                     }
                 }
@@ -183,7 +201,8 @@ mod tests {
         SiweMessage {
             scheme: None,
             domain: "tickets.example.com".into(),
-            address: WalletAddress::parse("0x70997970C51812dc3A010C7d01b50e0d17dc79C8").expect("address"),
+            address: WalletAddress::parse("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
+                .expect("address"),
             statement: Some("Sign in to OnlineTicket.".into()),
             uri: "https://tickets.example.com".into(),
             version: "1".into(),
@@ -215,7 +234,15 @@ mod tests {
         full.not_before = Some(full.issued_at);
         full.request_id = Some("req-1".into());
         full.resources = vec!["ipfs://x".into(), "https://y".into()];
-        for message in [sample(), full, SiweMessage { statement: None, expiration_time: None, ..sample() }] {
+        for message in [
+            sample(),
+            full,
+            SiweMessage {
+                statement: None,
+                expiration_time: None,
+                ..sample()
+            },
+        ] {
             assert_eq!(SiweMessage::parse(&message.render()), Ok(message));
         }
     }
@@ -224,11 +251,17 @@ mod tests {
     fn rejects_deviations() {
         let text = sample().render();
         let cases = [
-            text.replace("0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"),
+            text.replace(
+                "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+                "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
+            ),
             text.replace("Version: 1", "Version: 2"),
             text.replace("Chain ID: 1", "Chain ID: one"),
             text.replace("Nonce: abcDEF123456ghij", "Nonce: short"),
-            text.replace("Issued At: 2026-11-21T10:00:00.000Z", "Issued At: yesterday"),
+            text.replace(
+                "Issued At: 2026-11-21T10:00:00.000Z",
+                "Issued At: yesterday",
+            ),
             format!("{text}\nExpiration Time: 2026-11-21T10:06:00.000Z"),
             format!("{text}\nExtra: 1"),
             text.replace("\n\nURI", "\nURI"),

@@ -22,7 +22,8 @@ impl WalletAddress {
             return Err("must be 0x followed by 40 hex digits".to_owned());
         }
         let address = Address::from_str(s).map_err(|e| e.to_string())?;
-        let mixed = hex.bytes().any(|b| b.is_ascii_lowercase()) && hex.bytes().any(|b| b.is_ascii_uppercase());
+        let mixed = hex.bytes().any(|b| b.is_ascii_lowercase())
+            && hex.bytes().any(|b| b.is_ascii_uppercase());
         if mixed && address.to_checksum(None) != s {
             return Err("has an invalid EIP-55 checksum".to_owned());
         }
@@ -87,8 +88,15 @@ mod tests {
 
     #[test]
     fn accepts_any_case_and_prints_checksummed() {
-        for input in [CHECKSUMMED.to_owned(), CHECKSUMMED.to_lowercase(), format!("0x{}", CHECKSUMMED[2..].to_uppercase())] {
-            assert_eq!(WalletAddress::parse(&input).map(|a| a.checksummed()), Ok(CHECKSUMMED.to_owned()));
+        for input in [
+            CHECKSUMMED.to_owned(),
+            CHECKSUMMED.to_lowercase(),
+            format!("0x{}", CHECKSUMMED[2..].to_uppercase()),
+        ] {
+            assert_eq!(
+                WalletAddress::parse(&input).map(|a| a.checksummed()),
+                Ok(CHECKSUMMED.to_owned())
+            );
         }
     }
 

@@ -1,0 +1,103 @@
+//! The authenticated caller: a valid, unrevoked HS256 access token in `Authorization: Bearer`.
+
+use crate::http::Request;
+use crate::keys;
+use crate::services::Services;
+use shared::auth::jwt::{JwtCodec, JwtError};
+use shared::domain::{Role, WalletAddress};
+use shared::error::Error;
+use shared::ports::{Clock, Redis};
+use shared::redis::Command;
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub wallet: WalletAddress,
+    pub role: Role,
+    pub jti: String,
+    /// Session (refresh family) id.
+    pub sid: String,
+    pub expires_at_ms: i64,
+}
+
+impl Caller {
+    /// Fails with 403 unless the caller has at least `role`.
+    ///
+    /// # Errors
+    /// 403 `FORBIDDEN_ROLE`.
+    pub fn require(&self, role: Role) -> Result<(), Error> {
+        if self.role >= role {
+            Ok(())
+        } else {
+            Err(Error::forbidden(
+                "FORBIDDEN_ROLE",
+                format!("this needs the {role} role"),
+            ))
+        }
+    }
+}
+
+/// The deployment's access-token codec.
+pub fn jwt_codec<S: Services>(services: &S) -> JwtCodec {
+    let config = services.config();
+    JwtCodec::new(
+        config.jwt_secret.expose().as_bytes(),
+        &config.public_url,
+        &config.jwt_audience,
+        config.access_token_ttl_secs,
+    )
+}
+
+/// The bearer token of the request, if any.
+pub fn bearer(request: &Request) -> Option<&str> {
+    let value = request.headers.get("authorization")?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Authenticates the request.
+///
+/// # Errors
+/// 401 `AUTH_TOKEN_MISSING` / `AUTH_TOKEN_INVALID` / `AUTH_TOKEN_EXPIRED` /
+/// `AUTH_TOKEN_AUDIENCE` / `AUTH_TOKEN_REVOKED`; 503 when Redis (revocations) is down.
+pub async fn authenticate<S: Services>(services: &S, request: &Request) -> Result<Caller, Error> {
+    let token = bearer(request).ok_or_else(|| {
+        Error::unauthorized(
+            "AUTH_TOKEN_MISSING",
+            "send Authorization: Bearer <access token>",
+        )
+    })?;
+    let now = services.clock().now_ms() as i64;
+    let verified = jwt_codec(services)
+        .verify(token, now)
+        .map_err(|e| match e {
+            JwtError::Invalid(_) => {
+                Error::unauthorized("AUTH_TOKEN_INVALID", "the access token is not valid")
+            }
+            JwtError::Expired => Error::unauthorized(
+                "AUTH_TOKEN_EXPIRED",
+                "the access token has expired; refresh it",
+            ),
+            JwtError::WrongAudience => Error::unauthorized(
+                "AUTH_TOKEN_AUDIENCE",
+                "the access token is for another service",
+            ),
+        })?;
+    let revoked = services
+        .redis()
+        .exec(Command::new("EXISTS").arg(keys::revoked_jti(services, &verified.jti)))
+        .await?;
+    if revoked.as_i64() == Some(1) {
+        return Err(Error::unauthorized(
+            "AUTH_TOKEN_REVOKED",
+            "the access token was revoked (logged out)",
+        ));
+    }
+    Ok(Caller {
+        wallet: verified.wallet,
+        role: verified.role,
+        jti: verified.jti,
+        sid: verified.sid,
+        expires_at_ms: verified.expires_at_ms,
+    })
+}

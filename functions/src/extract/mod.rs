@@ -1,0 +1,12 @@
+//! Turning request parts into typed values, once, at the edge of a handler. Each failure is a
+//! 400/401/403 with a code and, for input, the field it concerns.
+
+mod caller;
+mod json;
+mod page;
+mod query;
+
+pub use caller::{Caller, authenticate, bearer as bearer_token, jwt_codec};
+pub use json::{MAX_JSON_BYTES, json_body};
+pub use page::{Page, Paged};
+pub use query::Query;

@@ -1,0 +1,47 @@
+//! Every Redis key the API writes, in one place, under the configured prefix.
+
+use crate::services::Services;
+
+fn key<S: Services>(services: &S, rest: &str) -> String {
+    format!("{}{rest}", services.config().redis.key_prefix)
+}
+
+/// A SIWE challenge nonce → `{address}|{chainId}`.
+pub fn siwe_nonce<S: Services>(s: &S, nonce: &str) -> String {
+    key(s, &format!("auth:siwe:{nonce}"))
+}
+
+/// A simple-login nonce → address.
+pub fn login_nonce<S: Services>(s: &S, nonce: &str) -> String {
+    key(s, &format!("auth:login:{nonce}"))
+}
+
+/// A refresh token (by hash) → `live|used` + `|{wallet}`.
+pub fn refresh_token<S: Services>(s: &S, token_hash: &str) -> String {
+    key(s, &format!("auth:rt:{token_hash}"))
+}
+
+/// A refresh family (session) → `active|revoked`.
+pub fn refresh_family<S: Services>(s: &S, family: &str) -> String {
+    key(s, &format!("auth:rtf:{family}"))
+}
+
+/// A revoked access-token id (until the token would have expired).
+pub fn revoked_jti<S: Services>(s: &S, jti: &str) -> String {
+    key(s, &format!("auth:revoked:{jti}"))
+}
+
+/// A rate-limit bucket.
+pub fn rate_bucket<S: Services>(s: &S, group: &str, kind: &str, id: &str) -> String {
+    key(s, &format!("rl:{group}:{kind}:{id}"))
+}
+
+/// Cached public reads of one event (hash: field per resource).
+pub fn event_cache<S: Services>(s: &S, event_id: &str) -> String {
+    key(s, &format!("cache:event:{event_id}"))
+}
+
+/// Cached public event lists (hash: field per normalised query).
+pub fn list_cache<S: Services>(s: &S) -> String {
+    key(s, "cache:events")
+}

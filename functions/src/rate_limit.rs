@@ -1,0 +1,122 @@
+//! Per-IP and per-wallet rate limits: token buckets in one Lua script (`scripts/rate_limit.lua`),
+//! one round trip per request, configured per route group.
+//!
+//! When Redis is down the limiter lets requests through (fails open): the routes it guards
+//! either need Redis themselves and fail with 503, or read libSQL and should keep working.
+
+use crate::extract::jwt_codec;
+use crate::http::{Request, Response};
+use crate::keys;
+use crate::router::RateGroup;
+use crate::services::Services;
+use shared::config::RateLimit;
+use shared::error::Error;
+use shared::ports::{Clock, Redis};
+use shared::redis::{Script, Value};
+use std::sync::LazyLock;
+
+static SCRIPT: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/rate_limit.lua")));
+
+/// The limiter's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: i64,
+    pub retry_after_ms: i64,
+}
+
+impl Decision {
+    /// Adds `X-RateLimit-*` (and `Retry-After` when refused) to a response.
+    pub fn decorate(&self, response: &mut Response) {
+        response
+            .headers
+            .set("x-ratelimit-limit", self.limit.to_string());
+        response
+            .headers
+            .set("x-ratelimit-remaining", self.remaining.max(0).to_string());
+        if !self.allowed {
+            let secs = self.retry_after_secs();
+            response.headers.set("retry-after", secs.to_string());
+            response.headers.set("x-ratelimit-reset", secs.to_string());
+        }
+    }
+
+    /// Whole seconds to wait, at least 1.
+    pub fn retry_after_secs(&self) -> u64 {
+        u64::try_from((self.retry_after_ms + 999) / 1000)
+            .unwrap_or(1)
+            .max(1)
+    }
+
+    /// The 429 error for a refused request.
+    pub fn error(&self) -> Error {
+        Error::RateLimited {
+            retry_after_secs: self.retry_after_secs(),
+        }
+    }
+}
+
+fn limit_of<S: Services>(services: &S, group: RateGroup) -> Option<RateLimit> {
+    let limits = &services.config().rate_limits;
+    match group {
+        RateGroup::None => None,
+        RateGroup::Auth => Some(limits.auth),
+        RateGroup::Read => Some(limits.read),
+        RateGroup::Write => Some(limits.write),
+    }
+}
+
+/// The client's IP as the host shell saw it, or `unknown` (all such clients share a bucket).
+fn client_ip(request: &Request) -> &str {
+    request.client_ip.as_deref().unwrap_or("unknown")
+}
+
+/// The wallet of a valid bearer token, checked without Redis (revocation is the handler's
+/// job); an invalid token simply gets no wallet bucket.
+fn token_wallet<S: Services>(services: &S, request: &Request) -> Option<String> {
+    let token = crate::extract::bearer_token(request)?;
+    let now = services.clock().now_ms() as i64;
+    jwt_codec(services)
+        .verify(token, now)
+        .ok()
+        .map(|t| t.wallet.checksummed())
+}
+
+/// Takes a token for this request from its IP bucket and, when authenticated, its wallet
+/// bucket. `None`: not limited (route group without limits, or Redis unavailable).
+pub async fn check<S: Services>(
+    services: &S,
+    group: RateGroup,
+    request: &Request,
+) -> Option<Decision> {
+    let limit = limit_of(services, group)?;
+    let mut buckets = vec![keys::rate_bucket(
+        services,
+        group.name(),
+        "ip",
+        client_ip(request),
+    )];
+    if let Some(wallet) = token_wallet(services, request) {
+        buckets.push(keys::rate_bucket(services, group.name(), "wallet", &wallet));
+    }
+    let keys: Vec<&str> = buckets.iter().map(String::as_str).collect();
+    let rate_per_ms = (limit.rate_per_sec / 1000.0).to_string();
+    let burst = limit.burst.to_string();
+    let reply = services
+        .redis()
+        .eval(&SCRIPT, &keys, &[&rate_per_ms, &burst])
+        .await
+        .ok()?;
+    let Value::Array(parts) = reply else {
+        return None;
+    };
+    let number = |i: usize| parts.get(i).and_then(Value::as_i64);
+    Some(Decision {
+        allowed: number(0)? == 1,
+        limit: limit.burst,
+        remaining: number(1)?,
+        retry_after_ms: number(2)?,
+    })
+}
