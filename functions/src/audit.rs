@@ -23,3 +23,21 @@ pub fn entry(
     .bind(request_id)
     .bind(now_ms as i64)
 }
+
+/// Like [`entry`], but written only if the statement just before it in the same batch changed
+/// a row (`changes()`), so a no-op write (revoking a revoked key, demoting an admin) leaves no
+/// audit entry behind.
+pub fn entry_if_changed(
+    actor: &WalletAddress,
+    action: &str,
+    target: &str,
+    detail: &serde_json::Value,
+    request_id: &str,
+    now_ms: u64,
+) -> Statement {
+    let mut statement = entry(actor, action, target, detail, request_id, now_ms);
+    statement.sql = "INSERT INTO audit_log (actor, action, target, detail, request_id, created_at)
+                     SELECT ?, ?, ?, ?, ?, ? WHERE changes() > 0"
+        .to_owned();
+    statement
+}

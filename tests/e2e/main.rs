@@ -2,6 +2,8 @@
 //! Wasm builds (`scripts/build-wasm.sh`) and the tools from `scripts/setup.sh`; `make test`
 //! does both first.
 
+mod accounts;
+mod catalog;
 mod clients;
 mod cron;
 mod fronts_js;

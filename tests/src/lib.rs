@@ -248,7 +248,6 @@ impl App {
                 env.push(((*key).to_owned(), (*value).to_owned()));
             }
         }
-        let port = free_port();
         let log = stack
             .log_dir()
             .join(format!("{}-{runtime:?}.log", unique("app")));

@@ -7,7 +7,7 @@ use shared::auth::jwt::{JwtCodec, JwtError};
 use shared::domain::{Role, WalletAddress};
 use shared::error::Error;
 use shared::ports::{Clock, Redis};
-use shared::redis::Command;
+use shared::redis::{Command, Value};
 
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,11 +83,21 @@ pub async fn authenticate<S: Services>(services: &S, request: &Request) -> Resul
                 "the access token is for another service",
             ),
         })?;
-    let revoked = services
+    // One round trip: the token's own revocation and its session's (logout, refresh reuse).
+    let state = services
         .redis()
-        .exec(Command::new("EXISTS").arg(keys::revoked_jti(services, &verified.jti)))
+        .exec(
+            Command::new("MGET")
+                .arg(keys::revoked_jti(services, &verified.jti))
+                .arg(keys::refresh_family(services, &verified.sid)),
+        )
         .await?;
-    if revoked.as_i64() == Some(1) {
+    let Value::Array(state) = state else {
+        return Err(Error::Internal("MGET answered a non-array".into()));
+    };
+    let token_revoked = state.first().is_some_and(|v| !v.is_nil());
+    let session_revoked = state.get(1).and_then(Value::as_str) == Some("revoked");
+    if token_revoked || session_revoked {
         return Err(Error::unauthorized(
             "AUTH_TOKEN_REVOKED",
             "the access token was revoked (logged out)",

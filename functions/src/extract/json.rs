@@ -25,7 +25,12 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(&request.body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." { "body".to_owned() } else { path };
+        // serde_path_to_error says `.` for the root and `?` when the JSON ends early.
+        let field = if path == "." || path == "?" {
+            "body".to_owned()
+        } else {
+            path
+        };
         Error::invalid(field, e.into_inner().to_string())
     })?;
     deserializer

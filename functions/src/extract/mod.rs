@@ -5,8 +5,10 @@ mod caller;
 mod json;
 mod page;
 mod query;
+mod verifier;
 
 pub use caller::{Caller, authenticate, bearer as bearer_token, jwt_codec};
-pub use json::{MAX_JSON_BYTES, json_body};
+pub use json::json_body;
 pub use page::{Page, Paged};
 pub use query::Query;
+pub use verifier::authenticate_verifier;

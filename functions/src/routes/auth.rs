@@ -1,19 +1,490 @@
-//! Placeholder: filled in by the issue-3 work.
+//! Wallet login and sessions: SIWE (EIP-4361) and the simple `personal_sign` login, access
+//! tokens (HS256, 15 min) and rotating refresh tokens (families revoked on reuse or logout).
+//!
+//! Nonces live in Redis for 5 minutes and are consumed with `GETDEL`, so of any number of
+//! concurrent verifications of one signed message exactly one succeeds. Every check that needs
+//! no state (format, domain, URI, chain, time, signature) runs before the nonce is consumed, so
+//! a forged request cannot burn a user's nonce.
 
 use crate::call::Call;
+use crate::extract::{authenticate, json_body, jwt_codec};
 use crate::http::Response;
+use crate::keys;
 use crate::router::Route;
 use crate::services::Services;
+use chrono::{TimeZone, Utc};
+use serde::Deserialize;
+use serde_json::json;
+use shared::auth::secret::{alphanumeric, sha256_hex};
+use shared::auth::signature::recover_personal_sign;
+use shared::auth::siwe::SiweMessage;
+use shared::domain::{Role, WalletAddress};
 use shared::error::Error;
+use shared::http::Method;
+use shared::ports::{Clock, Redis, Rng, Sql};
+use shared::redis::{Command, Script, Value};
+use shared::sql::Statement;
+use std::sync::LazyLock;
 
-/// Dispatches the routes of this area.
+/// How long a login nonce is valid.
+pub const NONCE_TTL_MS: u64 = 5 * 60 * 1000;
+/// Statement of our SIWE messages.
+pub const SIWE_STATEMENT: &str = "Sign in to OnlineTicket.";
+/// Prefix of the simple login message.
+pub const LOGIN_MESSAGE_PREFIX: &str = "Login to OnlineTicket: nonce=";
+/// Future `Issued At` tolerated for clock skew between wallet and edge.
+const CLOCK_SKEW_MS: i64 = 60_000;
+
+static CONSUME_NONCE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../scripts/consume_nonce.lua")));
+static ROTATE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../scripts/refresh_rotate.lua")));
+
+/// Dispatches the auth routes.
+///
+/// # Errors
+/// See each handler.
 pub async fn dispatch<S: Services>(
-    _services: &S,
+    services: &S,
     route: Route,
-    _call: &Call<'_>,
+    call: &Call<'_>,
 ) -> Result<Response, Error> {
-    Err(Error::not_found(
-        "NOT_IMPLEMENTED",
-        format!("{} is not implemented yet", route.template()),
+    match (route, call.method) {
+        (Route::SiweChallenge, Method::Post) => siwe_challenge(services, call).await,
+        (Route::SiweVerify, Method::Post) => siwe_verify(services, call).await,
+        (Route::Nonce, Method::Get) => nonce(services, call).await,
+        (Route::VerifySig, Method::Post) => verify_sig(services, call).await,
+        (Route::Refresh, Method::Post) => refresh(services, call).await,
+        (Route::Logout, Method::Post) => logout(services, call).await,
+        (Route::Me, Method::Get) => me(services, call).await,
+        _ => Err(Error::MethodNotAllowed {
+            allowed: route.methods().to_vec(),
+        }),
+    }
+}
+
+fn unauthorized(code: &'static str, message: &str) -> Error {
+    Error::unauthorized(code, message)
+}
+
+fn parse_address(field: &str, value: &str) -> Result<WalletAddress, Error> {
+    WalletAddress::parse(value).map_err(|e| Error::invalid(field, format!("address {e}")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ChallengeBody {
+    address: String,
+    chain_id: u64,
+}
+
+async fn siwe_challenge<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
+    let body: ChallengeBody = json_body(call.request)?;
+    let address = parse_address("address", &body.address)?;
+    let config = services.config();
+    if body.chain_id != config.chain_id.get() {
+        return Err(Error::Client {
+            status: 400,
+            code: "SIWE_CHAIN_MISMATCH",
+            message: format!("this deployment signs in on chain {}", config.chain_id),
+        });
+    }
+    let now = services.clock().now_ms() as i64;
+    let nonce = alphanumeric(services.rng(), 24);
+    let message = SiweMessage {
+        scheme: None,
+        domain: config.siwe_domain().to_owned(),
+        address,
+        statement: Some(SIWE_STATEMENT.to_owned()),
+        uri: config.public_url.clone(),
+        version: "1".to_owned(),
+        chain_id: body.chain_id,
+        nonce: nonce.clone(),
+        issued_at: Utc.timestamp_millis_opt(now).single().unwrap_or_default(),
+        expiration_time: Utc.timestamp_millis_opt(now + NONCE_TTL_MS as i64).single(),
+        not_before: None,
+        request_id: None,
+        resources: Vec::new(),
+    };
+    services
+        .redis()
+        .exec(
+            Command::new("SET")
+                .arg(keys::siwe_nonce(services, &nonce))
+                .arg(format!("{}|{}", address.checksummed(), body.chain_id))
+                .arg("PX")
+                .arg(NONCE_TTL_MS)
+                .arg("NX"),
+        )
+        .await?;
+    Ok(Response::json(
+        200,
+        &json!({"nonce": nonce, "message": message.render(), "issuedAt": now, "expiresAt": now + NONCE_TTL_MS as i64}),
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct SiweVerifyBody {
+    message: String,
+    signature: String,
+}
+
+/// Consumes a nonce exactly once; `expected` is what the challenge stored with it.
+async fn consume_nonce<S: Services>(
+    services: &S,
+    key: String,
+    expected: &str,
+) -> Result<(), Error> {
+    match services
+        .redis()
+        .eval(&CONSUME_NONCE, &[&key], &[expected])
+        .await?
+        .as_i64()
+    {
+        Some(1) => Ok(()),
+        Some(-1) => Err(unauthorized(
+            "SIWE_NONCE_INVALID",
+            "the nonce was issued for another address or chain",
+        )),
+        _ => Err(unauthorized(
+            "SIWE_NONCE_INVALID",
+            "unknown, expired or already used nonce",
+        )),
+    }
+}
+
+fn check_signer(message: &str, signature: &str, address: &WalletAddress) -> Result<(), Error> {
+    let signer = recover_personal_sign(message, signature)
+        .map_err(|e| unauthorized("SIWE_SIGNATURE_INVALID", &e.to_string()))?;
+    if signer != *address {
+        return Err(unauthorized(
+            "SIWE_SIGNATURE_INVALID",
+            "the signature is not from the message's address",
+        ));
+    }
+    Ok(())
+}
+
+async fn siwe_verify<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
+    let body: SiweVerifyBody = json_body(call.request)?;
+    let message = SiweMessage::parse(&body.message).map_err(|e| Error::Client {
+        status: 400,
+        code: "SIWE_MESSAGE_INVALID",
+        message: e.to_string(),
+    })?;
+    let config = services.config();
+    if message.domain != config.siwe_domain() {
+        return Err(unauthorized(
+            "SIWE_DOMAIN_MISMATCH",
+            "the message was made for another site",
+        ));
+    }
+    if message.uri != config.public_url {
+        return Err(unauthorized(
+            "SIWE_URI_MISMATCH",
+            "the message names another URI",
+        ));
+    }
+    if message.chain_id != config.chain_id.get() {
+        return Err(unauthorized(
+            "SIWE_CHAIN_MISMATCH",
+            "the message is for another chain",
+        ));
+    }
+    let now = services.clock().now_ms() as i64;
+    if message
+        .expiration_time
+        .is_some_and(|t| t.timestamp_millis() <= now)
+    {
+        return Err(unauthorized(
+            "SIWE_EXPIRED",
+            "the sign-in message has expired",
+        ));
+    }
+    if message
+        .not_before
+        .is_some_and(|t| t.timestamp_millis() > now)
+        || message.issued_at.timestamp_millis() > now + CLOCK_SKEW_MS
+    {
+        return Err(unauthorized(
+            "SIWE_NOT_YET_VALID",
+            "the sign-in message is not valid yet",
+        ));
+    }
+    check_signer(&body.message, &body.signature, &message.address)?;
+    let expected = format!("{}|{}", message.address.checksummed(), message.chain_id);
+    consume_nonce(
+        services,
+        keys::siwe_nonce(services, &message.nonce),
+        &expected,
+    )
+    .await?;
+    login(services, &message.address).await
+}
+
+async fn nonce<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
+    let address = call
+        .query
+        .get("address")
+        .ok_or_else(|| Error::invalid("address", "is required"))?;
+    let address = parse_address("address", address)?;
+    let nonce = alphanumeric(services.rng(), 24);
+    services
+        .redis()
+        .exec(
+            Command::new("SET")
+                .arg(keys::login_nonce(services, &nonce))
+                .arg(address.checksummed())
+                .arg("PX")
+                .arg(NONCE_TTL_MS)
+                .arg("NX"),
+        )
+        .await?;
+    Ok(Response::json(
+        200,
+        &json!({"nonce": nonce, "expiresIn": NONCE_TTL_MS / 1000, "message": format!("{LOGIN_MESSAGE_PREFIX}{nonce}")}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct VerifySigBody {
+    address: String,
+    message: String,
+    signature: String,
+}
+
+async fn verify_sig<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
+    let body: VerifySigBody = json_body(call.request)?;
+    let address = parse_address("address", &body.address)?;
+    let nonce = body
+        .message
+        .strip_prefix(LOGIN_MESSAGE_PREFIX)
+        .filter(|n| n.len() >= 16 && n.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .ok_or_else(|| Error::Client {
+            status: 400,
+            code: "LOGIN_MESSAGE_INVALID",
+            message: format!("the message must be exactly `{LOGIN_MESSAGE_PREFIX}<nonce>`"),
+        })?;
+    check_signer(&body.message, &body.signature, &address)?;
+    consume_nonce(
+        services,
+        keys::login_nonce(services, nonce),
+        &address.checksummed(),
+    )
+    .await?;
+    login(services, &address).await
+}
+
+/// A new refresh token of `family`: `rt_<family>_<secret>`. The family travels in the token so
+/// the rotation script can name every key it touches.
+fn new_refresh_token<S: Services>(services: &S, family: &str) -> String {
+    format!("rt_{family}_{}", alphanumeric(services.rng(), 43))
+}
+
+fn refresh_family_of(token: &str) -> Option<&str> {
+    let rest = token.strip_prefix("rt_")?;
+    let (family, secret) = rest.split_once('_')?;
+    let valid =
+        family.len() == 32 && family.bytes().all(|b| b.is_ascii_hexdigit()) && secret.len() == 43;
+    valid.then_some(family)
+}
+
+/// Upserts the user, opens a session (refresh family) and issues both tokens.
+async fn login<S: Services>(services: &S, wallet: &WalletAddress) -> Result<Response, Error> {
+    let config = services.config();
+    let now = services.clock().now_ms() as i64;
+    let bootstrap_admin = config.admin_addresses.contains(wallet);
+    let rows = services
+        .sql()
+        .execute(
+            Statement::new(
+                "INSERT INTO users (wallet, role, created_at, last_login) VALUES (?1, ?2, ?3, ?3)
+                 ON CONFLICT (wallet) DO UPDATE SET last_login = excluded.last_login,
+                     role = CASE WHEN ?4 THEN 'admin' ELSE users.role END
+                 RETURNING role, created_at, last_login",
+            )
+            .bind(wallet.checksummed())
+            .bind(if bootstrap_admin { "admin" } else { "user" })
+            .bind(now)
+            .bind(bootstrap_admin),
+        )
+        .await?;
+    let row = rows
+        .row(0)
+        .ok_or_else(|| Error::Internal("user upsert returned nothing".into()))?;
+    let role_name: String = row.get("role")?;
+    let role = Role::parse(&role_name)
+        .ok_or_else(|| Error::Internal(format!("stored role {role_name}")))?;
+    let created_at: i64 = row.get("created_at")?;
+    let family = services.rng().hex(16);
+    let refresh_token = new_refresh_token(services, &family);
+    let ttl_ms = config.refresh_token_ttl_secs * 1000;
+    let replies = services
+        .redis()
+        .multi_exec(vec![
+            Command::new("SET")
+                .arg(keys::refresh_family(services, &family))
+                .arg("active")
+                .arg("PX")
+                .arg(ttl_ms),
+            Command::new("SET")
+                .arg(keys::refresh_token(services, &sha256_hex(&refresh_token)))
+                .arg(format!("live|{}", wallet.checksummed()))
+                .arg("PX")
+                .arg(ttl_ms),
+        ])
+        .await?;
+    if let Some(Err(e)) = replies.into_iter().find(Result::is_err) {
+        return Err(e.into());
+    }
+    let codec = jwt_codec(services);
+    let access_token = codec
+        .issue(wallet, role, &services.rng().hex(16), &family, now)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(Response::json(
+        200,
+        &json!({
+            "accessToken": access_token,
+            "refreshToken": refresh_token,
+            "tokenType": "Bearer",
+            "expiresIn": codec.ttl_secs(),
+            "user": {"address": wallet, "role": role, "createdAt": created_at, "lastLogin": now},
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RefreshBody {
+    refresh_token: String,
+}
+
+async fn refresh<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
+    let body: RefreshBody = json_body(call.request)?;
+    let invalid = || unauthorized("REFRESH_TOKEN_INVALID", "unknown or expired refresh token");
+    let family = refresh_family_of(&body.refresh_token)
+        .ok_or_else(invalid)?
+        .to_owned();
+    let next = new_refresh_token(services, &family);
+    let ttl_ms = (services.config().refresh_token_ttl_secs * 1000).to_string();
+    let (old_key, family_key, new_key) = (
+        keys::refresh_token(services, &sha256_hex(&body.refresh_token)),
+        keys::refresh_family(services, &family),
+        keys::refresh_token(services, &sha256_hex(&next)),
+    );
+    let reply = services
+        .redis()
+        .eval(&ROTATE, &[&old_key, &family_key, &new_key], &[&ttl_ms])
+        .await?;
+    let Value::Array(parts) = reply else {
+        return Err(Error::Internal(
+            "rotation script answered a non-array".into(),
+        ));
+    };
+    let wallet = match parts.first().and_then(Value::as_str) {
+        Some("ok") => parts
+            .get(1)
+            .and_then(Value::as_str)
+            .and_then(|w| WalletAddress::parse(w).ok())
+            .ok_or_else(invalid)?,
+        Some("revoked") => {
+            return Err(unauthorized(
+                "REFRESH_TOKEN_REVOKED",
+                "this session was ended",
+            ));
+        }
+        Some("reused") => {
+            return Err(unauthorized(
+                "REFRESH_TOKEN_REUSED",
+                "this refresh token was already used; the session has been revoked",
+            ));
+        }
+        _ => return Err(invalid()),
+    };
+    // The role is read again, so a grant or revocation takes effect at the next refresh.
+    let rows = services
+        .sql()
+        .execute(
+            Statement::new("SELECT role FROM users WHERE wallet = ?").bind(wallet.checksummed()),
+        )
+        .await?;
+    let role = rows
+        .row(0)
+        .map(|r| r.get::<String>("role"))
+        .transpose()?
+        .and_then(|r| Role::parse(&r))
+        .unwrap_or(Role::User);
+    let now = services.clock().now_ms() as i64;
+    let codec = jwt_codec(services);
+    let access_token = codec
+        .issue(&wallet, role, &services.rng().hex(16), &family, now)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(Response::json(
+        200,
+        &json!({"accessToken": access_token, "refreshToken": next, "tokenType": "Bearer", "expiresIn": codec.ttl_secs()}),
+    ))
+}
+
+async fn logout<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
+    let caller = authenticate(services, call.request).await?;
+    let now = services.clock().now_ms() as i64;
+    let remaining_ms = (caller.expires_at_ms - now).max(1);
+    let refresh_ttl_ms = services.config().refresh_token_ttl_secs * 1000;
+    services
+        .redis()
+        .multi_exec(vec![
+            Command::new("SET")
+                .arg(keys::revoked_jti(services, &caller.jti))
+                .arg("1")
+                .arg("PX")
+                .arg(remaining_ms),
+            Command::new("SET")
+                .arg(keys::refresh_family(services, &caller.sid))
+                .arg("revoked")
+                .arg("PX")
+                .arg(refresh_ttl_ms),
+        ])
+        .await?;
+    Ok(Response::json(200, &json!({"loggedOut": true})))
+}
+
+async fn me<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
+    let caller = authenticate(services, call.request).await?;
+    let rows = services
+        .sql()
+        .execute(
+            Statement::new("SELECT role, created_at, last_login FROM users WHERE wallet = ?")
+                .bind(caller.wallet.checksummed()),
+        )
+        .await?;
+    let row = rows
+        .row(0)
+        .ok_or_else(|| Error::not_found("USER_NOT_FOUND", "no account for this wallet"))?;
+    Ok(Response::json(
+        200,
+        &json!({
+            "address": caller.wallet,
+            "role": row.get::<String>("role")?,
+            "createdAt": row.get::<i64>("created_at")?,
+            "lastLogin": row.get::<Option<i64>>("last_login")?,
+            "session": {"expiresAt": caller.expires_at_ms},
+        }),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refresh_family_of;
+
+    #[test]
+    fn refresh_tokens_carry_their_family() {
+        let family = "0123456789abcdef0123456789abcdef";
+        let token = format!("rt_{family}_{}", "a".repeat(43));
+        assert_eq!(refresh_family_of(&token), Some(family));
+        assert_eq!(refresh_family_of("rt_x_y"), None);
+        assert_eq!(refresh_family_of(&format!("rt_{family}_short")), None);
+        assert_eq!(refresh_family_of("garbage"), None);
+    }
 }

@@ -99,6 +99,8 @@ async fn into_request(mut req: worker::Request) -> worker::Result<Request> {
     };
     let mut request = Request::new(req.method().as_ref(), &path_and_query);
     request.headers = req.headers().entries().collect::<Headers>();
+    // Set by Cloudflare's edge and not forgeable by the client (unlike X-Forwarded-For).
+    request.client_ip = request.headers.get("cf-connecting-ip").map(str::to_owned);
     request.body = req.bytes().await.unwrap_or_default();
     Ok(request)
 }

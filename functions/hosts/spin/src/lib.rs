@@ -63,6 +63,14 @@ async fn into_request(req: spin_sdk::http::Request) -> Result<Request, spin_sdk:
         .iter()
         .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?.to_owned())))
         .collect::<Headers>();
+    // Spin runs behind an ingress/load balancer that appends the client to X-Forwarded-For;
+    // its first hop is the client as the ingress saw it.
+    request.client_ip = request
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.split(',').next())
+        .map(|ip| ip.trim().to_owned())
+        .filter(|ip| !ip.is_empty());
     request.body = req.into_body().bytes().await?.to_vec();
     Ok(request)
 }

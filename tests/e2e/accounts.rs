@@ -1,0 +1,375 @@
+//! Accounts on both runtimes: wallet login with real ethers signatures (tests/js/api/), verifier
+//! keys, rate limits and CORS.
+
+use e2e::{App, JWT_AUDIENCE, JWT_SECRET, Runtime, Stack, root};
+use reqwest::Method;
+use serde_json::{Value, json};
+use shared::domain::Role;
+use shared::ports::Sql;
+use shared::sql::Statement;
+
+/// anvil's account 9: listed in ADMIN_ADDRESSES for the login tests.
+const ADMIN_KEY: &str = "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6";
+const ADMIN_ADDRESS: &str = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720";
+const ORGANIZER_A: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+const ORGANIZER_B: &str = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+const FAN: &str = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
+
+async fn wallet_logins_with_real_signatures(runtime: Runtime) {
+    let stack = Stack::start().await;
+    let app = App::spawn(runtime, &stack, &[("ADMIN_ADDRESSES", ADMIN_ADDRESS)]).await;
+    let output = tokio::process::Command::new("node")
+        .args(["--test", "tests/js/api/auth.test.mjs"])
+        .current_dir(root())
+        .env("API_URL", &app.base_url)
+        .env("CHAIN_ID", "31337")
+        .env("JWT_SECRET", JWT_SECRET)
+        .env("JWT_AUDIENCE", JWT_AUDIENCE)
+        .env("ADMIN_KEY", ADMIN_KEY)
+        .output()
+        .await
+        .expect("node runs");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "auth tests failed on {runtime:?}:\n{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        report.contains("# fail 0") && report.contains("# pass 8"),
+        "{report}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_wallet_logins_with_real_signatures() {
+    wallet_logins_with_real_signatures(Runtime::Workerd).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_wallet_logins_with_real_signatures() {
+    wallet_logins_with_real_signatures(Runtime::Wasmtime).await;
+}
+
+async fn insert_event(stack: &Stack, id: &str, organizer: &str) {
+    stack
+        .sql()
+        .batch_atomic(vec![
+            Statement::new("INSERT OR IGNORE INTO users (wallet, role, created_at) VALUES (?, 'organizer', 0)").bind(organizer),
+            Statement::new(
+                "INSERT INTO events (id, organizer, title, starts_at, ends_at, created_at, updated_at)
+                 VALUES (?, ?, 'Test', 1000, 2000, 0, 0)",
+            )
+            .bind(id)
+            .bind(organizer),
+        ])
+        .await
+        .expect("event inserted");
+}
+
+async fn send(
+    app: &App,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = app.request(method, path);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("sent");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn verifier_keys_are_scoped_to_their_event(runtime: Runtime) {
+    let stack = Stack::start().await;
+    let app = App::spawn(runtime, &stack, &[]).await;
+    insert_event(&stack, "evt_a", ORGANIZER_A).await;
+    insert_event(&stack, "evt_b", ORGANIZER_B).await;
+    let (a, b, fan) = (
+        app.token_for(ORGANIZER_A, Role::Organizer),
+        app.token_for(ORGANIZER_B, Role::Organizer),
+        app.token_for(FAN, Role::User),
+    );
+    let keys_of_a = "/v1/events/evt_a/verifier-keys";
+
+    let (status, body) = send(
+        &app,
+        Method::POST,
+        keys_of_a,
+        Some(&fan),
+        Some(json!({"name": "Gate 1"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (403, Some("FORBIDDEN_ROLE"))
+    );
+    let (status, body) = send(
+        &app,
+        Method::POST,
+        keys_of_a,
+        Some(&b),
+        Some(json!({"name": "Gate 1"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (403, Some("EVENT_NOT_OWNER"))
+    );
+    let (status, body) = send(
+        &app,
+        Method::POST,
+        keys_of_a,
+        Some(&a),
+        Some(json!({"name": ""})),
+    )
+    .await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("name")));
+
+    let (status, created) = send(
+        &app,
+        Method::POST,
+        keys_of_a,
+        Some(&a),
+        Some(json!({"name": "Gate 1"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let key = created["key"].as_str().expect("key shown once").to_owned();
+    let key_id = created["id"].as_str().expect("id").to_owned();
+    let stored: String = stack
+        .sql()
+        .execute(
+            Statement::new("SELECT secret_hash FROM verifier_keys WHERE id = ?")
+                .bind(key_id.as_str()),
+        )
+        .await
+        .expect("query")
+        .row(0)
+        .expect("row")
+        .get("secret_hash")
+        .expect("hash");
+    assert!(
+        !key.contains(&stored) && stored.len() == 64,
+        "only a hash is stored"
+    );
+
+    let (status, listed) = send(&app, Method::GET, keys_of_a, Some(&a), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+    assert!(
+        !listed.to_string().contains(&key[key.len() - 20..]),
+        "the secret is never listed"
+    );
+
+    let scan = |event: &'static str, key: String| {
+        let app = &app;
+        async move {
+            let response = app
+                .request(Method::GET, &format!("/v1/events/{event}/verifier/me"))
+                .header("x-verifier-key", key)
+                .send()
+                .await
+                .expect("sent");
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (status, me) = scan("evt_a", key.clone()).await;
+    assert_eq!((status, me["eventId"].as_str()), (200, Some("evt_a")));
+    let (status, body) = scan("evt_b", key.clone()).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (403, Some("VERIFIER_KEY_WRONG_EVENT"))
+    );
+    let forged = format!(
+        "{}{}",
+        &key[..key.len() - 1],
+        if key.ends_with('a') { 'b' } else { 'a' }
+    );
+    let (status, body) = scan("evt_a", forged).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (401, Some("VERIFIER_KEY_INVALID"))
+    );
+
+    let revoke = format!("{keys_of_a}/{key_id}");
+    let (status, body) = send(&app, Method::DELETE, &revoke, Some(&b), None).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (403, Some("EVENT_NOT_OWNER"))
+    );
+    let (status, _) = send(&app, Method::DELETE, &revoke, Some(&a), None).await;
+    assert_eq!(status, 200);
+    let (status, body) = scan("evt_a", key.clone()).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (401, Some("VERIFIER_KEY_REVOKED"))
+    );
+    let (status, _) = send(&app, Method::DELETE, &revoke, Some(&a), None).await;
+    assert_eq!(status, 200, "revoking twice is idempotent");
+    let (status, body) = send(
+        &app,
+        Method::DELETE,
+        &format!("{keys_of_a}/vk_nope"),
+        Some(&a),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (404, Some("VERIFIER_KEY_NOT_FOUND"))
+    );
+
+    // Exactly one audit row per effective write: create + first revoke.
+    let audit = stack
+        .sql()
+        .execute(
+            Statement::new("SELECT action FROM audit_log WHERE target = ? ORDER BY id")
+                .bind(key_id.as_str()),
+        )
+        .await
+        .expect("query");
+    let actions: Vec<String> = audit
+        .iter()
+        .map(|r| r.get("action").expect("action"))
+        .collect();
+    assert_eq!(actions, ["verifier_key.create", "verifier_key.revoke"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_verifier_keys_are_scoped_to_their_event() {
+    verifier_keys_are_scoped_to_their_event(Runtime::Workerd).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_verifier_keys_are_scoped_to_their_event() {
+    verifier_keys_are_scoped_to_their_event(Runtime::Wasmtime).await;
+}
+
+async fn bursts_beyond_the_bucket_get_429(runtime: Runtime) {
+    let stack = Stack::start().await;
+    // A bucket of 3 that refills one token every 100 s: the counts below are exact.
+    let app = App::spawn(runtime, &stack, &[("RATE_LIMIT_AUTH", "0.01:3")]).await;
+    let path = format!("/v1/auth/nonce?address={FAN}");
+    let mut statuses = Vec::new();
+    let mut remaining = Vec::new();
+    for _ in 0..5 {
+        let response = app
+            .request(Method::GET, &path)
+            .header("x-forwarded-for", "203.0.113.7")
+            .send()
+            .await
+            .expect("sent");
+        statuses.push(response.status().as_u16());
+        remaining.push(
+            response
+                .headers()
+                .get("x-ratelimit-remaining")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        );
+        if response.status() == 429 {
+            let retry: u64 = response.headers()["retry-after"]
+                .to_str()
+                .expect("ascii")
+                .parse()
+                .expect("seconds");
+            assert!((1..=100).contains(&retry), "retry-after {retry}");
+            assert_eq!(response.headers()["x-ratelimit-limit"], "3");
+            let body: Value = response.json().await.expect("json");
+            assert_eq!(body["error_code"], "RATE_LIMITED");
+        }
+    }
+    assert_eq!(statuses, [200, 200, 200, 429, 429]);
+    assert_eq!(
+        remaining[..3],
+        [
+            Some("2".to_owned()),
+            Some("1".to_owned()),
+            Some("0".to_owned())
+        ]
+    );
+    // Health probes are never limited.
+    assert_eq!(app.get("/health").await.status(), 200);
+    if runtime == Runtime::Wasmtime {
+        // On Spin the client IP comes from X-Forwarded-For: another client has its own bucket.
+        let other = app
+            .request(Method::GET, &path)
+            .header("x-forwarded-for", "198.51.100.1")
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(other.status(), 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_bursts_beyond_the_bucket_get_429() {
+    bursts_beyond_the_bucket_get_429(Runtime::Workerd).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_bursts_beyond_the_bucket_get_429() {
+    bursts_beyond_the_bucket_get_429(Runtime::Wasmtime).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cors_allows_only_configured_origins() {
+    let stack = Stack::start().await;
+    let app = App::spawn(
+        Runtime::Wasmtime,
+        &stack,
+        &[("CORS_ALLOWED_ORIGINS", "https://shop.example")],
+    )
+    .await;
+    let preflight = |origin: &'static str| {
+        app.request(Method::OPTIONS, "/v1/auth/siwe/challenge")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+    let allowed = preflight("https://shop.example").await.expect("sent");
+    assert_eq!(allowed.status(), 204);
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    assert_eq!(allowed.headers()["access-control-allow-methods"], "POST");
+    let denied = preflight("https://evil.example").await.expect("sent");
+    assert_eq!(denied.status(), 403);
+    let body: Value = denied.json().await.expect("json");
+    assert_eq!(body["error_code"], "CORS_ORIGIN_DENIED");
+
+    let actual = app
+        .request(Method::GET, "/health")
+        .header("origin", "https://shop.example")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        actual.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    let foreign = app
+        .request(Method::GET, "/health")
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .expect("sent");
+    assert!(
+        foreign
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
