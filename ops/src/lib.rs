@@ -4,6 +4,7 @@
 //! embedded libSQL), so the edge functions reach "Upstash" and "Turso" over
 //! HTTP exactly as they do in production.
 
+pub mod admin;
 pub mod demo;
 pub mod front;
 pub mod http;

@@ -3,6 +3,7 @@
 //! - `otctl fronts`   serve the local Upstash REST and Hrana fronts (the local stand-ins for
 //!   Upstash and Turso) until Ctrl-C / SIGTERM;
 //! - `otctl migrate`  apply `migrations/` to any libSQL URL over Hrana (idempotent);
+//! - `otctl grant-admin` make a wallet an admin (bootstrap);
 //! - `otctl seed-demo` load the demo organizer, event, ticket types and seats (idempotent).
 
 use clap::{Parser, Subcommand};
@@ -52,6 +53,16 @@ enum Cmd {
         /// The folder of `NNNN_name.sql` files.
         #[arg(long, default_value = "migrations")]
         dir: PathBuf,
+    },
+    /// Make a wallet an admin (bootstrap; recorded in the audit log with actor `otctl`).
+    GrantAdmin {
+        #[arg(long, env = "LIBSQL_URL")]
+        url: String,
+        #[arg(long, env = "LIBSQL_AUTH_TOKEN")]
+        auth_token: Option<String>,
+        /// The wallet address (any case).
+        #[arg(long)]
+        address: String,
     },
     /// Load the demo data (an organizer, a published event, ticket types and seats).
     SeedDemo {
@@ -133,6 +144,15 @@ async fn run(command: Cmd) -> Result<(), String> {
                 "migrations: applied {:?}, already applied {:?}",
                 report.applied, report.already_applied
             );
+            Ok(())
+        }
+        Cmd::GrantAdmin {
+            url,
+            auth_token,
+            address,
+        } => {
+            let wallet = ops::admin::grant_admin(&url, auth_token.as_deref(), &address).await?;
+            println!("{wallet} is now an admin");
             Ok(())
         }
         Cmd::SeedDemo { url, auth_token } => {

@@ -58,6 +58,70 @@ async fn load(url: &str) -> Load {
     }
 }
 
+/// A SIWE message for `app`, signed by ethers (a real wallet library, not our code).
+async fn signed_siwe(app: &App) -> (String, String) {
+    let key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+    let address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    let challenge: serde_json::Value = app
+        .request(reqwest::Method::POST, "/v1/auth/siwe/challenge")
+        .json(&serde_json::json!({"address": address, "chainId": 31337}))
+        .send()
+        .await
+        .expect("challenge")
+        .json()
+        .await
+        .expect("json");
+    let message = challenge["message"].as_str().expect("message").to_owned();
+    let output = tokio::process::Command::new("node")
+        .args(["-e", "const {Wallet}=require('ethers'); new Wallet(process.argv[1]).signMessage(process.argv[2]).then(s=>process.stdout.write(s))", key, &message])
+        .current_dir(root())
+        .output()
+        .await
+        .expect("node signs");
+    (message, String::from_utf8(output.stdout).expect("utf-8"))
+}
+
+/// Wall time of one `/internal/bench/crypto` call.
+async fn crypto_call(
+    app: &App,
+    kind: &str,
+    iterations: u32,
+    message: &str,
+    signature: &str,
+) -> f64 {
+    let started = std::time::Instant::now();
+    let response = app
+        .request(reqwest::Method::POST, "/internal/bench/crypto")
+        .json(&serde_json::json!({"kind": kind, "iterations": iterations, "message": message, "signature": signature}))
+        .send()
+        .await
+        .expect("bench call");
+    let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(
+        body["ok"], iterations,
+        "every iteration must verify: {body}"
+    );
+    elapsed
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+/// Milliseconds of one operation inside the Wasm build: (N iterations - 0 iterations) / N,
+/// medians of 7 runs each.
+async fn per_op_ms(app: &App, kind: &str, iterations: u32, message: &str, signature: &str) -> f64 {
+    let mut empty = Vec::new();
+    let mut full = Vec::new();
+    for _ in 0..7 {
+        empty.push(crypto_call(app, kind, 0, message, signature).await);
+        full.push(crypto_call(app, kind, iterations, message, signature).await);
+    }
+    (median(full) - median(empty)) / f64::from(iterations)
+}
+
 #[tokio::main]
 async fn main() {
     let bundle_wasm = root().join("functions/hosts/cloudflare/build/index_bg.wasm");
@@ -81,12 +145,31 @@ async fn main() {
     println!("| runtime | route | req/s | p50 ms | p99 ms | non-2xx | errors | req/s vs /health |");
     println!("|---|---|---|---|---|---|---|---|");
     let stack = Stack::start().await;
+    let (_, libsql_token) = stack.tokens();
+    ops::demo::seed(&stack.libsql_url, Some(libsql_token))
+        .await
+        .expect("demo data");
+    let mut crypto = Vec::new();
     for runtime in [Runtime::Workerd, Runtime::Wasmtime] {
-        let app = App::spawn(runtime, &stack, &[]).await;
+        // Limits high enough not to refuse the load (the bucket check itself still runs).
+        let app = App::spawn(
+            runtime,
+            &stack,
+            &[
+                ("BENCH_ROUTES", "1"),
+                ("RATE_LIMIT_READ", "1000000:1000000"),
+                ("RATE_LIMIT_AUTH", "1000000:1000000"),
+            ],
+        )
+        .await;
+        let (message, signature) = signed_siwe(&app).await;
+        let siwe = per_op_ms(&app, "siwe", 200, &message, &signature).await;
+        let jwt = per_op_ms(&app, "jwt", 2000, "", "").await;
+        crypto.push((runtime, siwe, jwt));
         // Warm up (JIT, instance pools, connections).
         let _ = load(&format!("{}/health", app.base_url)).await;
         let mut baseline = None;
-        for route in ["/health", "/ready"] {
+        for route in ["/health", "/ready", "/v1/events"] {
             let result = load(&format!("{}{route}", app.base_url)).await;
             let base = *baseline.get_or_insert(result.rps);
             println!(
@@ -100,5 +183,14 @@ async fn main() {
             );
             let _ = std::io::stdout().flush();
         }
+    }
+    println!();
+    println!(
+        "## Login crypto inside the Wasm build (per operation; goals: SIWE < 2 ms, JWT < 0.2 ms)"
+    );
+    println!("| runtime | SIWE parse + EIP-191 recover | JWT HS256 verify |");
+    println!("|---|---|---|");
+    for (runtime, siwe, jwt) in crypto {
+        println!("| {runtime:?} | {siwe:.3} ms | {jwt:.4} ms |");
     }
 }

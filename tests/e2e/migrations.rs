@@ -70,3 +70,41 @@ async fn migrations_are_idempotent_recorded_and_atomic() {
         .expect("query");
     assert_eq!(versions.rows.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn otctl_grant_admin_bootstraps_an_admin_with_an_audit_row() {
+    let stack = Stack::start().await;
+    let (_, token) = stack.tokens();
+    let lower = "0x90f79bf6eb2c4f870365e785982e1f101e93b906";
+    let wallet = ops::admin::grant_admin(&stack.libsql_url, Some(token), lower)
+        .await
+        .expect("granted");
+    assert_eq!(
+        wallet.checksummed(),
+        "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
+    );
+    let sql = stack.sql();
+    let role = sql
+        .execute(
+            Statement::new("SELECT role FROM users WHERE wallet = ?").bind(wallet.checksummed()),
+        )
+        .await
+        .expect("query");
+    assert_eq!(
+        role.row(0).expect("row").get::<String>("role"),
+        Ok("admin".to_owned())
+    );
+    let audit = sql
+        .execute(
+            Statement::new("SELECT actor FROM audit_log WHERE target = ?")
+                .bind(wallet.checksummed()),
+        )
+        .await
+        .expect("query");
+    assert_eq!(audit.rows.len(), 1);
+    assert!(
+        ops::admin::grant_admin(&stack.libsql_url, Some(token), "0xnope")
+            .await
+            .is_err()
+    );
+}
