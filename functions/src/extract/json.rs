@@ -7,16 +7,27 @@ use shared::error::Error;
 /// The largest JSON body we read (seat maps are the biggest legitimate bodies).
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
 
-/// Parses the body as `T`.
+/// Parses the body as `T` (at most [`MAX_JSON_BYTES`]).
 ///
 /// # Errors
 /// 413 `BODY_TOO_LARGE`; 400 `VALIDATION_FAILED` naming the field (`body` for the whole).
 pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, Error> {
-    if request.body.len() > MAX_JSON_BYTES {
+    json_body_with_limit(request, MAX_JSON_BYTES)
+}
+
+/// Parses the body as `T`, allowing up to `max_bytes` (for the few bulk routes).
+///
+/// # Errors
+/// As [`json_body`].
+pub fn json_body_with_limit<T: DeserializeOwned>(
+    request: &Request,
+    max_bytes: usize,
+) -> Result<T, Error> {
+    if request.body.len() > max_bytes {
         return Err(Error::Client {
             status: 413,
             code: "BODY_TOO_LARGE",
-            message: format!("bodies are limited to {MAX_JSON_BYTES} bytes"),
+            message: format!("this body is limited to {max_bytes} bytes"),
         });
     }
     if request.body.is_empty() {

@@ -9,6 +9,7 @@
 //! read and the write without holding a transaction open across round trips. The audit row is
 //! in the same batch, and the read cache is invalidated after it.
 
+mod event_input;
 mod events;
 mod list;
 mod record;

@@ -10,8 +10,8 @@ use super::write::{EventWrite, check_editable, now_ms, organizer, owned_event, w
 use crate::audit;
 use crate::cache::cached_json;
 use crate::call::Call;
-use crate::extract::json_body;
-use crate::http::Response;
+use crate::extract::json_body_with_limit;
+use crate::http::{Request, Response};
 use crate::keys;
 use crate::services::Services;
 use serde::Deserialize;
@@ -21,6 +21,11 @@ use shared::error::Error;
 use shared::ports::Sql;
 use shared::sql::Statement;
 use std::collections::{HashMap, HashSet};
+
+/// The largest seat-map body. A full map of [`MAX_SEATS`] seats with realistic attributes is
+/// about 1.2 MB and one with every attribute at its longest about 3 MB: past the general
+/// 1 MiB limit of `extract::json_body`, so this route reads its body itself.
+const MAX_SEAT_MAP_BYTES: usize = 4 * 1024 * 1024;
 
 /// Seats per `INSERT`: 6 parameters each stays far below SQLite's oldest default limit of
 /// 999 parameters per statement.
@@ -111,6 +116,12 @@ fn parse_map(input: SeatMapInput) -> Result<Vec<Seat>, Error> {
         .collect()
 }
 
+/// Parses the body like `extract::json_body` (same errors, same field paths) with the larger
+/// [`MAX_SEAT_MAP_BYTES`] limit.
+fn seat_map_body(request: &Request) -> Result<SeatMapInput, Error> {
+    json_body_with_limit(request, MAX_SEAT_MAP_BYTES)
+}
+
 /// The ids of the event's ticket types.
 async fn ticket_type_ids<S: Services>(services: &S, event: &str) -> Result<HashSet<String>, Error> {
     let rows = services
@@ -132,7 +143,7 @@ async fn ticket_type_ids<S: Services>(services: &S, event: &str) -> Result<HashS
 pub async fn replace<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
     let caller = organizer(services, call).await?;
     let id = event_id(call)?;
-    let seats = parse_map(json_body::<SeatMapInput>(call.request)?)?;
+    let seats = parse_map(seat_map_body(call.request)?)?;
     let (event, types) = futures::join!(
         owned_event(services, &caller, &id),
         ticket_type_ids(services, id.as_str())
@@ -254,6 +265,28 @@ mod tests {
         assert_eq!(seats.len(), 2);
         assert_eq!(seats[1].section.as_str(), "");
         assert!(parse(json!({"seats": []})).expect("empty map").is_empty());
+    }
+
+    #[test]
+    fn reads_bodies_past_the_general_limit() {
+        let seat = json!({"label": "x".repeat(32), "section": "y".repeat(32), "row": "r",
+                          "number": "n", "ticketTypeId": TT});
+        let mut request = Request::new("PUT", "/v1/events/evt_00000000000000000000/seats");
+        request.body =
+            serde_json::to_vec(&json!({ "seats": vec![seat; MAX_SEATS] })).expect("serialises");
+        assert!(request.body.len() > 1024 * 1024);
+        let seats = seat_map_body(&request).map(|input| input.seats.map(|s| s.len()));
+        assert_eq!(seats.ok(), Some(Some(MAX_SEATS)));
+        request.body = vec![b' '; MAX_SEAT_MAP_BYTES + 1];
+        assert_eq!(
+            seat_map_body(&request).map(|_| ()).map_err(|e| e.status()),
+            Err(413)
+        );
+        request.body = br#"{"seats":[{"label":"a","ticketTypeId":"tt_1","x":1}]}"#.to_vec();
+        match seat_map_body(&request) {
+            Err(Error::Invalid { field, .. }) => assert_eq!(field, "seats[0].x"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
