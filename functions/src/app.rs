@@ -20,6 +20,8 @@ pub struct Platform<H, C, R> {
     pub http: H,
     pub clock: C,
     pub rng: R,
+    /// Where operator-facing error lines go.
+    pub log: fn(&str),
 }
 
 /// A served request: the response, and work to run after it is sent (flushing metrics).
@@ -62,7 +64,13 @@ where
     let request_id = request_id(&request, &platform.rng);
     match config {
         Ok(config) => {
-            let services = EdgeServices::new(platform.http, platform.clock, platform.rng, config);
+            let services = EdgeServices::new(
+                platform.http,
+                platform.clock,
+                platform.rng,
+                platform.log,
+                config,
+            );
             let (response, sample) = handle(&services, request, &request_id).await;
             Served {
                 response,
@@ -131,7 +139,16 @@ pub async fn handle<S: Services>(
     };
     let mut response = match result {
         Ok(response) => response,
-        Err(error) => error_response(&error, request_id),
+        Err(error) => {
+            // The client sees a generic body; the cause goes to the operator's log.
+            if error.status() >= 500 {
+                services.log_error(&format!(
+                    "request {request_id} {} {}: {error}",
+                    request.method, request.path
+                ));
+            }
+            error_response(&error, request_id)
+        }
     };
     if method == Some(Method::Head) {
         response.body.clear();
@@ -188,7 +205,13 @@ where
     C: Clock,
     R: Rng,
 {
-    let services = EdgeServices::new(platform.http, platform.clock, platform.rng, config?);
+    let services = EdgeServices::new(
+        platform.http,
+        platform.clock,
+        platform.rng,
+        platform.log,
+        config?,
+    );
     Ok(indexer_cron::tick(services.sql(), services.clock(), Trigger::Cron).await?)
 }
 

@@ -21,11 +21,15 @@ pub trait Services {
     fn clock(&self) -> &Self::Clock;
     fn rng(&self) -> &Self::Rng;
     fn config(&self) -> &Config;
+
+    /// Writes an operator-facing error line (Workers: `console.error`; Spin: stderr).
+    fn log_error(&self, _line: &str) {}
 }
 
 /// The production services: Upstash REST, Hrana over HTTP and JSON-RPC, all over one
 /// platform [`HttpClient`].
 pub struct EdgeServices<H, C, R> {
+    log: fn(&str),
     redis: UpstashClient<H>,
     sql: HranaClient<H>,
     chain: RpcClient<H>,
@@ -36,8 +40,9 @@ pub struct EdgeServices<H, C, R> {
 
 impl<H: HttpClient + Clone, C: Clock, R: Rng> EdgeServices<H, C, R> {
     /// Wires the protocol clients to the configured endpoints.
-    pub fn new(http: H, clock: C, rng: R, config: Config) -> Self {
+    pub fn new(http: H, clock: C, rng: R, log: fn(&str), config: Config) -> Self {
         EdgeServices {
+            log,
             redis: UpstashClient::new(
                 http.clone(),
                 &config.redis.rest_url,
@@ -80,5 +85,8 @@ impl<H: HttpClient + Clone, C: Clock, R: Rng> Services for EdgeServices<H, C, R>
     }
     fn config(&self) -> &Config {
         &self.config
+    }
+    fn log_error(&self, line: &str) {
+        (self.log)(line);
     }
 }

@@ -773,3 +773,28 @@ async fn workerd_the_public_browses_the_catalog() {
 async fn wasmtime_the_public_browses_the_catalog() {
     the_public_browses_the_catalog(Runtime::Wasmtime).await;
 }
+
+/// `make dev` seeds this demo data; it must satisfy the same rules as API input.
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_data_is_served_by_the_public_catalog() {
+    let stack = e2e::Stack::start().await;
+    let (_, token) = stack.tokens();
+    ops::demo::seed(&stack.libsql_url, Some(token))
+        .await
+        .expect("demo data");
+    let app = e2e::App::spawn(e2e::Runtime::Wasmtime, &stack, &[]).await;
+    let list = app.get("/v1/events").await;
+    assert_eq!(list.status(), 200);
+    let list: serde_json::Value = list.json().await.expect("json");
+    assert_eq!(list["total"], 1);
+    let id = list["items"][0]["id"].as_str().expect("id").to_owned();
+    let types = app.get(&format!("/v1/events/{id}/ticket-types")).await;
+    assert_eq!(types.status(), 200);
+    let seats: serde_json::Value = app
+        .get(&format!("/v1/events/{id}/seats"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(seats.to_string().matches("VIP-A-").count(), 4, "{seats}");
+}

@@ -78,7 +78,12 @@ fn platform() -> Platform<WorkerHttp, WorkerClock, WorkerRng> {
         http: WorkerHttp,
         clock: WorkerClock,
         rng: WorkerRng,
+        log: log_error,
     }
+}
+
+fn log_error(line: &str) {
+    worker::console_error!("{line}");
 }
 
 /// Vars and secrets are both readable as text bindings.

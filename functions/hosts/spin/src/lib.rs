@@ -98,6 +98,7 @@ async fn handle(
         http: SpinHttp,
         clock: SpinClock,
         rng: SpinRng,
+        log: |line| eprintln!("{line}"),
     };
     let served = functions::serve(platform, config, request).await;
     // WASI 0.3 lets a task keep running after it has returned its response: the metrics flush
