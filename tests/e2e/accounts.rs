@@ -1,7 +1,7 @@
 //! Accounts on both runtimes: wallet login with real ethers signatures (tests/js/api/), verifier
 //! keys, rate limits and CORS.
 
-use e2e::{App, JWT_AUDIENCE, JWT_SECRET, Runtime, Stack, root};
+use e2e::{App, JWT_AUDIENCE, JWT_SECRET, Runtime, Stack, run_node_tests};
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared::domain::Role;
@@ -18,27 +18,18 @@ const FAN: &str = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
 async fn wallet_logins_with_real_signatures(runtime: Runtime) {
     let stack = Stack::start().await;
     let app = App::spawn(runtime, &stack, &[("ADMIN_ADDRESSES", ADMIN_ADDRESS)]).await;
-    let output = tokio::process::Command::new("node")
-        .args(["--test", "tests/js/api/auth.test.mjs"])
-        .current_dir(root())
-        .env("API_URL", &app.base_url)
-        .env("CHAIN_ID", "31337")
-        .env("JWT_SECRET", JWT_SECRET)
-        .env("JWT_AUDIENCE", JWT_AUDIENCE)
-        .env("ADMIN_KEY", ADMIN_KEY)
-        .output()
-        .await
-        .expect("node runs");
-    let report = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "auth tests failed on {runtime:?}:\n{report}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        report.contains("# fail 0") && report.contains("# pass 8"),
-        "{report}"
-    );
+    let report = run_node_tests(
+        &["tests/js/api/auth.test.mjs".to_owned()],
+        &[
+            ("API_URL", &app.base_url),
+            ("CHAIN_ID", "31337"),
+            ("JWT_SECRET", JWT_SECRET),
+            ("JWT_AUDIENCE", JWT_AUDIENCE),
+            ("ADMIN_KEY", ADMIN_KEY),
+        ],
+    )
+    .await;
+    assert!(report.contains("# pass 8"), "{runtime:?}: {report}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -74,16 +65,8 @@ async fn send(
     token: Option<&str>,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut request = app.request(method, path);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("sent");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let reply = app.send(method, path, token, body, &[]).await;
+    (reply.status, reply.body)
 }
 
 async fn verifier_keys_are_scoped_to_their_event(runtime: Runtime) {

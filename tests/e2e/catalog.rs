@@ -2,7 +2,7 @@
 //! publish/cancel) with ownership, validation and audit; public reads with filters, paging,
 //! sorting, ETags and cache invalidation.
 
-use e2e::{App, Runtime, Stack};
+use e2e::{App, Reply, Runtime, Stack};
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared::domain::Role;
@@ -22,69 +22,16 @@ const T0: i64 = 1_900_000_000_000;
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
 
-/// A response, read whole.
-struct Reply {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-    raw: Vec<u8>,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// Asserts an error response with `code` (and `field` for validation errors).
-    #[track_caller]
-    fn assert_error(&self, status: u16, code: &str, field: Option<&str>) {
-        assert_eq!(self.status, status, "{}", self.body);
-        assert_eq!(self.body["error_code"], code, "{}", self.body);
-        assert_eq!(self.body["field"].as_str(), field, "{}", self.body);
-    }
-}
-
-async fn send(
-    app: &App,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-    headers: &[(&str, &str)],
-) -> Reply {
-    let mut request = app.request(method, path);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = request.send().await.expect("request sent");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let raw = response.bytes().await.expect("body").to_vec();
-    let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-    Reply {
-        status,
-        headers,
-        body,
-        raw,
-    }
-}
-
 async fn get(app: &App, path: &str) -> Reply {
-    send(app, Method::GET, path, None, None, &[]).await
+    app.send(Method::GET, path, None, None, &[]).await
 }
 
 async fn write(app: &App, method: Method, path: &str, token: &str, body: Value) -> Reply {
-    send(app, method, path, Some(token), Some(body), &[]).await
+    app.send(method, path, Some(token), Some(body), &[]).await
 }
 
 async fn post(app: &App, path: &str, token: &str) -> Reply {
-    send(app, Method::POST, path, Some(token), None, &[]).await
+    app.send(Method::POST, path, Some(token), None, &[]).await
 }
 
 /// Creates an event with one ticket type and publishes it; returns its id.
@@ -161,8 +108,7 @@ async fn organizers_build_and_run_an_event(runtime: Runtime) {
     });
 
     // Who may create.
-    send(
-        &app,
+    app.send(
         Method::POST,
         "/v1/events",
         None,
@@ -647,15 +593,9 @@ async fn the_public_browses_the_catalog(runtime: Runtime) {
     );
     assert_eq!(second.header("etag"), Some(etag.as_str()));
     assert_eq!(second.raw, first.raw);
-    let not_modified = send(
-        &app,
-        Method::GET,
-        &path,
-        None,
-        None,
-        &[("if-none-match", &etag)],
-    )
-    .await;
+    let not_modified = app
+        .send(Method::GET, &path, None, None, &[("if-none-match", &etag)])
+        .await;
     assert_eq!(not_modified.status, 304);
     assert!(not_modified.raw.is_empty());
     assert_eq!(not_modified.header("etag"), Some(etag.as_str()));
@@ -684,15 +624,9 @@ async fn the_public_browses_the_catalog(runtime: Runtime) {
     let again = get(&app, &path).await;
     assert_eq!(again.header("x-cache"), Some("hit"));
     assert_ne!(again.header("etag"), Some(etag.as_str()));
-    let stale = send(
-        &app,
-        Method::GET,
-        &path,
-        None,
-        None,
-        &[("if-none-match", &etag)],
-    )
-    .await;
+    let stale = app
+        .send(Method::GET, &path, None, None, &[("if-none-match", &etag)])
+        .await;
     assert_eq!(stale.status, 200);
     let list_after = get(&app, "/v1/events?q=jazz").await;
     assert_eq!(list_after.header("x-cache"), Some("miss"));

@@ -1,7 +1,7 @@
 //! The local fronts proven with the official JS clients (`@upstash/redis`, `@libsql/client`):
 //! runs `node --test tests/js/` against a fresh stack.
 
-use e2e::{Stack, root};
+use e2e::{Stack, root, run_node_tests};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn official_js_clients_accept_the_local_fronts() {
@@ -15,22 +15,14 @@ async fn official_js_clients_accept_the_local_fronts() {
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no JS tests found");
-    let output = tokio::process::Command::new("node")
-        .arg("--test")
-        .args(&files)
-        .current_dir(root())
-        .env("UPSTASH_REDIS_REST_URL", &stack.upstash_url)
-        .env("UPSTASH_REDIS_REST_TOKEN", redis_token)
-        .env("LIBSQL_URL", &stack.libsql_url)
-        .env("LIBSQL_AUTH_TOKEN", libsql_token)
-        .output()
-        .await
-        .expect("node runs");
-    let report = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "JS client tests failed:\n{report}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(report.contains("# fail 0"), "{report}");
+    run_node_tests(
+        &files,
+        &[
+            ("UPSTASH_REDIS_REST_URL", &stack.upstash_url),
+            ("UPSTASH_REDIS_REST_TOKEN", redis_token),
+            ("LIBSQL_URL", &stack.libsql_url),
+            ("LIBSQL_AUTH_TOKEN", libsql_token),
+        ],
+    )
+    .await;
 }

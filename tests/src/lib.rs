@@ -217,6 +217,50 @@ fn http() -> ReqwestHttp {
     ReqwestHttp::new(Duration::from_secs(10)).expect("http client")
 }
 
+/// A response, read whole.
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    /// The body as JSON (`Null` when it is not JSON).
+    pub body: serde_json::Value,
+    pub raw: Vec<u8>,
+}
+
+impl Reply {
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts an error response with `code` (and `field` for validation errors).
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str, field: Option<&str>) {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.body["error_code"], code, "{}", self.body);
+        assert_eq!(self.body["field"].as_str(), field, "{}", self.body);
+    }
+}
+
+/// Runs `node --test` on `files` (relative to the repository root) with `env`, asserts that
+/// every test passed, and returns the report.
+pub async fn run_node_tests(files: &[String], env: &[(&str, &str)]) -> String {
+    let output = tokio::process::Command::new("node")
+        .arg("--test")
+        .args(files)
+        .current_dir(root())
+        .envs(env.iter().copied())
+        .output()
+        .await
+        .expect("node runs");
+    let report = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success() && report.contains("# fail 0"),
+        "node tests failed:\n{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    report
+}
+
 /// Which runtime serves the Wasm build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Runtime {
@@ -342,6 +386,39 @@ impl App {
         shared::auth::jwt::JwtCodec::new(JWT_SECRET.as_bytes(), &self.base_url, JWT_AUDIENCE, 900)
             .issue(&wallet, role, &unique("jti"), &unique("sid"), now)
             .expect("token")
+    }
+
+    /// Sends a request (optionally with a bearer token, a JSON body and headers) and reads the
+    /// whole response.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self.request(method, path);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let raw = response.bytes().await.expect("body").to_vec();
+        let body = serde_json::from_slice(&raw).unwrap_or(serde_json::Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            raw,
+        }
     }
 
     /// `GET path`.
