@@ -7,6 +7,7 @@
 //! Redis, libSQL and the chain from either edge runtime and from native tools.
 
 pub mod auth;
+pub mod chain;
 pub mod config;
 pub mod domain;
 pub mod error;
