@@ -36,6 +36,11 @@ pub enum Route {
     VerifierKeys,
     VerifierKey,
     VerifierMe,
+    // Chain projections (read-only).
+    ChainTicket,
+    WalletTickets,
+    MarketListings,
+    MarketListing,
 }
 
 /// Which token bucket a route draws from (configured per group).
@@ -92,6 +97,10 @@ impl Route {
         Route::VerifierKeys,
         Route::VerifierKey,
         Route::VerifierMe,
+        Route::ChainTicket,
+        Route::WalletTickets,
+        Route::MarketListings,
+        Route::MarketListing,
     ];
 
     /// The path template (also the `route` label of metrics).
@@ -121,6 +130,10 @@ impl Route {
             Route::VerifierKeys => "/v1/events/{id}/verifier-keys",
             Route::VerifierKey => "/v1/events/{id}/verifier-keys/{keyId}",
             Route::VerifierMe => "/v1/events/{id}/verifier/me",
+            Route::ChainTicket => "/v1/tickets/{tokenId}",
+            Route::WalletTickets => "/v1/wallets/{address}/tickets",
+            Route::MarketListings => "/v1/market/listings",
+            Route::MarketListing => "/v1/market/listings/{id}",
         }
     }
 
@@ -129,6 +142,10 @@ impl Route {
         match self {
             Route::Health | Route::Ready | Route::Metrics | Route::OpenApi => &[Get, Head],
             Route::Nonce | Route::Me | Route::Audit | Route::VerifierMe => &[Get, Head],
+            Route::ChainTicket
+            | Route::WalletTickets
+            | Route::MarketListings
+            | Route::MarketListing => &[Get, Head],
             Route::CronIndexer | Route::BenchCrypto => &[Post],
             Route::SiweChallenge | Route::SiweVerify | Route::VerifySig => &[Post],
             Route::Refresh | Route::Logout | Route::EventPublish | Route::EventCancel => &[Post],

@@ -79,6 +79,17 @@ impl Statement {
         self
     }
 
+    /// A statement that fails (and so rolls back its atomic batch) unless `exists_sql` — a
+    /// `SELECT` with `?` placeholders for `args` — returns a row. SQLite has no RAISE outside
+    /// triggers; `json()` of text that is not JSON is an error every build raises, and wrapping
+    /// the CASE keeps SQLite from evaluating the failing call ahead of time as a constant.
+    pub fn guard(exists_sql: &str, args: impl IntoIterator<Item = SqlValue>) -> Self {
+        args.into_iter().fold(
+            Statement::new(format!("SELECT json(CASE WHEN EXISTS ({exists_sql}) THEN 'true' ELSE 'guard failed' END) AS ok")),
+            Statement::bind,
+        )
+    }
+
     /// Binds a named argument (`:name`).
     pub fn bind_named(mut self, name: &str, value: impl Into<SqlValue>) -> Self {
         self.named_args.push((name.to_owned(), value.into()));
@@ -218,6 +229,11 @@ impl SqlError {
             SqlError::Http { status, .. } => *status >= 500,
             _ => false,
         }
+    }
+
+    /// Whether a [`Statement::guard`] failed (its condition no longer held).
+    pub fn is_guard_failure(&self) -> bool {
+        matches!(self, SqlError::Statement { message, .. } if message.contains("malformed JSON"))
     }
 
     /// Whether a statement failed on a UNIQUE / PRIMARY KEY constraint.

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod bench;
 pub mod catalog;
+pub mod chain;
 pub mod cron;
 pub mod health;
 pub mod metrics;
