@@ -189,6 +189,9 @@ async fn dispatch<S: Services>(
         VerifierKeys | VerifierKey | VerifierMe => {
             routes::verifier::dispatch(services, route, call).await
         }
+        ChainTicket | WalletTickets | MarketListings | MarketListing => {
+            routes::chain::dispatch(services, route, call).await
+        }
     }
 }
 
