@@ -112,6 +112,17 @@ impl ChainRpc for FakeChain {
             .map(|_| BlockNumber(7))
             .ok_or(RpcError::Transport(down()))
     }
+    async fn block_header(&self, _number: u64) -> Result<shared::rpc::BlockHeader, RpcError> {
+        Err(RpcError::Transport(down()))
+    }
+    async fn logs(
+        &self,
+        _: &[alloy_primitives::Address],
+        _: u64,
+        _: u64,
+    ) -> Result<Vec<shared::chain::RawLog>, RpcError> {
+        Err(RpcError::Transport(down()))
+    }
 }
 
 /// Frozen time; sleeps never end (so deadlines never fire before a fake answers).

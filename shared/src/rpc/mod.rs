@@ -3,4 +3,4 @@
 
 mod client;
 
-pub use client::{ChainRpc, RpcClient, RpcError};
+pub use client::{BlockHeader, ChainRpc, RpcClient, RpcError, classify_logs_error};
