@@ -215,7 +215,7 @@ where
         platform.log,
         config?,
     );
-    Ok(indexer_cron::tick(services.sql(), services.clock(), Trigger::Cron).await?)
+    crate::indexer::run_tick(&services, Trigger::Cron).await
 }
 
 /// The one place an [`Error`] becomes an HTTP response.

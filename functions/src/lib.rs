@@ -12,6 +12,7 @@ mod call;
 mod cors;
 mod extract;
 pub mod http;
+mod indexer;
 mod keys;
 mod metrics;
 mod rate_limit;

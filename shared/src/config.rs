@@ -80,6 +80,26 @@ pub struct RateLimits {
     pub write: RateLimit,
 }
 
+/// How the scheduled indexer follows the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexerConfig {
+    /// Contracts whose logs are indexed; empty disables indexing (ticks only beat).
+    pub contracts: Vec<alloy_primitives::Address>,
+    /// First block to index.
+    pub start_block: u64,
+    /// Blocks behind the head we stay (0 on anvil; 12+ on mainnet L1, see README).
+    pub confirmations: u64,
+    /// Largest `eth_getLogs` range (halved on provider range errors, regrown when sparse).
+    pub max_batch_blocks: u64,
+    /// How many recent blocks keep their hashes for reorg detection.
+    pub reorg_window: u64,
+    /// Budget of one tick: wall time and blocks.
+    pub max_tick_ms: u64,
+    pub max_blocks_per_tick: u64,
+    /// `/ready` reports the indexer unhealthy when it lags more than this many blocks.
+    pub max_lag_blocks: u64,
+}
+
 /// Everything a function needs to run.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -109,6 +129,7 @@ pub struct Config {
     pub cache_ttl_secs: u64,
     /// Enables `/internal/bench/*` (benchmarks only; never in production).
     pub bench_routes: bool,
+    pub indexer: IndexerConfig,
 }
 
 impl Config {
@@ -293,6 +314,23 @@ impl Config {
         let bench_routes = r
             .optional("BENCH_ROUTES")
             .is_some_and(|v| v == "1" || v == "true");
+        let mut contracts = Vec::new();
+        for entry in r.list("INDEXER_CONTRACTS") {
+            match WalletAddress::parse(&entry) {
+                Ok(address) => contracts.push(address.inner()),
+                Err(e) => r.problem("INDEXER_CONTRACTS", &format!("{entry} {e}")),
+            }
+        }
+        let indexer = IndexerConfig {
+            contracts,
+            start_block: r.number("INDEXER_START_BLOCK", 0, 0..=i64::MAX) as u64,
+            confirmations: r.number("INDEXER_CONFIRMATIONS", 0, 0..=1_000) as u64,
+            max_batch_blocks: r.number("INDEXER_BATCH_BLOCKS", 2_000, 1..=100_000) as u64,
+            reorg_window: r.number("INDEXER_REORG_WINDOW", 64, 2..=10_000) as u64,
+            max_tick_ms: r.number("INDEXER_MAX_TICK_MS", 20_000, 100..=600_000) as u64,
+            max_blocks_per_tick: r.number("INDEXER_MAX_BLOCKS_PER_TICK", 100_000, 1..=10_000_000) as u64,
+            max_lag_blocks: r.number("INDEXER_MAX_LAG_BLOCKS", 50, 0..=1_000_000) as u64,
+        };
         match chain_id {
             Some(chain_id) if r.problems.is_empty() => Ok(Config {
                 redis: RedisConfig {
@@ -318,6 +356,7 @@ impl Config {
                 rate_limits,
                 cache_ttl_secs,
                 bench_routes,
+                indexer,
             }),
             _ => Err(ConfigError {
                 problems: r.problems,

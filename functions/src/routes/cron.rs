@@ -4,7 +4,7 @@
 
 use crate::http::{Request, Response};
 use crate::services::Services;
-use indexer_cron::Trigger;
+use indexer_cron::{Outcome, Trigger};
 use shared::error::Error;
 
 /// Runs one tick and returns its report.
@@ -30,8 +30,13 @@ pub async fn post_indexer<S: Services>(services: &S, request: &Request) -> Resul
             "missing or wrong cron bearer token",
         ));
     }
-    let report = indexer_cron::tick(services.sql(), services.clock(), Trigger::Http).await?;
-    Ok(Response::json(200, &report))
+    let report = crate::indexer::run_tick(services, Trigger::Http).await?;
+    // A tick that could not index says so with 503, so schedulers and monitors notice.
+    let status = match report.outcome {
+        Outcome::Failed | Outcome::DeepReorg => 503,
+        _ => 200,
+    };
+    Ok(Response::json(status, &report))
 }
 
 /// Compares without an early exit, so response timing does not leak how much of the secret

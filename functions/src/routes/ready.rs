@@ -51,6 +51,27 @@ async fn timed<C: Clock, F: Future<Output = Result<Option<serde_json::Value>, St
     }
 }
 
+/// The indexer is ready when its last block is within `INDEXER_MAX_LAG_BLOCKS` of the head.
+async fn indexer_lag<S: Services>(services: &S, head: Option<u64>) -> Check {
+    let max_lag = services.config().indexer.max_lag_blocks;
+    let last = crate::metrics::read_indexer(services)
+        .await
+        .ok()
+        .and_then(|fields| fields.into_iter().find(|(k, _)| k == "last_block").map(|(_, v)| v.max(0) as u64));
+    let (status, error) = match (head, last) {
+        (Some(head), Some(last)) if head.saturating_sub(last) <= max_lag => ("up", None),
+        (Some(head), Some(last)) => ("down", Some(format!("{} blocks behind (limit {max_lag})", head - last))),
+        (_, None) => ("down", Some("no block indexed yet".to_owned())),
+        (None, _) => ("down", Some("chain head unknown".to_owned())),
+    };
+    Check {
+        status,
+        latency_ms: 0,
+        error,
+        detail: Some(json!({"lastBlock": last, "head": head, "maxLagBlocks": max_lag})),
+    }
+}
+
 /// 200 when every dependency answers, else 503 naming the ones that do not.
 pub async fn get<S: Services>(services: &S, request_id: &str) -> Response {
     let clock = services.clock();
@@ -87,7 +108,11 @@ pub async fn get<S: Services>(services: &S, request_id: &str) -> Response {
         Ok(Some(json!({"chainId": id, "blockNumber": head})))
     });
     let (redis, libsql, rpc) = futures::join!(redis, libsql, rpc);
-    let checks: BTreeMap<&str, Check> = [("redis", redis), ("libsql", libsql), ("rpc", rpc)].into();
+    let head = rpc.detail.as_ref().and_then(|d| d["blockNumber"].as_u64());
+    let mut checks: BTreeMap<&str, Check> = [("redis", redis), ("libsql", libsql), ("rpc", rpc)].into();
+    if !services.config().indexer.contracts.is_empty() {
+        checks.insert("indexer", indexer_lag(services, head).await);
+    }
     let down: Vec<&str> = checks
         .iter()
         .filter(|(_, c)| c.status == "down")
