@@ -82,7 +82,10 @@ pub async fn read<S: Services>(services: &S) -> Result<Vec<(String, i64)>, Redis
 /// When Redis is unreachable.
 pub async fn read_indexer<S: Services>(services: &S) -> Result<Vec<(String, i64)>, RedisError> {
     let key = indexer_cron::metrics::key(&services.config().redis.key_prefix);
-    let reply = services.redis().exec(Command::new("HGETALL").arg(key)).await?;
+    let reply = services
+        .redis()
+        .exec(Command::new("HGETALL").arg(key))
+        .await?;
     let Value::Array(items) = reply else {
         return Err(RedisError::Decode("HGETALL did not answer an array".into()));
     };
@@ -98,20 +101,68 @@ pub fn render_indexer(fields: &[(String, i64)]) -> String {
     let mut out = String::new();
     let mut metric = |name: &str, kind: &str, help: &str, v: Option<i64>| {
         if let Some(v) = v {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}"
+            );
         }
     };
     let (last, head) = (value("last_block"), value("chain_head"));
     metric("indexer_last_block", "gauge", "Last block indexed.", last);
-    metric("indexer_chain_head", "gauge", "Chain head seen by the last tick.", head);
-    metric("indexer_chain_lag", "gauge", "Blocks between the head and the last indexed block.", head.zip(last).map(|(h, l)| (h - l).max(0)));
-    metric("indexer_logs_indexed_total", "counter", "Logs written by the indexer.", value("logs_indexed_total"));
-    metric("indexer_reorgs_total", "counter", "Reorgs rolled back.", value("reorgs_total"));
-    metric("indexer_deep_reorgs_total", "counter", "Reorgs deeper than the window (indexing stopped).", value("deep_reorgs_total"));
-    metric("events_decode_errors_total", "counter", "Logs kept raw because they did not decode.", value("decode_errors_total"));
-    metric("indexer_batch_blocks", "gauge", "Current eth_getLogs range in blocks.", value("batch_blocks"));
-    metric("indexer_tick_duration_ms", "gauge", "Duration of the last tick.", value("tick_duration_ms"));
-    metric("indexer_ticks_total", "counter", "Ticks that ran.", value("ticks_total"));
+    metric(
+        "indexer_chain_head",
+        "gauge",
+        "Chain head seen by the last tick.",
+        head,
+    );
+    metric(
+        "indexer_chain_lag",
+        "gauge",
+        "Blocks between the head and the last indexed block.",
+        head.zip(last).map(|(h, l)| (h - l).max(0)),
+    );
+    metric(
+        "indexer_logs_indexed_total",
+        "counter",
+        "Logs written by the indexer.",
+        value("logs_indexed_total"),
+    );
+    metric(
+        "indexer_reorgs_total",
+        "counter",
+        "Reorgs rolled back.",
+        value("reorgs_total"),
+    );
+    metric(
+        "indexer_deep_reorgs_total",
+        "counter",
+        "Reorgs deeper than the window (indexing stopped).",
+        value("deep_reorgs_total"),
+    );
+    metric(
+        "events_decode_errors_total",
+        "counter",
+        "Logs kept raw because they did not decode.",
+        value("decode_errors_total"),
+    );
+    metric(
+        "indexer_batch_blocks",
+        "gauge",
+        "Current eth_getLogs range in blocks.",
+        value("batch_blocks"),
+    );
+    metric(
+        "indexer_tick_duration_ms",
+        "gauge",
+        "Duration of the last tick.",
+        value("tick_duration_ms"),
+    );
+    metric(
+        "indexer_ticks_total",
+        "counter",
+        "Ticks that ran.",
+        value("ticks_total"),
+    );
     out
 }
 

@@ -70,7 +70,9 @@ pub enum IndexerError {
     #[error("the cursor moved under this batch")]
     CursorMoved,
     /// A reorg deeper than the window: the indexer stops advancing rather than write wrong data.
-    #[error("reorg deeper than the {window}-block window below block {cursor}; re-index with `otctl reindex`")]
+    #[error(
+        "reorg deeper than the {window}-block window below block {cursor}; re-index with `otctl reindex`"
+    )]
     DeepReorg { cursor: u64, window: u64 },
 }
 
@@ -125,14 +127,22 @@ async fn heartbeat<S: Sql>(sql: &S, now: u64, trigger: Trigger) -> Result<i64, S
             .bind(trigger.as_str()),
         )
         .await?;
-    Ok(rows.row(0).map(|r| r.get::<i64>("runs")).transpose()?.unwrap_or(0))
+    Ok(rows
+        .row(0)
+        .map(|r| r.get::<i64>("runs"))
+        .transpose()?
+        .unwrap_or(0))
 }
 
 /// Runs one tick.
 ///
 /// # Errors
 /// [`SqlError`] when the heartbeat cannot be written; indexing failures are in the report.
-pub async fn tick<R, S, C, K>(deps: &Deps<'_, R, S, C, K>, config: &IndexerConfig, trigger: Trigger) -> Result<TickReport, SqlError>
+pub async fn tick<R, S, C, K>(
+    deps: &Deps<'_, R, S, C, K>,
+    config: &IndexerConfig,
+    trigger: Trigger,
+) -> Result<TickReport, SqlError>
 where
     R: Redis,
     S: Sql,
@@ -179,11 +189,18 @@ where
     let mut metrics = metrics::TickMetrics::default();
     report.outcome = Outcome::Ok;
     loop {
-        if deps.clock.now_ms().saturating_sub(started) >= config.max_tick_ms || blocks >= config.max_blocks_per_tick {
+        if deps.clock.now_ms().saturating_sub(started) >= config.max_tick_ms
+            || blocks >= config.max_blocks_per_tick
+        {
             break;
         }
         match step::step(deps, config, &mut sizer).await {
-            Ok(Step::Advanced { from, to, logs, decode_errors }) => {
+            Ok(Step::Advanced {
+                from,
+                to,
+                logs,
+                decode_errors,
+            }) => {
                 report.batches += 1;
                 report.logs += logs as u64;
                 report.decode_errors += decode_errors as u64;
@@ -217,7 +234,11 @@ where
         report.chain_head = deps.chain.block_number().await.ok().map(|b| b.0);
     }
     if report.last_block.is_none() {
-        report.last_block = store::cursor(deps.sql, deps.chain_id).await.ok().flatten().map(|c| c.block);
+        report.last_block = store::cursor(deps.sql, deps.chain_id)
+            .await
+            .ok()
+            .flatten()
+            .map(|c| c.block);
     }
     report.duration_ms = deps.clock.now_ms().saturating_sub(started);
     metrics.last_block = report.last_block;

@@ -25,12 +25,29 @@ pub fn key(prefix: &str) -> String {
 pub async fn record<R: Redis>(redis: &R, prefix: &str, m: &TickMetrics) {
     let key = key(prefix);
     let mut commands = vec![
-        Command::new("HSET").arg(&key).arg("batch_blocks").arg(m.batch_blocks).arg("tick_duration_ms").arg(m.tick_duration_ms),
+        Command::new("HSET")
+            .arg(&key)
+            .arg("batch_blocks")
+            .arg(m.batch_blocks)
+            .arg("tick_duration_ms")
+            .arg(m.tick_duration_ms),
         Command::new("HINCRBY").arg(&key).arg("ticks_total").arg(1),
-        Command::new("HINCRBY").arg(&key).arg("logs_indexed_total").arg(m.logs_indexed),
-        Command::new("HINCRBY").arg(&key).arg("decode_errors_total").arg(m.decode_errors),
-        Command::new("HINCRBY").arg(&key).arg("reorgs_total").arg(m.reorgs),
-        Command::new("HINCRBY").arg(&key).arg("deep_reorgs_total").arg(m.deep_reorgs),
+        Command::new("HINCRBY")
+            .arg(&key)
+            .arg("logs_indexed_total")
+            .arg(m.logs_indexed),
+        Command::new("HINCRBY")
+            .arg(&key)
+            .arg("decode_errors_total")
+            .arg(m.decode_errors),
+        Command::new("HINCRBY")
+            .arg(&key)
+            .arg("reorgs_total")
+            .arg(m.reorgs),
+        Command::new("HINCRBY")
+            .arg(&key)
+            .arg("deep_reorgs_total")
+            .arg(m.deep_reorgs),
     ];
     if let Some(block) = m.last_block {
         commands.push(Command::new("HSET").arg(&key).arg("last_block").arg(block));

@@ -41,14 +41,25 @@ fn insert_rows(table: &str, columns: &[&str], rows: Vec<Vec<SqlValue>>, out: &mu
     let placeholders = format!("({})", vec!["?"; columns.len()].join(", "));
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let values = vec![placeholders.as_str(); chunk.len()].join(", ");
-        let sql = format!("INSERT OR IGNORE INTO {table} ({}) VALUES {values}", columns.join(", "));
-        let statement = chunk.iter().flatten().cloned().fold(Statement::new(sql), Statement::bind);
+        let sql = format!(
+            "INSERT OR IGNORE INTO {table} ({}) VALUES {values}",
+            columns.join(", ")
+        );
+        let statement = chunk
+            .iter()
+            .flatten()
+            .cloned()
+            .fold(Statement::new(sql), Statement::bind);
         out.push(statement);
     }
 }
 
 fn position(log: &RawLog) -> [SqlValue; 3] {
-    [(log.block_number as i64).into(), hex32(&log.tx_hash).into(), (log.log_index as i64).into()]
+    [
+        (log.block_number as i64).into(),
+        hex32(&log.tx_hash).into(),
+        (log.log_index as i64).into(),
+    ]
 }
 
 /// Final state of a ticket within one batch.
@@ -91,12 +102,24 @@ pub fn batch(chain_id: u64, indexed: &[Indexed], now_ms: u64) -> Vec<Statement> 
         .collect();
     insert_rows(
         "raw_logs",
-        &["chain_id", "block_number", "block_hash", "tx_hash", "log_index", "address", "topic0", "topics", "data", "decoded"],
+        &[
+            "chain_id",
+            "block_number",
+            "block_hash",
+            "tx_hash",
+            "log_index",
+            "address",
+            "topic0",
+            "topics",
+            "data",
+            "decoded",
+        ],
         raw,
         &mut out,
     );
 
-    let (mut events, mut types, mut mints, mut transfers, mut statuses) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut events, mut types, mut mints, mut transfers, mut statuses) =
+        (vec![], vec![], vec![], vec![], vec![]);
     let (mut listing_events, mut trades) = (vec![], vec![]);
     let (mut deposits, mut refunds): (Vec<Vec<SqlValue>>, Vec<Vec<SqlValue>>) = (vec![], vec![]);
     let mut tickets: BTreeMap<String, TicketChange> = BTreeMap::new();
@@ -106,70 +129,290 @@ pub fn batch(chain_id: u64, indexed: &[Indexed], now_ms: u64) -> Vec<Statement> 
         let at = position(log);
         let block = log.block_number as i64;
         match event {
-            ChainEvent::EventCreated { event_id, organizer, name } => {
-                events.push([at.to_vec(), vec![dec(event_id).into(), address(organizer).into(), name.clone().into()]].concat());
+            ChainEvent::EventCreated {
+                event_id,
+                organizer,
+                name,
+            } => {
+                events.push(
+                    [
+                        at.to_vec(),
+                        vec![
+                            dec(event_id).into(),
+                            address(organizer).into(),
+                            name.clone().into(),
+                        ],
+                    ]
+                    .concat(),
+                );
             }
-            ChainEvent::TicketTypeCreated { event_id, type_id, price, supply } => {
-                types.push([at.to_vec(), vec![dec(event_id).into(), dec(type_id).into(), dec(price).into(), dec(supply).into()]].concat());
+            ChainEvent::TicketTypeCreated {
+                event_id,
+                type_id,
+                price,
+                supply,
+            } => {
+                types.push(
+                    [
+                        at.to_vec(),
+                        vec![
+                            dec(event_id).into(),
+                            dec(type_id).into(),
+                            dec(price).into(),
+                            dec(supply).into(),
+                        ],
+                    ]
+                    .concat(),
+                );
             }
-            ChainEvent::TicketMinted { token_id, event_id, type_id, to } => {
-                mints.push([at.to_vec(), vec![dec(token_id).into(), dec(event_id).into(), dec(type_id).into(), address(to).into()]].concat());
+            ChainEvent::TicketMinted {
+                token_id,
+                event_id,
+                type_id,
+                to,
+            } => {
+                mints.push(
+                    [
+                        at.to_vec(),
+                        vec![
+                            dec(token_id).into(),
+                            dec(event_id).into(),
+                            dec(type_id).into(),
+                            address(to).into(),
+                        ],
+                    ]
+                    .concat(),
+                );
                 let change = tickets.entry(dec(token_id)).or_default();
-                change.minted = Some((dec(event_id), dec(type_id), hex32(&log.tx_hash), address(to), block));
+                change.minted = Some((
+                    dec(event_id),
+                    dec(type_id),
+                    hex32(&log.tx_hash),
+                    address(to),
+                    block,
+                ));
             }
             ChainEvent::Transfer { from, to, token_id } => {
-                transfers.push([at.to_vec(), vec![dec(token_id).into(), address(from).into(), address(to).into()]].concat());
+                transfers.push(
+                    [
+                        at.to_vec(),
+                        vec![
+                            dec(token_id).into(),
+                            address(from).into(),
+                            address(to).into(),
+                        ],
+                    ]
+                    .concat(),
+                );
                 tickets.entry(dec(token_id)).or_default().owner = Some(address(to));
             }
             ChainEvent::TicketUsed { token_id } | ChainEvent::TicketRevoked { token_id } => {
-                let status = if matches!(event, ChainEvent::TicketUsed { .. }) { "used" } else { "revoked" };
+                let status = if matches!(event, ChainEvent::TicketUsed { .. }) {
+                    "used"
+                } else {
+                    "revoked"
+                };
                 statuses.push([at.to_vec(), vec![dec(token_id).into(), status.into()]].concat());
                 tickets.entry(dec(token_id)).or_default().status = Some(status);
             }
-            ChainEvent::Listed { listing_id, token_id, seller, price } => {
+            ChainEvent::Listed {
+                listing_id,
+                token_id,
+                seller,
+                price,
+            } => {
                 listing_events.push(
-                    [at.to_vec(), vec![dec(listing_id).into(), "listed".into(), dec(token_id).into(), address(seller).into(), SqlValue::Null, dec(price).into()]].concat(),
+                    [
+                        at.to_vec(),
+                        vec![
+                            dec(listing_id).into(),
+                            "listed".into(),
+                            dec(token_id).into(),
+                            address(seller).into(),
+                            SqlValue::Null,
+                            dec(price).into(),
+                        ],
+                    ]
+                    .concat(),
                 );
                 let change = listings.entry(dec(listing_id)).or_default();
                 change.listed = Some((dec(token_id), address(seller), dec(price), block));
                 change.last_block = block;
             }
             ChainEvent::ListingCancelled { listing_id } => {
-                listing_events.push([at.to_vec(), vec![dec(listing_id).into(), "cancelled".into(), SqlValue::Null, SqlValue::Null, SqlValue::Null, SqlValue::Null]].concat());
+                listing_events.push(
+                    [
+                        at.to_vec(),
+                        vec![
+                            dec(listing_id).into(),
+                            "cancelled".into(),
+                            SqlValue::Null,
+                            SqlValue::Null,
+                            SqlValue::Null,
+                            SqlValue::Null,
+                        ],
+                    ]
+                    .concat(),
+                );
                 let change = listings.entry(dec(listing_id)).or_default();
                 change.status = Some("cancelled");
                 change.last_block = block;
             }
-            ChainEvent::Sold { listing_id, buyer, price } => {
+            ChainEvent::Sold {
+                listing_id,
+                buyer,
+                price,
+            } => {
                 listing_events.push(
-                    [at.to_vec(), vec![dec(listing_id).into(), "sold".into(), SqlValue::Null, SqlValue::Null, address(buyer).into(), dec(price).into()]].concat(),
+                    [
+                        at.to_vec(),
+                        vec![
+                            dec(listing_id).into(),
+                            "sold".into(),
+                            SqlValue::Null,
+                            SqlValue::Null,
+                            address(buyer).into(),
+                            dec(price).into(),
+                        ],
+                    ]
+                    .concat(),
                 );
-                trades.push(vec![dec(listing_id).into(), address(buyer).into(), dec(price).into(), hex32(&log.tx_hash).into(), (log.log_index as i64).into(), block.into()]);
+                trades.push(vec![
+                    dec(listing_id).into(),
+                    address(buyer).into(),
+                    dec(price).into(),
+                    hex32(&log.tx_hash).into(),
+                    (log.log_index as i64).into(),
+                    block.into(),
+                ]);
                 let change = listings.entry(dec(listing_id)).or_default();
                 change.status = Some("sold");
                 change.last_block = block;
             }
-            ChainEvent::Deposit { order_ref, payer, token, amount } => {
-                deposits.push(vec![hex32(order_ref).into(), address(payer).into(), address(token).into(), dec(amount).into(), hex32(&log.tx_hash).into(), (log.log_index as i64).into(), block.into()]);
+            ChainEvent::Deposit {
+                order_ref,
+                payer,
+                token,
+                amount,
+            } => {
+                deposits.push(vec![
+                    hex32(order_ref).into(),
+                    address(payer).into(),
+                    address(token).into(),
+                    dec(amount).into(),
+                    hex32(&log.tx_hash).into(),
+                    (log.log_index as i64).into(),
+                    block.into(),
+                ]);
             }
-            ChainEvent::Refunded { order_ref, payer, amount } => {
-                refunds.push(vec![hex32(order_ref).into(), address(payer).into(), dec(amount).into(), hex32(&log.tx_hash).into(), (log.log_index as i64).into(), block.into()]);
+            ChainEvent::Refunded {
+                order_ref,
+                payer,
+                amount,
+            } => {
+                refunds.push(vec![
+                    hex32(order_ref).into(),
+                    address(payer).into(),
+                    dec(amount).into(),
+                    hex32(&log.tx_hash).into(),
+                    (log.log_index as i64).into(),
+                    block.into(),
+                ]);
             }
             ChainEvent::Approval | ChainEvent::ApprovalForAll => {}
         }
     }
     let pos = ["block_number", "tx_hash", "log_index"];
-    insert_rows("chain_events", &[&pos[..], &["chain_event_id", "organizer", "name"]].concat(), events, &mut out);
-    insert_rows("chain_ticket_types", &[&pos[..], &["chain_event_id", "chain_type_id", "price", "supply"]].concat(), types, &mut out);
-    insert_rows("ticket_mints", &[&pos[..], &["token_id", "chain_event_id", "chain_type_id", "to_address"]].concat(), mints, &mut out);
-    insert_rows("transfers", &[&pos[..], &["token_id", "from_address", "to_address"]].concat(), transfers, &mut out);
-    insert_rows("ticket_status_changes", &[&pos[..], &["token_id", "status"]].concat(), statuses, &mut out);
-    insert_rows("listing_events", &[&pos[..], &["listing_id", "kind", "token_id", "seller", "buyer", "price"]].concat(), listing_events, &mut out);
-    insert_rows("trades", &["listing_id", "buyer", "price", "tx_hash", "log_index", "block_number"], trades, &mut out);
+    insert_rows(
+        "chain_events",
+        &[&pos[..], &["chain_event_id", "organizer", "name"]].concat(),
+        events,
+        &mut out,
+    );
+    insert_rows(
+        "chain_ticket_types",
+        &[
+            &pos[..],
+            &["chain_event_id", "chain_type_id", "price", "supply"],
+        ]
+        .concat(),
+        types,
+        &mut out,
+    );
+    insert_rows(
+        "ticket_mints",
+        &[
+            &pos[..],
+            &["token_id", "chain_event_id", "chain_type_id", "to_address"],
+        ]
+        .concat(),
+        mints,
+        &mut out,
+    );
+    insert_rows(
+        "transfers",
+        &[&pos[..], &["token_id", "from_address", "to_address"]].concat(),
+        transfers,
+        &mut out,
+    );
+    insert_rows(
+        "ticket_status_changes",
+        &[&pos[..], &["token_id", "status"]].concat(),
+        statuses,
+        &mut out,
+    );
+    insert_rows(
+        "listing_events",
+        &[
+            &pos[..],
+            &["listing_id", "kind", "token_id", "seller", "buyer", "price"],
+        ]
+        .concat(),
+        listing_events,
+        &mut out,
+    );
+    insert_rows(
+        "trades",
+        &[
+            "listing_id",
+            "buyer",
+            "price",
+            "tx_hash",
+            "log_index",
+            "block_number",
+        ],
+        trades,
+        &mut out,
+    );
     let paid: Vec<SqlValue> = deposits.iter().map(|d| d[0].clone()).collect();
     let refunded: Vec<SqlValue> = refunds.iter().map(|r| r[0].clone()).collect();
-    insert_rows("deposits", &["order_ref", "payer", "token", "amount", "tx_hash", "log_index", "block_number"], deposits, &mut out);
-    insert_rows("refunds", &["order_ref", "payer", "amount", "tx_hash", "log_index", "block_number"], refunds, &mut out);
+    insert_rows(
+        "deposits",
+        &[
+            "order_ref",
+            "payer",
+            "token",
+            "amount",
+            "tx_hash",
+            "log_index",
+            "block_number",
+        ],
+        deposits,
+        &mut out,
+    );
+    insert_rows(
+        "refunds",
+        &[
+            "order_ref",
+            "payer",
+            "amount",
+            "tx_hash",
+            "log_index",
+            "block_number",
+        ],
+        refunds,
+        &mut out,
+    );
 
     let now = now_ms as i64;
     let mut new_tickets = Vec::new();
@@ -200,7 +443,18 @@ pub fn batch(chain_id: u64, indexed: &[Indexed], now_ms: u64) -> Vec<Statement> 
     }
     insert_rows(
         "tickets",
-        &["id", "token_id", "event_id", "ticket_type_id", "owner", "status", "mint_tx", "mint_block", "created_at", "updated_at"],
+        &[
+            "id",
+            "token_id",
+            "event_id",
+            "ticket_type_id",
+            "owner",
+            "status",
+            "mint_tx",
+            "mint_block",
+            "created_at",
+            "updated_at",
+        ],
         new_tickets,
         &mut out,
     );
@@ -269,8 +523,12 @@ const FACT_TABLES: &[&str] = &[
 pub fn rollback(chain_id: u64, fork: u64, now_ms: u64) -> Vec<Statement> {
     let fork = fork as i64;
     let mut out = vec![
-        Statement::new("DELETE FROM raw_logs WHERE chain_id = ? AND block_number > ?").bind(chain_id as i64).bind(fork),
-        Statement::new("DELETE FROM indexed_blocks WHERE chain_id = ? AND number > ?").bind(chain_id as i64).bind(fork),
+        Statement::new("DELETE FROM raw_logs WHERE chain_id = ? AND block_number > ?")
+            .bind(chain_id as i64)
+            .bind(fork),
+        Statement::new("DELETE FROM indexed_blocks WHERE chain_id = ? AND number > ?")
+            .bind(chain_id as i64)
+            .bind(fork),
     ];
     for table in FACT_TABLES {
         out.push(Statement::new(format!("DELETE FROM {table} WHERE block_number > ?")).bind(fork));
@@ -343,24 +601,72 @@ mod tests {
         let buyer = Address::repeat_byte(3);
         let id = U256::from(7);
         let indexed = vec![
-            Indexed { log: log(5, 0), event: Some(ChainEvent::Transfer { from: Address::ZERO, to, token_id: id }) },
-            Indexed { log: log(5, 1), event: Some(ChainEvent::TicketMinted { token_id: id, event_id: U256::from(1), type_id: U256::from(2), to }) },
-            Indexed { log: log(6, 0), event: Some(ChainEvent::Transfer { from: to, to: buyer, token_id: id }) },
-            Indexed { log: log(6, 1), event: None },
+            Indexed {
+                log: log(5, 0),
+                event: Some(ChainEvent::Transfer {
+                    from: Address::ZERO,
+                    to,
+                    token_id: id,
+                }),
+            },
+            Indexed {
+                log: log(5, 1),
+                event: Some(ChainEvent::TicketMinted {
+                    token_id: id,
+                    event_id: U256::from(1),
+                    type_id: U256::from(2),
+                    to,
+                }),
+            },
+            Indexed {
+                log: log(6, 0),
+                event: Some(ChainEvent::Transfer {
+                    from: to,
+                    to: buyer,
+                    token_id: id,
+                }),
+            },
+            Indexed {
+                log: log(6, 1),
+                event: None,
+            },
         ];
         let statements = batch(31337, &indexed, 1);
-        let ticket = statements.iter().find(|s| s.sql.starts_with("INSERT OR IGNORE INTO tickets")).expect("ticket insert");
+        let ticket = statements
+            .iter()
+            .find(|s| s.sql.starts_with("INSERT OR IGNORE INTO tickets"))
+            .expect("ticket insert");
         assert_eq!(ticket.args[4], SqlValue::Text(address(&buyer)));
         assert_eq!(ticket.args[5], SqlValue::Text("valid".into()));
-        let raw = statements.iter().find(|s| s.sql.starts_with("INSERT OR IGNORE INTO raw_logs")).expect("raw");
-        assert_eq!(raw.args.len(), 4 * 10, "every log is kept raw, decoded or not");
-        assert!(!statements.iter().any(|s| s.sql.starts_with("UPDATE tickets")), "no update for a token minted in the batch");
+        let raw = statements
+            .iter()
+            .find(|s| s.sql.starts_with("INSERT OR IGNORE INTO raw_logs"))
+            .expect("raw");
+        assert_eq!(
+            raw.args.len(),
+            4 * 10,
+            "every log is kept raw, decoded or not"
+        );
+        assert!(
+            !statements
+                .iter()
+                .any(|s| s.sql.starts_with("UPDATE tickets")),
+            "no update for a token minted in the batch"
+        );
     }
 
     #[test]
     fn large_batches_are_chunked() {
-        let indexed: Vec<Indexed> = (0..450).map(|i| Indexed { log: log(1, i), event: None }).collect();
-        let raw: Vec<_> = batch(1, &indexed, 0).into_iter().filter(|s| s.sql.contains("raw_logs")).collect();
+        let indexed: Vec<Indexed> = (0..450)
+            .map(|i| Indexed {
+                log: log(1, i),
+                event: None,
+            })
+            .collect();
+        let raw: Vec<_> = batch(1, &indexed, 0)
+            .into_iter()
+            .filter(|s| s.sql.contains("raw_logs"))
+            .collect();
         assert_eq!(raw.len(), 3);
     }
 
@@ -368,8 +674,17 @@ mod tests {
     fn rollback_deletes_every_fact_table_above_the_fork() {
         let statements = rollback(1, 10, 0);
         for table in FACT_TABLES {
-            assert!(statements.iter().any(|s| s.sql == format!("DELETE FROM {table} WHERE block_number > ?")), "{table}");
+            assert!(
+                statements
+                    .iter()
+                    .any(|s| s.sql == format!("DELETE FROM {table} WHERE block_number > ?")),
+                "{table}"
+            );
         }
-        assert!(statements.iter().any(|s| s.sql.starts_with("DELETE FROM market_listings")));
+        assert!(
+            statements
+                .iter()
+                .any(|s| s.sql.starts_with("DELETE FROM market_listings"))
+        );
     }
 }

@@ -68,7 +68,11 @@ mod tests {
         sizer.refused(100, 2099, Some(149));
         assert_eq!(sizer.size(), 50);
         sizer.refused(100, 2099, Some(5000));
-        assert_eq!(sizer.size(), 1000, "a suggestion outside the range is ignored");
+        assert_eq!(
+            sizer.size(),
+            1000,
+            "a suggestion outside the range is ignored"
+        );
         let mut one = BatchSizer::new(1);
         one.refused(7, 7, None);
         assert_eq!(one.size(), 1);

@@ -24,7 +24,9 @@ pub fn fork_point(kept: &[(u64, B256)], chain_hashes: &[Option<B256>]) -> ForkSe
     kept.iter()
         .zip(chain_hashes)
         .find(|((_, kept_hash), chain)| chain.as_ref() == Some(kept_hash))
-        .map_or(ForkSearch::TooDeep, |((number, _), _)| ForkSearch::ForkAt(*number))
+        .map_or(ForkSearch::TooDeep, |((number, _), _)| {
+            ForkSearch::ForkAt(*number)
+        })
 }
 
 /// Whether a fork at `fork` below a cursor at `cursor` is within the window.
@@ -43,15 +45,24 @@ mod tests {
     #[test]
     fn finds_the_highest_block_that_still_matches() {
         let kept = [(10, h(10)), (8, h(8)), (5, h(5))];
-        assert_eq!(fork_point(&kept, &[Some(h(99)), Some(h(8)), Some(h(5))]), ForkSearch::ForkAt(8));
+        assert_eq!(
+            fork_point(&kept, &[Some(h(99)), Some(h(8)), Some(h(5))]),
+            ForkSearch::ForkAt(8)
+        );
         assert_eq!(fork_point(&kept, &[Some(h(10))]), ForkSearch::ForkAt(10));
     }
 
     #[test]
     fn a_shorter_chain_or_no_match_is_handled() {
         let kept = [(10, h(10)), (8, h(8))];
-        assert_eq!(fork_point(&kept, &[None, Some(h(8))]), ForkSearch::ForkAt(8));
-        assert_eq!(fork_point(&kept, &[Some(h(1)), Some(h(2))]), ForkSearch::TooDeep);
+        assert_eq!(
+            fork_point(&kept, &[None, Some(h(8))]),
+            ForkSearch::ForkAt(8)
+        );
+        assert_eq!(
+            fork_point(&kept, &[Some(h(1)), Some(h(2))]),
+            ForkSearch::TooDeep
+        );
         assert_eq!(fork_point(&[], &[]), ForkSearch::TooDeep);
     }
 

@@ -16,7 +16,12 @@ use shared::rpc::RpcError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// Indexed `from..=to`.
-    Advanced { from: u64, to: u64, logs: usize, decode_errors: usize },
+    Advanced {
+        from: u64,
+        to: u64,
+        logs: usize,
+        decode_errors: usize,
+    },
     /// Already at `head - confirmations`.
     NothingNew { head: u64 },
     /// A reorg replaced blocks above `fork`; they were rolled back.
@@ -38,7 +43,11 @@ async fn hash_at<C: ChainRpc>(chain: &C, number: u64) -> Result<Option<B256>, Rp
 ///
 /// # Errors
 /// [`IndexerError`] when a dependency fails (nothing half-written) or a reorg is too deep.
-pub async fn step<R, S, C, K>(deps: &Deps<'_, R, S, C, K>, config: &IndexerConfig, sizer: &mut BatchSizer) -> Result<Step, IndexerError>
+pub async fn step<R, S, C, K>(
+    deps: &Deps<'_, R, S, C, K>,
+    config: &IndexerConfig,
+    sizer: &mut BatchSizer,
+) -> Result<Step, IndexerError>
 where
     R: Redis,
     S: Sql,
@@ -48,7 +57,8 @@ where
     let chain_id = deps.chain_id;
     let cursor = store::cursor(deps.sql, chain_id).await?;
     if let Some(cursor) = cursor
-        && hash_at(deps.chain, cursor.block).await? != Some(cursor.hash)
+        && let Some(hash) = cursor.hash
+        && hash_at(deps.chain, cursor.block).await? != Some(hash)
     {
         return roll_back(deps, config, cursor).await;
     }
@@ -61,39 +71,79 @@ where
     let to = (from + sizer.size() - 1).min(target);
     let before = deps.chain.block_header(to).await?;
     let logs = match deps.chain.logs(&config.contracts, from, to).await {
-        Err(RpcError::RangeTooWide { suggested_to, message }) => {
+        Err(RpcError::RangeTooWide {
+            suggested_to,
+            message,
+        }) => {
             sizer.refused(from, to, suggested_to);
-            return Ok(Step::Retry { reason: format!("range {from}..={to} refused: {message}") });
+            return Ok(Step::Retry {
+                reason: format!("range {from}..={to} refused: {message}"),
+            });
         }
         other => other?,
     };
     let after = deps.chain.block_header(to).await?;
     let consistent = before.hash == after.hash
-        && logs.iter().all(|l| (from..=to).contains(&l.block_number) && (l.block_number != to || l.block_hash == after.hash));
+        && logs.iter().all(|l| {
+            (from..=to).contains(&l.block_number)
+                && (l.block_number != to || l.block_hash == after.hash)
+        });
     if !consistent {
-        return Ok(Step::Retry { reason: format!("the chain changed while reading {from}..={to}") });
+        return Ok(Step::Retry {
+            reason: format!("the chain changed while reading {from}..={to}"),
+        });
     }
-    let indexed: Vec<Indexed> = logs.into_iter().map(|log| Indexed { event: decode(&log).ok(), log }).collect();
+    let indexed: Vec<Indexed> = logs
+        .into_iter()
+        .map(|log| Indexed {
+            event: decode(&log).ok(),
+            log,
+        })
+        .collect();
     let decode_errors = indexed.iter().filter(|i| i.event.is_none()).count();
     let now = deps.clock.now_ms();
     let mut statements = vec![store::guard(chain_id, cursor)];
     statements.extend(project::batch(chain_id, &indexed, now));
-    let mut kept: Vec<(u64, B256)> = indexed.iter().map(|i| (i.log.block_number, i.log.block_hash)).collect();
+    let mut kept: Vec<(u64, B256)> = indexed
+        .iter()
+        .map(|i| (i.log.block_number, i.log.block_hash))
+        .collect();
     kept.dedup();
     for (number, hash) in kept.iter().filter(|(n, _)| *n != to) {
         statements.push(store::keep_block(chain_id, *number, hash, None));
     }
-    statements.push(store::keep_block(chain_id, to, &after.hash, Some(&after.parent_hash)));
-    statements.push(store::set_cursor(chain_id, to, &after.hash, now));
-    statements.push(store::prune_blocks(chain_id, to.saturating_sub(config.reorg_window)));
+    statements.push(store::keep_block(
+        chain_id,
+        to,
+        &after.hash,
+        Some(&after.parent_hash),
+    ));
+    statements.push(store::set_cursor(chain_id, to, Some(&after.hash), now));
+    statements.push(store::prune_blocks(
+        chain_id,
+        to.saturating_sub(config.reorg_window),
+    ));
     deps.sql.batch_atomic(statements).await.map_err(|e| {
-        if e.is_guard_failure() { IndexerError::CursorMoved } else { IndexerError::Sql(e) }
+        if e.is_guard_failure() {
+            IndexerError::CursorMoved
+        } else {
+            IndexerError::Sql(e)
+        }
     })?;
     sizer.succeeded(indexed.len());
-    Ok(Step::Advanced { from, to, logs: indexed.len(), decode_errors })
+    Ok(Step::Advanced {
+        from,
+        to,
+        logs: indexed.len(),
+        decode_errors,
+    })
 }
 
-async fn roll_back<R, S, C, K>(deps: &Deps<'_, R, S, C, K>, config: &IndexerConfig, cursor: Cursor) -> Result<Step, IndexerError>
+async fn roll_back<R, S, C, K>(
+    deps: &Deps<'_, R, S, C, K>,
+    config: &IndexerConfig,
+    cursor: Cursor,
+) -> Result<Step, IndexerError>
 where
     R: Redis,
     S: Sql,
@@ -111,16 +161,34 @@ where
         }
     }
     let fork = match fork {
-        ForkSearch::ForkAt(fork) if reorg::within_window(cursor.block, fork, config.reorg_window) => fork,
-        _ => return Err(IndexerError::DeepReorg { cursor: cursor.block, window: config.reorg_window }),
+        ForkSearch::ForkAt(fork)
+            if reorg::within_window(cursor.block, fork, config.reorg_window) =>
+        {
+            fork
+        }
+        _ => {
+            return Err(IndexerError::DeepReorg {
+                cursor: cursor.block,
+                window: config.reorg_window,
+            });
+        }
     };
-    let fork_hash = kept.iter().find(|(n, _)| *n == fork).map(|(_, h)| *h).unwrap_or_default();
+    let fork_hash = kept.iter().find(|(n, _)| *n == fork).map(|(_, h)| *h);
     let now = deps.clock.now_ms();
     let mut statements = vec![store::guard(deps.chain_id, Some(cursor))];
     statements.extend(project::rollback(deps.chain_id, fork, now));
-    statements.push(store::set_cursor(deps.chain_id, fork, &fork_hash, now));
+    statements.push(store::set_cursor(
+        deps.chain_id,
+        fork,
+        fork_hash.as_ref(),
+        now,
+    ));
     deps.sql.batch_atomic(statements).await.map_err(|e| {
-        if e.is_guard_failure() { IndexerError::CursorMoved } else { IndexerError::Sql(e) }
+        if e.is_guard_failure() {
+            IndexerError::CursorMoved
+        } else {
+            IndexerError::Sql(e)
+        }
     })?;
     Ok(Step::RolledBack { fork })
 }

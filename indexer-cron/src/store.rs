@@ -8,11 +8,13 @@ use shared::sql::{SqlError, Statement};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
     pub block: u64,
-    pub hash: B256,
+    /// Unknown after `otctl reindex`; then the next batch cannot be checked against it.
+    pub hash: Option<B256>,
 }
 
 fn parse_hash(text: &str) -> Result<B256, SqlError> {
-    text.parse().map_err(|_| SqlError::Decode(format!("stored hash {text}")))
+    text.parse()
+        .map_err(|_| SqlError::Decode(format!("stored hash {text}")))
 }
 
 /// Reads the cursor (`None` before the first batch).
@@ -21,13 +23,24 @@ fn parse_hash(text: &str) -> Result<B256, SqlError> {
 /// When libSQL fails.
 pub async fn cursor<S: Sql>(sql: &S, chain_id: u64) -> Result<Option<Cursor>, SqlError> {
     let rows = sql
-        .execute(Statement::new("SELECT last_block, last_block_hash FROM indexer_cursor WHERE chain_id = ?").bind(chain_id as i64))
+        .execute(
+            Statement::new(
+                "SELECT last_block, last_block_hash FROM indexer_cursor WHERE chain_id = ?",
+            )
+            .bind(chain_id as i64),
+        )
         .await?;
-    let Some(row) = rows.row(0) else { return Ok(None) };
+    let Some(row) = rows.row(0) else {
+        return Ok(None);
+    };
     let hash: Option<String> = row.get("last_block_hash")?;
     Ok(Some(Cursor {
         block: row.get::<i64>("last_block")? as u64,
-        hash: hash.as_deref().map(parse_hash).transpose()?.unwrap_or_default(),
+        hash: hash
+            .as_deref()
+            .filter(|h| !h.is_empty())
+            .map(parse_hash)
+            .transpose()?,
     }))
 }
 
@@ -43,7 +56,12 @@ pub async fn kept_blocks<S: Sql>(sql: &S, chain_id: u64) -> Result<Vec<(u64, B25
         )
         .await?;
     rows.iter()
-        .map(|row| Ok((row.get::<i64>("number")? as u64, parse_hash(&row.get::<String>("hash")?)?)))
+        .map(|row| {
+            Ok((
+                row.get::<i64>("number")? as u64,
+                parse_hash(&row.get::<String>("hash")?)?,
+            ))
+        })
         .collect()
 }
 
@@ -62,14 +80,14 @@ pub fn guard(chain_id: u64, expected: Option<Cursor>) -> Statement {
 }
 
 /// Moves the cursor.
-pub fn set_cursor(chain_id: u64, block: u64, hash: &B256, now_ms: u64) -> Statement {
+pub fn set_cursor(chain_id: u64, block: u64, hash: Option<&B256>, now_ms: u64) -> Statement {
     Statement::new(
         "INSERT INTO indexer_cursor (chain_id, last_block, last_block_hash, updated_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (chain_id) DO UPDATE SET last_block = ?2, last_block_hash = ?3, updated_at = ?4",
     )
     .bind(chain_id as i64)
     .bind(block as i64)
-    .bind(format!("{hash:#x}"))
+    .bind(hash.map(|h| format!("{h:#x}")))
     .bind(now_ms as i64)
 }
 

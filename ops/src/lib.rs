@@ -8,4 +8,5 @@ pub mod admin;
 pub mod demo;
 pub mod front;
 pub mod http;
+pub mod indexer;
 pub mod migrations;

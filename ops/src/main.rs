@@ -4,6 +4,8 @@
 //!   Upstash and Turso) until Ctrl-C / SIGTERM;
 //! - `otctl migrate`  apply `migrations/` to any libSQL URL over Hrana (idempotent);
 //! - `otctl grant-admin` make a wallet an admin (bootstrap);
+//! - `otctl reindex` / `otctl check` re-index from a block / verify projections against a
+//!   rebuild from the raw logs;
 //! - `otctl seed-demo` load the demo organizer, event, ticket types and seats (idempotent).
 
 use clap::{Parser, Subcommand};
@@ -63,6 +65,29 @@ enum Cmd {
         /// The wallet address (any case).
         #[arg(long)]
         address: String,
+    },
+    /// Drop raw logs and projections from a block on; the next ticks re-index from the chain.
+    Reindex {
+        #[arg(long, env = "LIBSQL_URL")]
+        url: String,
+        #[arg(long, env = "LIBSQL_AUTH_TOKEN")]
+        auth_token: Option<String>,
+        #[arg(long, env = "CHAIN_ID")]
+        chain_id: u64,
+        #[arg(long)]
+        from_block: u64,
+    },
+    /// Rebuild every projection from the raw logs into a scratch database and diff it against
+    /// the live one; exits 1 when they differ.
+    Check {
+        #[arg(long, env = "LIBSQL_URL")]
+        url: String,
+        #[arg(long, env = "LIBSQL_AUTH_TOKEN")]
+        auth_token: Option<String>,
+        #[arg(long, env = "CHAIN_ID")]
+        chain_id: u64,
+        #[arg(long, default_value = "migrations")]
+        migrations: PathBuf,
     },
     /// Load the demo data (an organizer, a published event, ticket types and seats).
     SeedDemo {
@@ -154,6 +179,48 @@ async fn run(command: Cmd) -> Result<(), String> {
             let wallet = ops::admin::grant_admin(&url, auth_token.as_deref(), &address).await?;
             println!("{wallet} is now an admin");
             Ok(())
+        }
+        Cmd::Reindex {
+            url,
+            auth_token,
+            chain_id,
+            from_block,
+        } => {
+            ops::indexer::reindex(&url, auth_token.as_deref(), chain_id, from_block).await?;
+            println!("dropped everything from block {from_block}; the next ticks re-index it");
+            Ok(())
+        }
+        Cmd::Check {
+            url,
+            auth_token,
+            chain_id,
+            migrations,
+        } => {
+            let report =
+                ops::indexer::check(&url, auth_token.as_deref(), chain_id, &migrations).await?;
+            println!("{} raw logs replayed", report.raw_logs);
+            for t in &report.tables {
+                let verdict = if t.only_live.is_empty() && t.only_rebuilt.is_empty() {
+                    "ok"
+                } else {
+                    "DIFFERS"
+                };
+                println!(
+                    "{:<24} live {:>7}  rebuilt {:>7}  {verdict}",
+                    t.table, t.live_rows, t.rebuilt_rows
+                );
+                for row in &t.only_live {
+                    println!("    only live:    {row}");
+                }
+                for row in &t.only_rebuilt {
+                    println!("    only rebuilt: {row}");
+                }
+            }
+            if report.consistent() {
+                Ok(())
+            } else {
+                Err("projections differ from their rebuild".into())
+            }
         }
         Cmd::SeedDemo { url, auth_token } => {
             let inserted = ops::demo::seed(&url, auth_token.as_deref())

@@ -328,7 +328,8 @@ impl Config {
             max_batch_blocks: r.number("INDEXER_BATCH_BLOCKS", 2_000, 1..=100_000) as u64,
             reorg_window: r.number("INDEXER_REORG_WINDOW", 64, 2..=10_000) as u64,
             max_tick_ms: r.number("INDEXER_MAX_TICK_MS", 20_000, 100..=600_000) as u64,
-            max_blocks_per_tick: r.number("INDEXER_MAX_BLOCKS_PER_TICK", 100_000, 1..=10_000_000) as u64,
+            max_blocks_per_tick: r.number("INDEXER_MAX_BLOCKS_PER_TICK", 100_000, 1..=10_000_000)
+                as u64,
             max_lag_blocks: r.number("INDEXER_MAX_LAG_BLOCKS", 50, 0..=1_000_000) as u64,
         };
         match chain_id {

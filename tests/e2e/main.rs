@@ -4,6 +4,7 @@
 
 mod accounts;
 mod catalog;
+mod chain_read;
 mod clients;
 mod cron;
 mod fronts_js;

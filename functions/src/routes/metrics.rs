@@ -12,6 +12,12 @@ use shared::error::Error;
 pub async fn get<S: Services>(services: &S) -> Result<Response, Error> {
     let fields = metrics::read(services).await?;
     let mut text = metrics::render(&fields);
-    text.push_str(&metrics::render_indexer(&metrics::read_indexer(services).await?));
-    Ok(Response::with_body(200, "text/plain; version=0.0.4; charset=utf-8", text.into_bytes()))
+    text.push_str(&metrics::render_indexer(
+        &metrics::read_indexer(services).await?,
+    ));
+    Ok(Response::with_body(
+        200,
+        "text/plain; version=0.0.4; charset=utf-8",
+        text.into_bytes(),
+    ))
 }

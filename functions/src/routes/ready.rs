@@ -57,10 +57,18 @@ async fn indexer_lag<S: Services>(services: &S, head: Option<u64>) -> Check {
     let last = crate::metrics::read_indexer(services)
         .await
         .ok()
-        .and_then(|fields| fields.into_iter().find(|(k, _)| k == "last_block").map(|(_, v)| v.max(0) as u64));
+        .and_then(|fields| {
+            fields
+                .into_iter()
+                .find(|(k, _)| k == "last_block")
+                .map(|(_, v)| v.max(0) as u64)
+        });
     let (status, error) = match (head, last) {
         (Some(head), Some(last)) if head.saturating_sub(last) <= max_lag => ("up", None),
-        (Some(head), Some(last)) => ("down", Some(format!("{} blocks behind (limit {max_lag})", head - last))),
+        (Some(head), Some(last)) => (
+            "down",
+            Some(format!("{} blocks behind (limit {max_lag})", head - last)),
+        ),
         (_, None) => ("down", Some("no block indexed yet".to_owned())),
         (None, _) => ("down", Some("chain head unknown".to_owned())),
     };
@@ -109,7 +117,8 @@ pub async fn get<S: Services>(services: &S, request_id: &str) -> Response {
     });
     let (redis, libsql, rpc) = futures::join!(redis, libsql, rpc);
     let head = rpc.detail.as_ref().and_then(|d| d["blockNumber"].as_u64());
-    let mut checks: BTreeMap<&str, Check> = [("redis", redis), ("libsql", libsql), ("rpc", rpc)].into();
+    let mut checks: BTreeMap<&str, Check> =
+        [("redis", redis), ("libsql", libsql), ("rpc", rpc)].into();
     if !services.config().indexer.contracts.is_empty() {
         checks.insert("indexer", indexer_lag(services, head).await);
     }
