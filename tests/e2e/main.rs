@@ -8,5 +8,6 @@ mod chain_read;
 mod clients;
 mod cron;
 mod fronts_js;
+mod indexer;
 mod migrations;
 mod platform;

@@ -6,7 +6,9 @@
 //! Every child runs in its own process group and the whole group is killed on drop, so a
 //! failing test leaves nothing behind. Child output goes to `target/e2e-logs/`.
 
+pub mod chain;
 mod process;
+pub mod proxy;
 
 pub use process::Proc;
 

@@ -119,6 +119,11 @@ impl Filter {
         }
     }
 
+    /// A filter that matches every row until clauses are added.
+    fn all() -> Self {
+        Filter::default()
+    }
+
     /// Adds `clause` (one `?`) bound to `arg`, when there is an `arg`.
     fn and(mut self, clause: &'static str, arg: Option<impl Into<SqlValue>>) -> Self {
         if let Some(arg) = arg {
@@ -128,9 +133,13 @@ impl Filter {
         self
     }
 
-    /// `WHERE …`.
+    /// `WHERE …`, or nothing when there is no clause.
     pub fn sql(&self) -> String {
-        format!("WHERE {}", self.clauses.join(" AND "))
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.clauses.join(" AND "))
+        }
     }
 
     /// A statement of `sql` bound to this filter's arguments (more can be bound after).
@@ -264,7 +273,7 @@ impl ListingsQuery {
 
     /// Over `market_listings l`.
     pub fn filter(&self) -> Filter {
-        Filter::new("1 = 1")
+        Filter::all()
             .and(
                 "l.event_id = ?",
                 self.event_id.as_ref().map(ChainUint::as_str),
@@ -399,7 +408,7 @@ mod tests {
     fn listings_query_defaults_filters_and_sorts() {
         let query = ListingsQuery::parse(&q("")).expect("valid");
         assert_eq!(query.sort, ListingSort::NewestFirst);
-        assert_eq!(query.filter().sql(), "WHERE 1 = 1");
+        assert_eq!(query.filter().sql(), "");
         assert_eq!(
             query.sort.order_by(),
             "l.created_block DESC, length(l.id), l.id"
@@ -413,7 +422,7 @@ mod tests {
         let filter = query.filter();
         assert_eq!(
             filter.sql(),
-            "WHERE 1 = 1 AND l.event_id = ? AND l.status = ? AND l.seller = ?"
+            "WHERE l.event_id = ? AND l.status = ? AND l.seller = ?"
         );
         assert_eq!(
             filter.args,

@@ -6,7 +6,7 @@
 
 use super::input::{ChainUint, ListingStatus, TicketStatus};
 use serde::Serialize;
-use shared::domain::{Amount, Currency, WalletAddress};
+use shared::domain::{Amount, Currency, EventId, WalletAddress};
 use shared::error::Error;
 use shared::sql::{FromSql, Row, Rows};
 
@@ -75,7 +75,7 @@ pub(super) struct Ticket {
     /// The chain event id.
     pub event_id: ChainUint,
     /// The public catalog event linked to the chain event, if any.
-    pub catalog_event_id: Option<String>,
+    pub catalog_event_id: Option<EventId>,
     /// The chain ticket type id.
     pub type_id: Option<ChainUint>,
     pub owner: WalletAddress,
@@ -94,7 +94,9 @@ impl Ticket {
         Ok(Ticket {
             token_id: uint(row, "token_id")?,
             event_id: uint(row, "event_id")?,
-            catalog_event_id: col(row, "catalog_event_id")?,
+            catalog_event_id: col::<Option<String>>(row, "catalog_event_id")?
+                .map(|id| EventId::parse(&id).map_err(|e| corrupt("catalog_event_id", e)))
+                .transpose()?,
             type_id: opt_uint(row, "ticket_type_id")?,
             owner: address(row, "owner")?,
             status: TicketStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,

@@ -1,0 +1,584 @@
+//! The chain indexer end to end: the release Wasm on workerd, driven by its cron trigger (and
+//! on Spin by the HTTP trigger), indexing the real contracts on anvil into the libSQL front,
+//! through chaos proxies in front of anvil and of the Hrana front. After every story the
+//! projections must equal the consistency checker's rebuild from the raw logs, and the raw
+//! logs must be exactly the chain's logs.
+
+use e2e::chain::{DEV_ADDRESSES, DEV_KEYS, chain_cmd, head, rpc};
+use e2e::proxy::{Mode, Proxy};
+use e2e::{App, Runtime, Stack, root};
+use serde_json::{Value, json};
+use shared::ports::Sql;
+use shared::sql::Statement;
+use std::time::{Duration, Instant};
+
+struct Chain {
+    stack: Stack,
+    rpc_proxy: Proxy,
+    sql_proxy: Proxy,
+    contracts: Value,
+    app: App,
+}
+
+impl Chain {
+    async fn start(runtime: Runtime, env: &[(&str, &str)]) -> Chain {
+        let stack = Stack::start().await;
+        let contracts = chain_cmd(&stack.rpc_url, "deploy", &[]).await;
+        let rpc_proxy = Proxy::start(&stack.rpc_url).await;
+        let sql_proxy = Proxy::start(&stack.libsql_url).await;
+        let addresses = format!(
+            "{},{},{}",
+            contracts["ticket"].as_str().expect("ticket"),
+            contracts["market"].as_str().expect("market"),
+            contracts["vault"].as_str().expect("vault")
+        );
+        let start = contracts["deployBlock"].to_string();
+        let mut all = vec![
+            ("RPC_URL", rpc_proxy.url.as_str()),
+            ("LIBSQL_URL", sql_proxy.url.as_str()),
+            ("INDEXER_CONTRACTS", addresses.as_str()),
+            ("INDEXER_START_BLOCK", start.as_str()),
+            ("INDEXER_MAX_LAG_BLOCKS", "5"),
+        ];
+        all.extend_from_slice(env);
+        let app = App::spawn(runtime, &stack, &all).await;
+        Chain {
+            stack,
+            rpc_proxy,
+            sql_proxy,
+            contracts,
+            app,
+        }
+    }
+
+    fn addresses(&self) -> String {
+        self.contracts.to_string()
+    }
+
+    async fn cursor(&self) -> Option<u64> {
+        let rows = self
+            .stack
+            .sql()
+            .execute(Statement::new(
+                "SELECT last_block FROM indexer_cursor WHERE chain_id = 31337",
+            ))
+            .await
+            .expect("cursor query");
+        rows.row(0)
+            .map(|r| r.get::<i64>("last_block").expect("block") as u64)
+    }
+
+    /// One tick through the runtime's trigger; on Spin returns the report.
+    async fn tick(&self) -> Option<Value> {
+        let response = self.app.trigger_cron().await;
+        match self.app.runtime {
+            Runtime::Wasmtime => Some(response.json().await.expect("report")),
+            Runtime::Workerd => None,
+        }
+    }
+
+    /// Ticks until the cursor is at the head; returns how many ticks it took.
+    async fn catch_up(&self) -> u32 {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut ticks = 0;
+        loop {
+            let target = head(&self.stack.rpc_url).await;
+            if self.cursor().await == Some(target) {
+                return ticks;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "indexer did not reach {target}; cursor {:?}",
+                self.cursor().await
+            );
+            self.tick().await;
+            ticks += 1;
+        }
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        let rows = self
+            .stack
+            .sql()
+            .execute(Statement::new(sql))
+            .await
+            .expect("count");
+        rows.row(0).expect("row").get::<i64>("n").expect("n")
+    }
+
+    /// Projections equal their rebuild; raw logs are exactly the chain's logs up to the cursor.
+    async fn assert_consistent(&self) {
+        let (_, token) = self.stack.tokens();
+        let report = ops::indexer::check(
+            &self.stack.libsql_url,
+            Some(token),
+            31337,
+            &root().join("migrations"),
+        )
+        .await
+        .expect("checker runs");
+        assert!(
+            report.consistent(),
+            "projections differ from the rebuild: {:#?}",
+            report.tables
+        );
+        let cursor = self.cursor().await.expect("cursor");
+        let on_chain = rpc(
+            &self.stack.rpc_url,
+            "eth_getLogs",
+            json!([{"address": [self.contracts["ticket"], self.contracts["market"], self.contracts["vault"]],
+                    "fromBlock": format!("{:#x}", self.contracts["deployBlock"].as_u64().expect("block")),
+                    "toBlock": format!("{cursor:#x}")}]),
+        )
+        .await;
+        let on_chain = on_chain.as_array().map_or(0, Vec::len) as i64;
+        assert_eq!(
+            self.count("SELECT count(*) AS n FROM raw_logs").await,
+            on_chain,
+            "raw logs vs chain"
+        );
+        assert_eq!(report.raw_logs as i64, on_chain);
+    }
+
+    /// An order waiting for payment (with the catalog rows it references).
+    async fn pending_order(&self, id: &str, order_ref: &str) {
+        self.stack
+            .sql()
+            .batch_atomic(vec![
+                Statement::new("INSERT OR IGNORE INTO users (wallet, role, created_at) VALUES ('0xorganizer', 'organizer', 0)"),
+                Statement::new(
+                    "INSERT OR IGNORE INTO events (id, organizer, title, starts_at, ends_at, created_at, updated_at)
+                     VALUES ('evt_x', '0xorganizer', 'x', 0, 1, 0, 0)",
+                ),
+                Statement::new(
+                    "INSERT INTO orders (id, order_ref, event_id, payer, status, total, currency, payment_deadline, created_at, updated_at)
+                     VALUES (?, ?, 'evt_x', '0x0', 'pending_payment', '1', 'ETH', 0, 0, 0)",
+                )
+                .bind(id)
+                .bind(order_ref),
+            ])
+            .await
+            .expect("order inserted");
+    }
+
+    async fn owner_of(&self, token: &str) -> Option<String> {
+        let rows = self
+            .stack
+            .sql()
+            .execute(Statement::new("SELECT owner FROM tickets WHERE token_id = ?").bind(token))
+            .await
+            .expect("query");
+        rows.row(0)
+            .map(|r| r.get::<String>("owner").expect("owner"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_cron_indexes_the_story_exactly() {
+    let chain = Chain::start(Runtime::Workerd, &[]).await;
+    let truth = chain_cmd(
+        &chain.stack.rpc_url,
+        "scenario",
+        &["--addresses", &chain.addresses()],
+    )
+    .await;
+    // An order waiting for the on-chain deposit of "order-1001" (and one refunded).
+    let refs: Vec<&str> = truth["deposits"]
+        .as_array()
+        .expect("deposits")
+        .iter()
+        .filter_map(|d| d["orderRef"].as_str())
+        .collect();
+    for (i, order_ref) in refs.iter().enumerate() {
+        chain.pending_order(&format!("ord_{i}"), order_ref).await;
+    }
+    chain.catch_up().await;
+
+    for ticket in truth["tickets"].as_array().expect("tickets") {
+        let token = ticket["tokenId"].as_str().expect("id");
+        let response = chain.app.get(&format!("/v1/tickets/{token}")).await;
+        assert_eq!(response.status(), 200, "ticket {token}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["owner"], ticket["owner"], "owner of {token}");
+        assert_eq!(body["status"], ticket["status"], "status of {token}");
+        assert_eq!(body["eventId"], ticket["eventId"]);
+    }
+    for listing in truth["listings"].as_array().expect("listings") {
+        let id = listing["listingId"].as_str().expect("id");
+        let body: Value = chain
+            .app
+            .get(&format!("/v1/market/listings/{id}"))
+            .await
+            .json()
+            .await
+            .expect("json");
+        let status = match listing["status"].as_str() {
+            Some("active") => "listed",
+            other => other.expect("status"),
+        };
+        assert_eq!(body["status"], status, "listing {id}");
+        assert_eq!(body["seller"], listing["seller"]);
+        assert_eq!(body["price"], listing["price"]);
+    }
+    assert_eq!(
+        chain.count("SELECT count(*) AS n FROM deposits").await,
+        refs.len() as i64
+    );
+    assert_eq!(
+        chain.count("SELECT count(*) AS n FROM refunds").await,
+        truth["refunds"].as_array().map_or(0, Vec::len) as i64
+    );
+    let refunded: Vec<&str> = truth["refunds"]
+        .as_array()
+        .expect("refunds")
+        .iter()
+        .filter_map(|r| r["orderRef"].as_str())
+        .collect();
+    for order_ref in &refs {
+        let rows = chain
+            .stack
+            .sql()
+            .execute(
+                Statement::new("SELECT status FROM orders WHERE order_ref = ?").bind(*order_ref),
+            )
+            .await
+            .expect("order");
+        let expected = if refunded.contains(order_ref) {
+            "refunded"
+        } else {
+            "paid"
+        };
+        assert_eq!(
+            rows.row(0).expect("row").get::<String>("status"),
+            Ok(expected.to_owned()),
+            "{order_ref}"
+        );
+    }
+    chain.assert_consistent().await;
+
+    let metrics = chain
+        .app
+        .get("/metrics")
+        .await
+        .text()
+        .await
+        .expect("metrics");
+    let cursor = chain.cursor().await.expect("cursor");
+    assert!(
+        metrics.contains(&format!("indexer_last_block {cursor}\n")),
+        "{metrics}"
+    );
+    assert!(metrics.contains("indexer_chain_lag 0\n"), "{metrics}");
+    let ready: Value = chain.app.get("/ready").await.json().await.expect("ready");
+    assert_eq!(ready["checks"]["indexer"]["status"], "up", "{ready}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_backfills_ten_thousand_logs_across_ticks() {
+    let chain = Chain::start(Runtime::Workerd, &[("INDEXER_MAX_BLOCKS_PER_TICK", "600")]).await;
+    let backfill = chain_cmd(
+        &chain.stack.rpc_url,
+        "backfill",
+        &["--addresses", &chain.addresses(), "--events", "10000"],
+    )
+    .await;
+    let logs = backfill["logs"].as_i64().expect("logs");
+    let blocks =
+        backfill["toBlock"].as_i64().expect("to") - backfill["fromBlock"].as_i64().expect("from");
+    assert!(logs >= 10_000 && blocks >= 2_000, "{backfill}");
+    let ticks = chain.catch_up().await;
+    assert!(
+        ticks >= 4,
+        "2,000+ blocks at 600 per tick take several ticks, took {ticks}"
+    );
+    chain.assert_consistent().await;
+    let in_range = chain
+        .count(&format!(
+            "SELECT count(*) AS n FROM raw_logs WHERE block_number BETWEEN {} AND {}",
+            backfill["fromBlock"], backfill["toBlock"]
+        ))
+        .await;
+    assert_eq!(in_range, logs);
+}
+
+/// Snapshot, do `first` (indexed), revert, do `second` and mine past the old head.
+async fn reorg(chain: &Chain, depth: u64, first: impl AsyncFnOnce(), second: impl AsyncFnOnce()) {
+    let url = &chain.stack.rpc_url;
+    let snapshot = rpc(url, "evm_snapshot", json!([])).await;
+    first().await;
+    if depth > 1 {
+        rpc(url, "anvil_mine", json!([format!("{:#x}", depth - 1)])).await;
+    }
+    chain.catch_up().await;
+    assert_eq!(rpc(url, "evm_revert", json!([snapshot])).await, json!(true));
+    second().await;
+    rpc(url, "anvil_mine", json!([format!("{depth:#x}")])).await;
+    chain.catch_up().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_survives_reorgs_of_depth_1_2_5_and_20() {
+    let chain = Chain::start(Runtime::Workerd, &[]).await;
+    let truth = chain_cmd(
+        &chain.stack.rpc_url,
+        "scenario",
+        &["--addresses", &chain.addresses()],
+    )
+    .await;
+    chain.catch_up().await;
+    let addresses = chain.addresses();
+    // A ticket held by a dev account we have the key of.
+    let (token, holder_key) = truth["tickets"]
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .filter(|t| t["status"] == "valid")
+        .find_map(|t| {
+            let owner = t["owner"].as_str()?;
+            let key = DEV_KEYS.iter().find(|k| address_of(k) == owner)?;
+            Some((t["tokenId"].as_str()?.to_owned(), (*key).to_owned()))
+        })
+        .expect("a valid ticket held by a dev account");
+    let holder = address_of(&holder_key);
+    for (depth, (x, y)) in [(1, (3, 4)), (2, (5, 6)), (5, (7, 8)), (20, (3, 5))] {
+        let (to_x, to_y) = (address_of(DEV_KEYS[x]), address_of(DEV_KEYS[y]));
+        let transfer = |to: String| {
+            let (rpc_url, addresses, token, key) = (
+                chain.stack.rpc_url.clone(),
+                addresses.clone(),
+                token.clone(),
+                holder_key.clone(),
+            );
+            async move {
+                chain_cmd(
+                    &rpc_url,
+                    "transfer",
+                    &[
+                        "--addresses",
+                        &addresses,
+                        "--token-id",
+                        &token,
+                        "--from-key",
+                        &key,
+                        "--to",
+                        &to,
+                    ],
+                )
+                .await;
+            }
+        };
+        let seen_x = std::cell::Cell::new(None);
+        reorg(
+            &chain,
+            depth,
+            async || {
+                transfer(to_x.clone()).await;
+            },
+            async || {
+                seen_x.set(Some(chain.owner_of(&token).await));
+                transfer(to_y.clone()).await;
+            },
+        )
+        .await;
+        assert_eq!(
+            seen_x.take(),
+            Some(Some(to_x.clone())),
+            "depth {depth}: the old fork was indexed"
+        );
+        assert_eq!(
+            chain.owner_of(&token).await,
+            Some(to_y.clone()),
+            "depth {depth}: the new fork wins"
+        );
+        chain.assert_consistent().await;
+        // Put the ticket back with the holder for the next round (a normal transfer).
+        let back_key = DEV_KEYS[y];
+        chain_cmd(
+            &chain.stack.rpc_url,
+            "transfer",
+            &[
+                "--addresses",
+                &addresses,
+                "--token-id",
+                &token,
+                "--from-key",
+                back_key,
+                "--to",
+                &holder,
+            ],
+        )
+        .await;
+        chain.catch_up().await;
+    }
+
+    // A reorg that removes a deposit: the order it paid is pending again.
+    let order_ref = format!("0x{}", "ab".repeat(32));
+    chain.pending_order("ord_reorg", &order_ref).await;
+    let status = async || {
+        let rows = chain
+            .stack
+            .sql()
+            .execute(Statement::new(
+                "SELECT status FROM orders WHERE id = 'ord_reorg'",
+            ))
+            .await
+            .expect("q");
+        rows.row(0)
+            .expect("row")
+            .get::<String>("status")
+            .expect("status")
+    };
+    let paid_then = std::cell::Cell::new(String::new());
+    reorg(
+        &chain,
+        2,
+        async || {
+            chain_cmd(
+                &chain.stack.rpc_url,
+                "deposit",
+                &[
+                    "--addresses",
+                    &addresses,
+                    "--order-ref",
+                    &order_ref,
+                    "--value-wei",
+                    "1000",
+                    "--from-key",
+                    DEV_KEYS[4],
+                ],
+            )
+            .await;
+        },
+        async || paid_then.set(status().await),
+    )
+    .await;
+    assert_eq!(paid_then.take(), "paid");
+    assert_eq!(status().await, "pending_payment");
+    assert_eq!(
+        chain
+            .count(&format!(
+                "SELECT count(*) AS n FROM deposits WHERE order_ref = '{order_ref}'"
+            ))
+            .await,
+        0
+    );
+    chain.assert_consistent().await;
+    let metrics = chain
+        .app
+        .get("/metrics")
+        .await
+        .text()
+        .await
+        .expect("metrics");
+    assert!(metrics.contains("indexer_reorgs_total 5\n"), "{metrics}");
+}
+
+fn address_of(key: &str) -> String {
+    let index = DEV_KEYS.iter().position(|k| *k == key).expect("a dev key");
+    DEV_ADDRESSES[index].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_recovers_from_provider_faults_without_skipping_or_half_writing() {
+    let chain = Chain::start(Runtime::Workerd, &[("INDEXER_BATCH_BLOCKS", "50")]).await;
+    chain_cmd(
+        &chain.stack.rpc_url,
+        "backfill",
+        &[
+            "--addresses",
+            &chain.addresses(),
+            "--events",
+            "1000",
+            "--blocks",
+            "600",
+        ],
+    )
+    .await;
+
+    // A provider that refuses ranges over 20 blocks: the batch halves until it fits.
+    chain.rpc_proxy.set(Mode::MaxLogRange(20));
+    let first_target = head(&chain.stack.rpc_url).await;
+    chain.tick().await;
+    assert!(
+        chain.rpc_proxy.refused_ranges() >= 2,
+        "50 → 25 → 12 needs two refusals"
+    );
+    chain.rpc_proxy.set(Mode::Pass);
+    chain.assert_consistent().await;
+
+    // The RPC goes down in the middle of a tick (slow calls make the tick long enough).
+    chain_cmd(
+        &chain.stack.rpc_url,
+        "backfill",
+        &[
+            "--addresses",
+            &chain.addresses(),
+            "--events",
+            "500",
+            "--blocks",
+            "400",
+        ],
+    )
+    .await;
+    chain.rpc_proxy.set(Mode::Delay(Duration::from_millis(40)));
+    let before = chain.cursor().await.expect("cursor");
+    let tick = chain.tick();
+    let cut = async {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        chain.rpc_proxy.set(Mode::Down);
+    };
+    tokio::join!(tick, cut);
+    let after = chain.cursor().await.expect("cursor");
+    let target = head(&chain.stack.rpc_url).await;
+    assert!(
+        before <= after && after < target,
+        "cut mid-tick: {before} → {after} (target {target})"
+    );
+    chain.assert_consistent().await;
+
+    // libSQL goes down mid-tick: the batch in flight is all-or-nothing.
+    chain.rpc_proxy.set(Mode::Delay(Duration::from_millis(40)));
+    let tick = chain.tick();
+    let cut = async {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        chain.sql_proxy.set(Mode::Down);
+    };
+    tokio::join!(tick, cut);
+    chain.sql_proxy.set(Mode::Pass);
+    chain.assert_consistent().await;
+    assert!(chain.cursor().await.expect("cursor") < target);
+
+    chain.rpc_proxy.set(Mode::Pass);
+    chain.catch_up().await;
+    chain.assert_consistent().await;
+    assert!(first_target < target);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_ticks_at_once_one_indexes_one_skips() {
+    let chain = Chain::start(Runtime::Wasmtime, &[]).await;
+    chain_cmd(
+        &chain.stack.rpc_url,
+        "backfill",
+        &[
+            "--addresses",
+            &chain.addresses(),
+            "--events",
+            "200",
+            "--blocks",
+            "100",
+        ],
+    )
+    .await;
+    chain.rpc_proxy.set(Mode::Delay(Duration::from_millis(200)));
+    let (a, b) = tokio::join!(chain.tick(), chain.tick());
+    let mut outcomes = vec![
+        a.expect("report")["outcome"].clone(),
+        b.expect("report")["outcome"].clone(),
+    ];
+    outcomes.sort_by_key(|o| o.to_string());
+    assert_eq!(outcomes, [json!("ok"), json!("skipped")]);
+    chain.rpc_proxy.set(Mode::Pass);
+    chain.catch_up().await;
+    chain.assert_consistent().await;
+}
