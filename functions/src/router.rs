@@ -50,7 +50,7 @@ pub enum RateGroup {
     None,
     /// Login, refresh, logout.
     Auth,
-    /// Public reads of the catalog.
+    /// Public reads (catalog and chain projections).
     Read,
     /// Organizer/admin/verifier writes and authenticated reads.
     Write,
@@ -174,7 +174,14 @@ impl Route {
     fn is_public_read(self) -> bool {
         matches!(
             self,
-            Route::Events | Route::Event | Route::TicketTypes | Route::Seats
+            Route::Events
+                | Route::Event
+                | Route::TicketTypes
+                | Route::Seats
+                | Route::ChainTicket
+                | Route::WalletTickets
+                | Route::MarketListings
+                | Route::MarketListing
         )
     }
 }

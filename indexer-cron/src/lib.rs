@@ -194,7 +194,14 @@ where
         {
             break;
         }
-        match step::step(deps, config, &mut sizer).await {
+        match step::step(
+            deps,
+            config,
+            &mut sizer,
+            config.max_blocks_per_tick - blocks,
+        )
+        .await
+        {
             Ok(Step::Advanced {
                 from,
                 to,

@@ -2,6 +2,11 @@
 //! refuses a range (or jump to the range it suggests), grow back when results are sparse. The
 //! halve/regrow rule is the one rindexer and Ponder use.
 
+/// Most logs written in one atomic batch: a denser range is split, at the cost of fetching it
+/// again. One Hrana request then stays around 1 MB: workerd dropped the connection of a
+/// ~6 MB outbound request (5,000 logs) in our tests ("Network connection lost").
+pub const MAX_LOGS_PER_BATCH: usize = 1_000;
+
 /// Logs in one response below which the next range may double.
 pub const SPARSE_LOGS: usize = 2_000;
 

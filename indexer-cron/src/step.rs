@@ -39,7 +39,7 @@ async fn hash_at<C: ChainRpc>(chain: &C, number: u64) -> Result<Option<B256>, Rp
     }
 }
 
-/// Runs one step.
+/// Runs one step, indexing at most `budget_blocks` blocks.
 ///
 /// # Errors
 /// [`IndexerError`] when a dependency fails (nothing half-written) or a reorg is too deep.
@@ -47,6 +47,7 @@ pub async fn step<R, S, C, K>(
     deps: &Deps<'_, R, S, C, K>,
     config: &IndexerConfig,
     sizer: &mut BatchSizer,
+    budget_blocks: u64,
 ) -> Result<Step, IndexerError>
 where
     R: Redis,
@@ -68,7 +69,7 @@ where
     if from > target {
         return Ok(Step::NothingNew { head });
     }
-    let to = (from + sizer.size() - 1).min(target);
+    let to = (from + sizer.size().min(budget_blocks.max(1)) - 1).min(target);
     let before = deps.chain.block_header(to).await?;
     let logs = match deps.chain.logs(&config.contracts, from, to).await {
         Err(RpcError::RangeTooWide {
@@ -82,6 +83,12 @@ where
         }
         other => other?,
     };
+    if logs.len() > crate::range::MAX_LOGS_PER_BATCH && to > from {
+        sizer.refused(from, to, None);
+        return Ok(Step::Retry {
+            reason: format!("{} logs in {from}..={to}; splitting the range", logs.len()),
+        });
+    }
     let after = deps.chain.block_header(to).await?;
     let consistent = before.hash == after.hash
         && logs.iter().all(|l| {

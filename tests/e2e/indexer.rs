@@ -77,13 +77,42 @@ impl Chain {
         }
     }
 
-    /// Ticks until the cursor is at the head; returns how many ticks it took.
+    /// The indexed block and its hash.
+    async fn cursor_with_hash(&self) -> Option<(u64, String)> {
+        let rows = self
+            .stack
+            .sql()
+            .execute(Statement::new(
+                "SELECT last_block, last_block_hash FROM indexer_cursor WHERE chain_id = 31337",
+            ))
+            .await
+            .expect("cursor query");
+        rows.row(0).map(|r| {
+            let hash: Option<String> = r.get("last_block_hash").expect("hash");
+            (
+                r.get::<i64>("last_block").expect("block") as u64,
+                hash.unwrap_or_default(),
+            )
+        })
+    }
+
+    /// Ticks (at least once) until the cursor is the chain's current head block, hash included
+    /// (after a reorg to the same height only the hash differs); returns how many ticks it took.
     async fn catch_up(&self) -> u32 {
         let deadline = Instant::now() + Duration::from_secs(120);
         let mut ticks = 0;
         loop {
+            self.tick().await;
+            ticks += 1;
             let target = head(&self.stack.rpc_url).await;
-            if self.cursor().await == Some(target) {
+            let block = rpc(
+                &self.stack.rpc_url,
+                "eth_getBlockByNumber",
+                json!([format!("{target:#x}"), false]),
+            )
+            .await;
+            let head_hash = block["hash"].as_str().unwrap_or_default().to_owned();
+            if self.cursor_with_hash().await == Some((target, head_hash)) {
                 return ticks;
             }
             assert!(
@@ -91,8 +120,6 @@ impl Chain {
                 "indexer did not reach {target}; cursor {:?}",
                 self.cursor().await
             );
-            self.tick().await;
-            ticks += 1;
         }
     }
 
@@ -311,6 +338,8 @@ async fn reorg(chain: &Chain, depth: u64, first: impl AsyncFnOnce(), second: imp
     }
     chain.catch_up().await;
     assert_eq!(rpc(url, "evm_revert", json!([snapshot])).await, json!(true));
+    // anvil puts the reverted transactions back in its pool; the new fork must not re-mine them.
+    rpc(url, "anvil_dropAllTransactions", json!([])).await;
     second().await;
     rpc(url, "anvil_mine", json!([format!("{depth:#x}")])).await;
     chain.catch_up().await;
@@ -453,7 +482,20 @@ async fn workerd_survives_reorgs_of_depth_1_2_5_and_20() {
     )
     .await;
     assert_eq!(paid_then.take(), "paid");
-    assert_eq!(status().await, "pending_payment");
+    let deposits_left = chain
+        .count(&format!(
+            "SELECT count(*) AS n FROM deposits WHERE order_ref = '{order_ref}'"
+        ))
+        .await;
+    let paid_via = chain
+        .count("SELECT count(*) AS n FROM orders WHERE id = 'ord_reorg' AND paid_via = 'chain'")
+        .await;
+    assert_eq!(
+        status().await,
+        "pending_payment",
+        "deposits left {deposits_left}, paid_via chain {paid_via}, cursor {:?}",
+        chain.cursor_with_hash().await
+    );
     assert_eq!(
         chain
             .count(&format!(
@@ -506,7 +548,8 @@ async fn workerd_recovers_from_provider_faults_without_skipping_or_half_writing(
     chain.rpc_proxy.set(Mode::Pass);
     chain.assert_consistent().await;
 
-    // The RPC goes down in the middle of a tick (slow calls make the tick long enough).
+    // The RPC goes down in the middle of a tick: after the first batch's calls (cursor check,
+    // head, header, logs, header = 5), the second batch fails half-way.
     chain_cmd(
         &chain.stack.rpc_url,
         "backfill",
@@ -520,33 +563,30 @@ async fn workerd_recovers_from_provider_faults_without_skipping_or_half_writing(
         ],
     )
     .await;
-    chain.rpc_proxy.set(Mode::Delay(Duration::from_millis(40)));
     let before = chain.cursor().await.expect("cursor");
-    let tick = chain.tick();
-    let cut = async {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        chain.rpc_proxy.set(Mode::Down);
-    };
-    tokio::join!(tick, cut);
+    chain.rpc_proxy.set(Mode::DownAfter(7));
+    chain.tick().await;
     let after = chain.cursor().await.expect("cursor");
     let target = head(&chain.stack.rpc_url).await;
-    assert!(
-        before <= after && after < target,
-        "cut mid-tick: {before} → {after} (target {target})"
+    assert_eq!(
+        after,
+        before + 50,
+        "exactly the first batch landed before the RPC went down"
     );
     chain.assert_consistent().await;
 
-    // libSQL goes down mid-tick: the batch in flight is all-or-nothing.
-    chain.rpc_proxy.set(Mode::Delay(Duration::from_millis(40)));
-    let tick = chain.tick();
-    let cut = async {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        chain.sql_proxy.set(Mode::Down);
-    };
-    tokio::join!(tick, cut);
+    // libSQL goes down mid-tick: one batch lands (cursor read + batch write), the next batch's
+    // write fails and leaves nothing behind.
+    chain.rpc_proxy.set(Mode::Pass);
+    chain.sql_proxy.set(Mode::DownAfter(5));
+    chain.tick().await;
     chain.sql_proxy.set(Mode::Pass);
+    let cut = chain.cursor().await.expect("cursor");
+    assert!(
+        cut > after && cut < target,
+        "cut mid-tick: {after} → {cut} (target {target})"
+    );
     chain.assert_consistent().await;
-    assert!(chain.cursor().await.expect("cursor") < target);
 
     chain.rpc_proxy.set(Mode::Pass);
     chain.catch_up().await;

@@ -21,6 +21,8 @@ pub enum Mode {
     Delay(Duration),
     /// Refuse `eth_getLogs` spanning more than this many blocks, as Alchemy/Infura do.
     MaxLogRange(u64),
+    /// Forward the next `n` requests, then behave as `Down` (a fault at a known point).
+    DownAfter(u32),
 }
 
 struct Shared {
@@ -111,6 +113,17 @@ async fn forward(
                     reply.to_string(),
                 )
                     .into_response();
+            }
+        }
+        Mode::DownAfter(n) => {
+            let mut mode = shared.mode.lock().expect("mode lock");
+            *mode = if n <= 1 {
+                Mode::Down
+            } else {
+                Mode::DownAfter(n - 1)
+            };
+            if n == 0 {
+                return (StatusCode::SERVICE_UNAVAILABLE, "down (chaos proxy)").into_response();
             }
         }
         Mode::Pass => {}

@@ -15,8 +15,9 @@ const LOGS_PER_ROUND = 2 * BATCH + 1;
 const DEPOSIT_EVERY = 10;
 
 /**
- * Emits at least `events` logs over at least `blocks` blocks; resolves to
- * `{ fromBlock, toBlock, logs, emitted, transactions, blocks }` where `logs` is what
+ * Emits at least `events` logs over a range with `toBlock - fromBlock >= blocks`; resolves to
+ * `{ fromBlock, toBlock, logs, emitted, transactions, blocks }` (`blocks`: how many blocks the
+ * inclusive range holds) where `logs` is what
  * `eth_getLogs` over the range returns for our three contracts and `emitted` what this run's
  * receipts hold (equal unless someone else used the contracts meanwhile).
  */
@@ -29,12 +30,12 @@ export async function runBackfill(chain, { events, blocks = 2000 }) {
   let fromBlock = null;
   const send = async (actor, contract, fn, args, value = 0n) => {
     const receipt = await actor.send(contract, fn, args, value);
-    emitted += chain.ourLogs(receipt).length;
+    emitted += chain.countOurLogs(receipt);
     transactions += 1;
     fromBlock ??= Number(receipt.blockNumber);
     return receipt;
   };
-  const parsed = (receipt, name) => chain.ourLogs(receipt).filter((l) => l.parsed?.name === name).map((l) => l.parsed.args);
+  const parsed = (receipt, name) => chain.eventArgs(receipt, "ticket", name);
 
   const [created] = parsed(await send(organizer, "ticket", "createEvent", ["Backfill Arena"]), "EventCreated");
   const eventId = created.eventId;
@@ -45,7 +46,7 @@ export async function runBackfill(chain, { events, blocks = 2000 }) {
   // blocks (one each under automine) do not.
   const rounds = Math.max(1, Math.ceil((events - emitted) / LOGS_PER_ROUND));
   const txBlocks = 2 + rounds * 2 + Math.floor(rounds / DEPOSIT_EVERY);
-  const gap = rounds > 1 ? Math.max(0, Math.ceil((blocks - txBlocks) / (rounds - 1))) : 0;
+  const gap = rounds > 1 ? Math.max(0, Math.ceil((blocks + 1 - txBlocks) / (rounds - 1))) : 0;
 
   for (let round = 0; emitted < events; round += 1) {
     if (round > 0) await chain.mine(gap);
@@ -57,9 +58,10 @@ export async function runBackfill(chain, { events, blocks = 2000 }) {
       await send(holder, "vault", "deposit", [keccakText(`backfill-order-${round + 1}`)], 1_000_000_000n);
     }
   }
-  // Round-count estimates can fall short of the span (e.g. tiny `events`): top up with blocks.
+  // Round-count estimates can fall short of the span (e.g. tiny `events`): top up with blocks,
+  // so that `toBlock - fromBlock >= blocks` (the range holds blocks + 1 blocks).
   const head = await chain.blockNumber();
-  if (head - fromBlock + 1 < blocks) await chain.mine(blocks - (head - fromBlock + 1));
+  if (head - fromBlock < blocks) await chain.mine(blocks - (head - fromBlock));
   const toBlock = await chain.blockNumber();
 
   const logs = await chain.rpc.call("eth_getLogs", [

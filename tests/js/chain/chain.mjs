@@ -8,7 +8,9 @@
 //       → the chain's truth after the story of scenario.mjs: {"fromBlock","toBlock","logs",
 //         "actors","events","ticketTypes","tickets","listings","deposits","refunds"}
 //   node tests/js/chain/chain.mjs backfill --rpc URL --addresses '<json>' --events N [--blocks B]
-//       → {"fromBlock","toBlock","logs","emitted","transactions","blocks"}   (B defaults to 2000)
+//       → {"fromBlock","toBlock","logs","emitted","transactions","blocks"}: ≥ N logs of our
+//         contracts in fromBlock..toBlock, toBlock - fromBlock ≥ B (default 2000); `logs` is
+//         what eth_getLogs returns for the range, `emitted` what this run's receipts hold
 //   node tests/js/chain/chain.mjs deposit  --rpc URL --addresses '<json>' --order-ref 0x… --value-wei N --from-key 0x…
 //   node tests/js/chain/chain.mjs transfer --rpc URL --addresses '<json>' --token-id N --from-key 0x… --to 0x…
 //       → {"txHash","blockNumber","blockHash"}

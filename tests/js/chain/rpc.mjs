@@ -122,6 +122,21 @@ export class Chain {
       });
   }
 
+  /** How many logs of `receipt` our contracts emitted (no decoding: the backfill's hot path). */
+  countOurLogs(receipt) {
+    return receipt.logs.filter((log) => this.byAddress.has(log.address.toLowerCase())).length;
+  }
+
+  /** The args of every `contract` log named `event` in `receipt`; decodes only those logs. */
+  eventArgs(receipt, contract, event) {
+    const iface = this.ifaces[contract];
+    const { topicHash } = iface.getEvent(event);
+    const address = this.addresses[contract].toLowerCase();
+    return receipt.logs
+      .filter((log) => log.address.toLowerCase() === address && log.topics[0] === topicHash)
+      .map((log) => iface.parseLog(log).args);
+  }
+
   /** Names a revert by the custom error of any of our contracts, when it is one. */
   describeRevert(error) {
     const data = typeof error.data === "string" ? error.data : error.data?.data;

@@ -5,7 +5,8 @@
 // 3 ana, 4 ben, 5 cleo, 6 dev (fans). Ids below are those of a fresh deployment; the code reads
 // the real ids from the receipts, so the story also runs on a used one.
 //
-//  1. A creates event E1 "RustFest Berlin 2026"; B creates E2 "Wasm Summit Lisbon".
+//  1. A creates event E1 "RustFest Berlin 2026"; B creates E2 "Wasm Summit Lisboa — São Jorge 🎟"
+//     (non-ASCII on purpose: the name travels as ABI `string`).
 //  2. A adds T1 (E1, 0.05 ETH, 100) and T2 (E1 VIP, 0.2 ETH, 10); B adds T3 (E2, free, 3).
 //  3. A mints #1 (T1) to ana and #2 (T2) to ben; cleo buys #3 (T1) for 0.05 ETH;
 //     B mintBatch-es #4 and #5 (T3) to dev; ben buys #6 (T3) for 0 ETH (T3 is now sold out).
@@ -53,7 +54,7 @@ export async function runScenario(chain) {
 
   // 1–2. events and ticket types
   const e1 = logOf(chain, await send(orgA, "ticket", "createEvent", ["RustFest Berlin 2026"]), "EventCreated").eventId;
-  const e2 = logOf(chain, await send(orgB, "ticket", "createEvent", ["Wasm Summit Lisbon"]), "EventCreated").eventId;
+  const e2 = logOf(chain, await send(orgB, "ticket", "createEvent", ["Wasm Summit Lisboa — São Jorge 🎟"]), "EventCreated").eventId;
   const newType = async (org, eventId, price, supply) =>
     logOf(chain, await send(org, "ticket", "createTicketType", [eventId, price, supply]), "TicketTypeCreated").typeId;
   const t1 = await newType(orgA, e1, parseEther("0.05"), 100n);
