@@ -109,6 +109,10 @@ pub struct TickReport {
     pub last_block: Option<u64>,
     pub chain_head: Option<u64>,
     pub duration_ms: u64,
+    /// Time in chain RPC calls, libSQL calls, and decoding + building the batch.
+    pub rpc_ms: u64,
+    pub sql_ms: u64,
+    pub cpu_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -164,6 +168,9 @@ where
         last_block: None,
         chain_head: None,
         duration_ms: 0,
+        rpc_ms: 0,
+        sql_ms: 0,
+        cpu_ms: 0,
         error: None,
     };
     if config.contracts.is_empty() {
@@ -187,6 +194,7 @@ where
     let mut sizer = range::BatchSizer::new(config.max_batch_blocks);
     let mut blocks = 0u64;
     let mut metrics = metrics::TickMetrics::default();
+    let mut timings = step::Timings::default();
     report.outcome = Outcome::Ok;
     loop {
         if deps.clock.now_ms().saturating_sub(started) >= config.max_tick_ms
@@ -199,6 +207,7 @@ where
             config,
             &mut sizer,
             config.max_blocks_per_tick - blocks,
+            &mut timings,
         )
         .await
         {
@@ -248,6 +257,9 @@ where
             .map(|c| c.block);
     }
     report.duration_ms = deps.clock.now_ms().saturating_sub(started);
+    report.rpc_ms = timings.rpc_ms;
+    report.sql_ms = timings.sql_ms;
+    report.cpu_ms = timings.cpu_ms;
     metrics.last_block = report.last_block;
     metrics.chain_head = report.chain_head;
     metrics.batch_blocks = sizer.size();

@@ -30,6 +30,27 @@ pub enum Step {
     Retry { reason: String },
 }
 
+/// Where a step's time went (wall clock around I/O; on Workers the clock only advances at
+/// I/O, so the CPU share there reads as 0).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timings {
+    pub rpc_ms: u64,
+    pub sql_ms: u64,
+    pub cpu_ms: u64,
+}
+
+/// Times `future` into one of the `Timings` buckets.
+async fn timed<K: Clock, T>(
+    clock: &K,
+    bucket: &mut u64,
+    future: impl std::future::Future<Output = T>,
+) -> T {
+    let started = clock.now_ms();
+    let out = future.await;
+    *bucket += clock.now_ms().saturating_sub(started);
+    out
+}
+
 /// The chain's hash at `number`, or `None` when the chain is shorter.
 async fn hash_at<C: ChainRpc>(chain: &C, number: u64) -> Result<Option<B256>, RpcError> {
     match chain.block_header(number).await {
@@ -48,6 +69,7 @@ pub async fn step<R, S, C, K>(
     config: &IndexerConfig,
     sizer: &mut BatchSizer,
     budget_blocks: u64,
+    timings: &mut Timings,
 ) -> Result<Step, IndexerError>
 where
     R: Redis,
@@ -56,22 +78,42 @@ where
     K: Clock,
 {
     let chain_id = deps.chain_id;
-    let cursor = store::cursor(deps.sql, chain_id).await?;
+    let clock = deps.clock;
+    let cursor = timed(
+        clock,
+        &mut timings.sql_ms,
+        store::cursor(deps.sql, chain_id),
+    )
+    .await?;
     if let Some(cursor) = cursor
         && let Some(hash) = cursor.hash
-        && hash_at(deps.chain, cursor.block).await? != Some(hash)
+        && timed(
+            clock,
+            &mut timings.rpc_ms,
+            hash_at(deps.chain, cursor.block),
+        )
+        .await?
+            != Some(hash)
     {
         return roll_back(deps, config, cursor).await;
     }
-    let head = deps.chain.block_number().await?.0;
+    let head = timed(clock, &mut timings.rpc_ms, deps.chain.block_number())
+        .await?
+        .0;
     let target = head.saturating_sub(config.confirmations);
     let from = cursor.map_or(config.start_block, |c| c.block + 1);
     if from > target {
         return Ok(Step::NothingNew { head });
     }
     let to = (from + sizer.size().min(budget_blocks.max(1)) - 1).min(target);
-    let before = deps.chain.block_header(to).await?;
-    let logs = match deps.chain.logs(&config.contracts, from, to).await {
+    let before = timed(clock, &mut timings.rpc_ms, deps.chain.block_header(to)).await?;
+    let logs = match timed(
+        clock,
+        &mut timings.rpc_ms,
+        deps.chain.logs(&config.contracts, from, to),
+    )
+    .await
+    {
         Err(RpcError::RangeTooWide {
             suggested_to,
             message,
@@ -89,7 +131,7 @@ where
             reason: format!("{} logs in {from}..={to}; splitting the range", logs.len()),
         });
     }
-    let after = deps.chain.block_header(to).await?;
+    let after = timed(clock, &mut timings.rpc_ms, deps.chain.block_header(to)).await?;
     let consistent = before.hash == after.hash
         && logs.iter().all(|l| {
             (from..=to).contains(&l.block_number)

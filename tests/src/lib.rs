@@ -423,6 +423,16 @@ impl App {
         }
     }
 
+    /// Fires the authenticated HTTP trigger of the indexer (both runtimes serve it).
+    pub async fn trigger_cron_http(&self) -> reqwest::Response {
+        self.request(reqwest::Method::POST, "/internal/cron/indexer")
+            .bearer_auth(CRON_SECRET)
+            .timeout(Duration::from_secs(300))
+            .send()
+            .await
+            .expect("cron trigger sent")
+    }
+
     /// `GET path`.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.request(reqwest::Method::GET, path)
