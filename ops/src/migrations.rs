@@ -7,7 +7,7 @@ use shared::migrate::{self, MigrateError, Migration, Report};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Reads every `NNNN_name.sql` file of `dir`.
+/// Reads every `NNNN_name.sql` file of `dir`, in version order.
 ///
 /// # Errors
 /// When the folder cannot be read or a file name is malformed.
@@ -29,6 +29,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Migration>, MigrateError> {
             .map_err(|e| MigrateError::BadFile(format!("{name}: {e}")))?;
         migrations.push(Migration::from_file(name, sql)?);
     }
+    migrations.sort_by_key(|m| m.version);
     Ok(migrations)
 }
 
