@@ -13,6 +13,10 @@ REDIS_TOKEN=dev-redis-token
 LIBSQL_TOKEN=dev-libsql-token
 STACK=.stack
 mkdir -p "$STACK"
+# anvil starts a fresh chain every time, so the database (indexer cursor, projections) starts
+# fresh too: a cursor from yesterday's chain would look like a reorg deeper than the window.
+rm -f "$STACK"/dev.db "$STACK"/dev.db-*
+rm -rf "$STACK/wrangler-state"
 log() { printf '\033[1;32m[dev]\033[0m %s\n' "$*"; }
 
 for port in "$API_PORT" "$SPIN_PORT" "$REDIS_PORT" "$UPSTASH_PORT" "$HRANA_PORT" "$ANVIL_PORT"; do
@@ -56,6 +60,13 @@ LIBSQL_URL="http://127.0.0.1:$HRANA_PORT"
 target/debug/otctl migrate --url "$LIBSQL_URL" --auth-token "$LIBSQL_TOKEN"
 target/debug/otctl seed-demo --url "$LIBSQL_URL" --auth-token "$LIBSQL_TOKEN"
 
+# The project's contracts on anvil, with a small on-chain story for the indexer to pick up.
+log "deploying the contracts to anvil (tests/contracts, compiled with npm solc)"
+contracts=$(node tests/js/chain/chain.mjs deploy --rpc "http://127.0.0.1:$ANVIL_PORT")
+node tests/js/chain/chain.mjs scenario --rpc "http://127.0.0.1:$ANVIL_PORT" --addresses "$contracts" >/dev/null
+contract_list=$(node -e 'const c=JSON.parse(process.argv[1]); console.log([c.ticket,c.market,c.vault].join(","))' "$contracts")
+deploy_block=$(node -e 'console.log(JSON.parse(process.argv[1]).deployBlock)' "$contracts")
+
 declare -A config=(
   [UPSTASH_REDIS_REST_URL]="http://127.0.0.1:$UPSTASH_PORT"
   [UPSTASH_REDIS_REST_TOKEN]="$REDIS_TOKEN"
@@ -70,6 +81,8 @@ declare -A config=(
   [CORS_ALLOWED_ORIGINS]="http://localhost:5173,http://127.0.0.1:5173"
   # anvil's first account: log in with it to get the admin role.
   [ADMIN_ADDRESSES]=0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
+  [INDEXER_CONTRACTS]="$contract_list"
+  [INDEXER_START_BLOCK]="$deploy_block"
 )
 
 # The same component on Spin's runtime.
@@ -101,7 +114,8 @@ cat <<EOT
     API on workerd (wrangler dev):  http://127.0.0.1:$API_PORT      try: curl http://127.0.0.1:$API_PORT/ready
     API on Spin (wasmtime serve):   http://127.0.0.1:$SPIN_PORT
     Upstash REST front: http://127.0.0.1:$UPSTASH_PORT   Hrana front: $LIBSQL_URL   anvil: http://127.0.0.1:$ANVIL_PORT
-    cron tick: curl "http://127.0.0.1:$API_PORT/__scheduled?cron=*+*+*+*+*"
+    indexer tick (Workers cron): curl "http://127.0.0.1:$API_PORT/__scheduled?cron=*+*+*+*+*"
+      then: curl http://127.0.0.1:$API_PORT/v1/tickets/1   curl http://127.0.0.1:$API_PORT/v1/market/listings
   Ctrl-C stops everything.
 
 EOT

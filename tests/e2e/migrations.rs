@@ -68,7 +68,11 @@ async fn migrations_are_idempotent_recorded_and_atomic() {
         .execute(Statement::new("SELECT version FROM schema_migrations"))
         .await
         .expect("query");
-    assert_eq!(versions.rows.len(), 2, "the failed migration is not recorded");
+    assert_eq!(
+        versions.rows.len(),
+        2,
+        "the failed migration is not recorded"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
