@@ -10,7 +10,11 @@ source scripts/versions.sh
 step() { printf '\033[1;34m[test]\033[0m %s\n' "$*"; }
 step "lint"
 scripts/lint.sh
-step "build release Wasm"
+step "build release Wasm and compile the test contracts"
 scripts/build-wasm.sh
+# Once here, so parallel tests never compile the contracts at the same time.
+node tests/js/chain/compile.mjs
+# The decoding fixture must still be what the contracts emit.
+node tests/js/chain/fixtures.mjs --check
 step "unit and end-to-end tests"
 cargo test --quiet
