@@ -622,3 +622,59 @@ async fn two_ticks_at_once_one_indexes_one_skips() {
     chain.catch_up().await;
     chain.assert_consistent().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reorg_deeper_than_the_window_stops_the_indexer_until_reindexed() {
+    let chain = Chain::start(Runtime::Wasmtime, &[("INDEXER_REORG_WINDOW", "3")]).await;
+    let addresses = chain.addresses();
+    chain_cmd(
+        &chain.stack.rpc_url,
+        "scenario",
+        &["--addresses", &addresses],
+    )
+    .await;
+    chain.catch_up().await;
+    let url = &chain.stack.rpc_url;
+    let fork = head(url).await;
+    let snapshot = rpc(url, "evm_snapshot", json!([])).await;
+    rpc(url, "anvil_mine", json!(["0x8"])).await;
+    chain.catch_up().await;
+    assert_eq!(rpc(url, "evm_revert", json!([snapshot])).await, json!(true));
+    rpc(url, "anvil_mine", json!(["0xa"])).await;
+
+    // Replaced blocks: 8 > window 3. The tick refuses to write and says so.
+    let stopped = chain.cursor().await;
+    let report = chain.tick().await.expect("report");
+    assert_eq!(report["outcome"], "deep_reorg", "{report}");
+    assert!(
+        report["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("otctl reindex")),
+        "{report}"
+    );
+    assert_eq!(
+        chain.cursor().await,
+        stopped,
+        "nothing written on the wrong fork"
+    );
+    let metrics = chain
+        .app
+        .get("/metrics")
+        .await
+        .text()
+        .await
+        .expect("metrics");
+    assert!(
+        metrics.contains("indexer_deep_reorgs_total 1\n"),
+        "{metrics}"
+    );
+
+    // The operator re-indexes from below the fork; the next ticks catch up on the new chain.
+    let (_, token) = chain.stack.tokens();
+    ops::indexer::reindex(&chain.stack.libsql_url, Some(token), 31337, fork - 1)
+        .await
+        .expect("reindex");
+    assert_eq!(chain.cursor().await, Some(fork - 2));
+    chain.catch_up().await;
+    chain.assert_consistent().await;
+}
