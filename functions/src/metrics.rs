@@ -58,30 +58,11 @@ pub async fn record<S: Services>(services: &S, sample: &Sample) {
         .await;
 }
 
-/// Reads every sample recorded so far.
-///
-/// # Errors
-/// When Redis is unreachable.
-pub async fn read<S: Services>(services: &S) -> Result<Vec<(String, i64)>, RedisError> {
-    let reply = services
-        .redis()
-        .exec(Command::new("HGETALL").arg(hash_key(services)))
-        .await?;
-    let Value::Array(items) = reply else {
-        return Err(RedisError::Decode("HGETALL did not answer an array".into()));
-    };
-    Ok(items
-        .chunks_exact(2)
-        .filter_map(|pair| Some((pair[0].as_str()?.to_owned(), pair[1].as_i64()?)))
-        .collect())
-}
-
-/// Reads the indexer's metrics hash (see `indexer_cron::metrics`).
-///
-/// # Errors
-/// When Redis is unreachable.
-pub async fn read_indexer<S: Services>(services: &S) -> Result<Vec<(String, i64)>, RedisError> {
-    let key = indexer_cron::metrics::key(&services.config().redis.key_prefix);
+/// An integer-valued hash as `(field, value)` pairs.
+async fn integer_hash<S: Services>(
+    services: &S,
+    key: String,
+) -> Result<Vec<(String, i64)>, RedisError> {
     let reply = services
         .redis()
         .exec(Command::new("HGETALL").arg(key))
@@ -93,6 +74,26 @@ pub async fn read_indexer<S: Services>(services: &S) -> Result<Vec<(String, i64)
         .chunks_exact(2)
         .filter_map(|pair| Some((pair[0].as_str()?.to_owned(), pair[1].as_i64()?)))
         .collect())
+}
+
+/// Reads every sample recorded so far.
+///
+/// # Errors
+/// When Redis is unreachable.
+pub async fn read<S: Services>(services: &S) -> Result<Vec<(String, i64)>, RedisError> {
+    integer_hash(services, hash_key(services)).await
+}
+
+/// Reads the indexer's metrics hash (see `indexer_cron::metrics`).
+///
+/// # Errors
+/// When Redis is unreachable.
+pub async fn read_indexer<S: Services>(services: &S) -> Result<Vec<(String, i64)>, RedisError> {
+    integer_hash(
+        services,
+        indexer_cron::metrics::key(&services.config().redis.key_prefix),
+    )
+    .await
 }
 
 /// Renders the indexer gauges and counters.

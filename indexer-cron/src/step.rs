@@ -51,6 +51,15 @@ async fn timed<K: Clock, T>(
     out
 }
 
+/// A failed batch write: the guard tripping means another writer moved the cursor.
+fn write_error(error: shared::sql::SqlError) -> IndexerError {
+    if error.is_guard_failure() {
+        IndexerError::CursorMoved
+    } else {
+        IndexerError::Sql(error)
+    }
+}
+
 /// The chain's hash at `number`, or `None` when the chain is shorter.
 async fn hash_at<C: ChainRpc>(chain: &C, number: u64) -> Result<Option<B256>, RpcError> {
     match chain.block_header(number).await {
@@ -172,13 +181,10 @@ where
         chain_id,
         to.saturating_sub(config.reorg_window),
     ));
-    deps.sql.batch_atomic(statements).await.map_err(|e| {
-        if e.is_guard_failure() {
-            IndexerError::CursorMoved
-        } else {
-            IndexerError::Sql(e)
-        }
-    })?;
+    deps.sql
+        .batch_atomic(statements)
+        .await
+        .map_err(write_error)?;
     sizer.succeeded(indexed.len());
     Ok(Step::Advanced {
         from,
@@ -232,12 +238,9 @@ where
         fork_hash.as_ref(),
         now,
     ));
-    deps.sql.batch_atomic(statements).await.map_err(|e| {
-        if e.is_guard_failure() {
-            IndexerError::CursorMoved
-        } else {
-            IndexerError::Sql(e)
-        }
-    })?;
+    deps.sql
+        .batch_atomic(statements)
+        .await
+        .map_err(write_error)?;
     Ok(Step::RolledBack { fork })
 }
