@@ -1,10 +1,10 @@
 // Writes shared/src/chain/fixtures/logs.json: the logs the real contracts emit during the story
 // of scenario.mjs on a fresh, deterministic anvil, exactly as `eth_getLogs` returns them, each
-// with the values it must decode to. The Rust decoding tests (`shared/src/chain/events.rs`)
+// with the values it must decode to. The Rust decoding tests (`shared/src/chain/events/tests.rs`)
 // read it with `include_str!`.
 //
 // The expected values come from ethers' ABI decoder against solc's ABI: an implementation
-// independent of alloy's `sol!`, so a wrong declaration in events.rs shows up as a mismatch.
+// independent of alloy's `sol!`, so a wrong declaration in events/mod.rs shows up as a mismatch.
 // JSON conventions as in chain.mjs: addresses EIP-55, uint256 as decimal strings, bytes32 as hex.
 //
 // Run: node tests/js/chain/fixtures.mjs [--check]
@@ -21,7 +21,7 @@ import { hex } from "./rpc.mjs";
 
 const OUT = resolve(dirname(fileURLToPath(import.meta.url)), "../../../shared/src/chain/fixtures/logs.json");
 
-/** Every event the indexer decodes (`topic0s()` in events.rs), by contract. */
+/** Every event the indexer decodes (`topic0s()` in events/mod.rs), by contract. */
 const EVENTS = {
   ticket: ["EventCreated", "TicketTypeCreated", "TicketMinted", "Transfer", "Approval", "ApprovalForAll", "TicketUsed", "TicketRevoked"],
   market: ["Listed", "ListingCancelled", "Sold"],
