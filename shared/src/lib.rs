@@ -17,6 +17,7 @@ pub mod migrate;
 pub mod ports;
 pub mod redis;
 pub mod rpc;
+pub mod sale;
 pub mod sql;
 pub mod upstash;
 
