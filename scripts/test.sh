@@ -16,5 +16,7 @@ scripts/build-wasm.sh
 node tests/js/chain/compile.mjs
 # The decoding fixture must still be what the contracts emit.
 node tests/js/chain/fixtures.mjs --check
+# The Stripe signature fixture must still be what Stripe's own library produces.
+node tests/js/payments/stripe-fixtures.mjs --check
 step "unit and end-to-end tests"
 cargo test --quiet

@@ -14,6 +14,7 @@ pub mod error;
 pub mod hrana;
 pub mod http;
 pub mod migrate;
+pub mod payments;
 pub mod ports;
 pub mod redis;
 pub mod rpc;
