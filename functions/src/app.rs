@@ -192,6 +192,7 @@ async fn dispatch<S: Services>(
         ChainTicket | WalletTickets | MarketListings | MarketListing => {
             routes::chain::dispatch(services, route, call).await
         }
+        Holds | Hold | Availability => routes::holds::dispatch(services, route, call).await,
     }
 }
 

@@ -45,3 +45,14 @@ pub fn event_cache<S: Services>(s: &S, event_id: &str) -> String {
 pub fn list_cache<S: Services>(s: &S) -> String {
     key(s, "cache:events")
 }
+
+/// One part of an event's hold inventory (`meta`, `seats`, `stock`, `wallets`, `expiry`; see
+/// `scripts/hold_lib.lua`). The event id is a hash tag, so one event's keys share a slot.
+pub fn hold_inventory<S: Services>(s: &S, event_id: &str, part: &str) -> String {
+    key(s, &format!("inv:{{{event_id}}}:{part}"))
+}
+
+/// The prefix of hold record keys; a hold's record is this plus its id.
+pub fn hold_record_prefix<S: Services>(s: &S) -> String {
+    key(s, "hold:")
+}

@@ -41,6 +41,10 @@ pub enum Route {
     WalletTickets,
     MarketListings,
     MarketListing,
+    // Holds.
+    Holds,
+    Hold,
+    Availability,
 }
 
 /// Which token bucket a route draws from (configured per group).
@@ -101,6 +105,9 @@ impl Route {
         Route::WalletTickets,
         Route::MarketListings,
         Route::MarketListing,
+        Route::Holds,
+        Route::Hold,
+        Route::Availability,
     ];
 
     /// The path template (also the `route` label of metrics).
@@ -134,6 +141,9 @@ impl Route {
             Route::WalletTickets => "/v1/wallets/{address}/tickets",
             Route::MarketListings => "/v1/market/listings",
             Route::MarketListing => "/v1/market/listings/{id}",
+            Route::Holds => "/v1/holds",
+            Route::Hold => "/v1/holds/{id}",
+            Route::Availability => "/v1/events/{id}/availability",
         }
     }
 
@@ -153,7 +163,9 @@ impl Route {
             Route::Events | Route::TicketTypes | Route::VerifierKeys => &[Get, Head, Post],
             Route::Event => &[Get, Head, Patch],
             Route::Seats => &[Get, Head, Put],
-            Route::VerifierKey => &[Delete],
+            Route::VerifierKey | Route::Hold => &[Delete],
+            Route::Holds => &[Post],
+            Route::Availability => &[Get, Head],
         }
     }
 
@@ -182,6 +194,7 @@ impl Route {
                 | Route::WalletTickets
                 | Route::MarketListings
                 | Route::MarketListing
+                | Route::Availability
         )
     }
 }

@@ -8,6 +8,7 @@ mod chain_read;
 mod clients;
 mod cron;
 mod fronts_js;
+mod holds;
 mod indexer;
 mod migrations;
 mod platform;

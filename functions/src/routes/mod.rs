@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod chain;
 pub mod cron;
 pub mod health;
+pub mod holds;
 pub mod metrics;
 pub mod openapi;
 pub mod ready;
