@@ -11,7 +11,7 @@ use crate::services::Services;
 use shared::domain::{EventId, EventStatus, Role};
 use shared::error::Error;
 use shared::ports::{Clock, Sql};
-use shared::sql::{Rows, SqlError, SqlValue, Statement};
+use shared::sql::{Rows, SqlValue, Statement};
 
 /// The SQL that moves an event's version forward (see [`EventRecord::updated_at`]); binds
 /// `now` once.
@@ -112,17 +112,10 @@ impl<'a> EventWrite<'a> {
         condition: &str,
         args: impl IntoIterator<Item = SqlValue>,
     ) -> Self {
-        // SQLite has no RAISE outside triggers; json() of text that is not JSON is an error
-        // that every SQLite build raises, and wrapping the CASE (instead of calling json() in
-        // one branch) keeps SQLite from evaluating the failing call ahead of time as a constant.
-        let mut guard = Statement::new(format!(
-            "SELECT json(CASE WHEN EXISTS (SELECT 1 FROM events WHERE id = ? AND ({condition})) \
-             THEN 'true' ELSE 'event changed' END) AS ok"
-        ))
-        .bind(event_id.as_str());
-        for arg in args {
-            guard = guard.bind(arg);
-        }
+        let guard = Statement::guard(
+            &format!("SELECT 1 FROM events WHERE id = ? AND ({condition})"),
+            std::iter::once(SqlValue::from(event_id.as_str())).chain(args),
+        );
         EventWrite {
             event_id,
             guarded: true,
@@ -149,12 +142,10 @@ impl<'a> EventWrite<'a> {
         cache::invalidate(services, self.event_id.as_str()).await;
         match result {
             Ok(mut rows) => Ok(rows.split_off(skip.min(rows.len()))),
-            Err(SqlError::Statement { index: Some(0), .. }) if self.guarded => {
-                Err(Error::conflict(
-                    "EVENT_CHANGED",
-                    "the event changed while this request ran; nothing was written, reload it and retry",
-                ))
-            }
+            Err(e) if self.guarded && e.is_guard_failure() => Err(Error::conflict(
+                "EVENT_CHANGED",
+                "the event changed while this request ran; nothing was written, reload it and retry",
+            )),
             Err(e) if e.is_unique_violation() && e.to_string().contains("chain_event_id") => {
                 Err(Error::conflict(
                     "CHAIN_EVENT_ID_TAKEN",
