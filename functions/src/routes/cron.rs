@@ -5,6 +5,7 @@
 use crate::http::{Request, Response};
 use crate::services::Services;
 use indexer_cron::{Outcome, Trigger};
+use shared::auth::secret::constant_time_eq;
 use shared::error::Error;
 
 /// Runs one tick and returns its report.
@@ -37,26 +38,4 @@ pub async fn post_indexer<S: Services>(services: &S, request: &Request) -> Resul
         _ => 200,
     };
     Ok(Response::json(status, &report))
-}
-
-/// Compares without an early exit, so response timing does not leak how much of the secret
-/// matched.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::constant_time_eq;
-
-    #[test]
-    fn compares_whole_secrets() {
-        assert!(constant_time_eq(b"secret", b"secret"));
-        assert!(!constant_time_eq(b"secret", b"secreT"));
-        assert!(!constant_time_eq(b"secret", b"secre"));
-        assert!(!constant_time_eq(b"", b"x"));
-    }
 }

@@ -324,13 +324,7 @@ pub(crate) fn bearer_ok(headers: &HeaderMap, token: &str) -> bool {
     scheme.eq_ignore_ascii_case("bearer") && constant_time_eq(given.as_bytes(), token.as_bytes())
 }
 
-/// Compare secrets without an early exit on the first differing byte.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+pub(crate) use shared::auth::secret::constant_time_eq;
 
 /// A fresh unguessable identifier (for batons and temporary file names).
 pub(crate) fn random_id() -> String {
