@@ -107,6 +107,8 @@ start wrangler wrangler dev --config "$STACK/wrangler.dev.toml" --local --ip 127
   --persist-to "$STACK/wrangler-state" --test-scheduled --show-interactive-dev-session=false
 wait_port "$SPIN_PORT" spin
 wait_port "$API_PORT" wrangler
+# One indexer tick now, so /ready (which checks the indexer's lag) is green from the start.
+curl -fsS "http://127.0.0.1:$API_PORT/__scheduled?cron=*+*+*+*+*" >/dev/null || log "first indexer tick failed; see $STACK/wrangler.log"
 
 cat <<EOT
 
