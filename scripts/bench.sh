@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make bench`: prints bundle sizes and /health, /ready throughput on workerd and wasmtime serve.
+# `make bench`: prints bundle sizes, /health, /ready throughput on workerd and wasmtime serve,
+# seat-hold throughput vs /health, the EVALSHA rate of hold.lua and a no-oversell count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null

@@ -1,10 +1,13 @@
 //! `make bench`: bundle sizes, and `/health` and `/ready` throughput and latency of the release
-//! Wasm on workerd (Miniflare) and on `wasmtime serve`, against the real local stack.
+//! Wasm on workerd (Miniflare) and on `wasmtime serve`, against the real local stack; seat-hold
+//! throughput, the raw `EVALSHA` rate of the hold script and a no-oversell count (`holds.rs`).
 //!
 //! Load comes from autocannon on 127.0.0.1, bounded in connections and duration. Figures are
 //! meant to be read as ratios within one run (`/ready` vs `/health` on the same runtime, one
 //! runtime vs the other), not as absolute numbers: this is a 2-core machine that also runs
 //! Redis, the fronts and anvil.
+
+mod holds;
 
 use e2e::{App, Runtime, Stack, root};
 use std::io::Write as _;
@@ -38,11 +41,20 @@ struct Load {
     p99: f64,
     non_2xx: u64,
     errors: u64,
+    /// Responses per status code, e.g. `201: 1234`.
+    statuses: String,
 }
 
 async fn load(url: &str) -> Load {
+    load_with(url, &[]).await
+}
+
+/// autocannon on `url` with `extra` arguments (method, headers, body).
+async fn load_with(url: &str, extra: &[&str]) -> Load {
     let output = tokio::process::Command::new(root().join("node_modules/.bin/autocannon"))
-        .args(["-c", CONNECTIONS, "-d", SECONDS, "--json", url])
+        .args(["-c", CONNECTIONS, "-d", SECONDS, "--json"])
+        .args(extra)
+        .arg(url)
         .output()
         .await
         .expect("autocannon runs");
@@ -55,6 +67,16 @@ async fn load(url: &str) -> Load {
         p99: num(&report["latency"]["p99"]),
         non_2xx: report["non2xx"].as_u64().unwrap_or(0),
         errors: report["errors"].as_u64().unwrap_or(0),
+        statuses: report["statusCodeStats"]
+            .as_object()
+            .map(|codes| {
+                codes
+                    .iter()
+                    .map(|(code, n)| format!("{code}: {}", n["count"]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default(),
     }
 }
 
@@ -248,6 +270,8 @@ async fn main() {
             let _ = std::io::stdout().flush();
         }
     }
+    println!();
+    holds::run(&stack).await;
     println!();
     indexer_backfill().await;
     println!();

@@ -1,0 +1,426 @@
+//! Seat holds on workerd: `POST /v1/holds` throughput next to `/health` on the same App, the raw
+//! `EVALSHA` rate of the hold script on the same Redis (what a hold costs without the HTTP,
+//! auth and libSQL around it), and the no-oversell count of a 1,000-request burst for 100 seats.
+
+use crate::{CONNECTIONS, load, load_with};
+use e2e::{App, Runtime, Stack, root};
+use reqwest::Method;
+use serde_json::{Value, json};
+use shared::domain::Role;
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write as _;
+use std::sync::Arc;
+
+const ORGANIZER: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+const BUYER: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+const T0: i64 = 1_900_000_000_000;
+const HOUR: i64 = 3_600_000;
+/// The largest supply the catalog accepts (`shared::domain::MAX_SUPPLY`): room for every hold.
+const HUGE_SUPPLY: u32 = shared::domain::MAX_SUPPLY;
+/// `EVALSHA` calls in the `redis-benchmark` run.
+const EVALSHA_CALLS: &str = "100000";
+
+/// A distinct test wallet per number.
+fn wallet(n: usize) -> String {
+    format!("0x{:040x}", n + 1)
+}
+
+fn seat(n: usize) -> String {
+    format!("S-{n:03}")
+}
+
+/// A published event with `seats` seats of a seated type (none when 0) and a general-admission
+/// type of `ga_supply`; `limit` per wallet and type (`None`: no limit).
+struct Event {
+    id: String,
+    seated: Option<String>,
+    ga: String,
+}
+
+async fn published_event(app: &App, seats: usize, ga_supply: u32, limit: Option<u32>) -> Event {
+    let token = app.token_for(ORGANIZER, Role::Organizer);
+    let send = |method: Method, path: String, body: Option<Value>| {
+        let token = token.clone();
+        async move { app.send(method, &path, Some(&token), body, &[]).await }
+    };
+    let event = send(
+        Method::POST,
+        "/v1/events".into(),
+        Some(json!({"title": "Bench sale", "startsAt": T0, "endsAt": T0 + 2 * HOUR})),
+    )
+    .await;
+    assert_eq!(event.status, 201, "{}", event.body);
+    let id = event.body["id"].as_str().expect("id").to_owned();
+    let mut kinds = vec![("GA", "2000", ga_supply)];
+    if seats > 0 {
+        kinds.push(("Seated", "5000", seats as u32));
+    }
+    let mut types = Vec::new();
+    for (name, price, supply) in kinds {
+        let mut body = json!({"name": name, "price": price, "currency": "USD", "supply": supply});
+        if let Some(limit) = limit {
+            body["perWalletLimit"] = json!(limit);
+        }
+        let tt = send(
+            Method::POST,
+            format!("/v1/events/{id}/ticket-types"),
+            Some(body),
+        )
+        .await;
+        assert_eq!(tt.status, 201, "{}", tt.body);
+        types.push(tt.body["id"].as_str().expect("tt id").to_owned());
+    }
+    let seated = types.get(1).cloned();
+    if let Some(tt) = &seated {
+        let map: Vec<Value> = (0..seats)
+            .map(|n| json!({"label": seat(n), "ticketTypeId": tt}))
+            .collect();
+        let put = send(
+            Method::PUT,
+            format!("/v1/events/{id}/seats"),
+            Some(json!({ "seats": map })),
+        )
+        .await;
+        assert_eq!(put.status, 200, "{}", put.body);
+    }
+    let published = send(Method::POST, format!("/v1/events/{id}/publish"), None).await;
+    assert_eq!(published.status, 200, "{}", published.body);
+    Event {
+        id,
+        seated,
+        ga: types[0].clone(),
+    }
+}
+
+async fn availability(app: &App, event: &Event) -> Value {
+    let reply = app
+        .send(
+            Method::GET,
+            &format!("/v1/events/{}/availability", event.id),
+            None,
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.body
+}
+
+/// `(held, sold, free)` of a ticket type in an availability body.
+fn type_counts(body: &Value, tt: &str) -> (i64, i64, i64) {
+    let entry = body["ticketTypes"]
+        .as_array()
+        .and_then(|types| types.iter().find(|t| t["ticketTypeId"] == tt))
+        .expect("ticket type listed");
+    let n = |k: &str| entry[k].as_i64().expect("count");
+    (n("held"), n("sold"), n("free"))
+}
+
+/// The port of the stack's redis-server, from its start-up log (`Running mode=…, port=N.`):
+/// the harness keeps it private.
+fn redis_port(stack: &Stack) -> u16 {
+    let log = stack.log_dir().join("redis.log");
+    let text = std::fs::read_to_string(&log).expect("redis.log");
+    text.split("port=")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {}", log.display()))
+}
+
+/// `redis-cli -p port args…`, its output trimmed.
+async fn redis_cli(port: u16, args: &[&str]) -> String {
+    let output = tokio::process::Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(args)
+        .output()
+        .await
+        .expect("redis-cli runs");
+    assert!(output.status.success(), "redis-cli {args:?} failed");
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// Sends every `(token, body)` at once (at most 200 in flight, as in the e2e test) and returns
+/// the replies as `(status, body)` in request order.
+async fn burst(app: &App, requests: Vec<(String, Value)>) -> Vec<(u16, Value)> {
+    let gate = Arc::new(tokio::sync::Semaphore::new(200));
+    let mut tasks = Vec::with_capacity(requests.len());
+    for (token, body) in requests {
+        let request = app
+            .request(Method::POST, "/v1/holds")
+            .bearer_auth(token)
+            .json(&body);
+        let gate = gate.clone();
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await.expect("semaphore");
+            let response = request.send().await.expect("request sent");
+            let status = response.status().as_u16();
+            let body = response.json::<Value>().await.unwrap_or(Value::Null);
+            (status, body)
+        }));
+    }
+    let mut replies = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        replies.push(task.await.expect("task"));
+    }
+    replies
+}
+
+/// The three hold figures, on one workerd App against `stack`.
+pub async fn run(stack: &Stack) {
+    // Limits high enough not to refuse the load (the bucket check itself still runs).
+    let app = App::spawn(
+        Runtime::Workerd,
+        stack,
+        &[
+            ("RATE_LIMIT_WRITE", "1000000:1000000"),
+            ("RATE_LIMIT_READ", "1000000:1000000"),
+        ],
+    )
+    .await;
+    let event = published_event(&app, 0, HUGE_SUPPLY, None).await;
+    let token = app.token_for(BUYER, Role::User);
+    let body = json!({"eventId": event.id, "ticketTypeId": event.ga, "quantity": 1});
+    // One hold first: it loads the inventory and shows the reply every request should get.
+    let first = app
+        .send(
+            Method::POST,
+            "/v1/holds",
+            Some(&token),
+            Some(body.clone()),
+            &[],
+        )
+        .await;
+    assert_eq!(first.status, 201, "{}", first.body);
+
+    println!(
+        "## Seat holds on workerd: autocannon -c {CONNECTIONS} -d {}s, one wallet, GA type of supply {HUGE_SUPPLY}, quantity 1",
+        crate::SECONDS
+    );
+    println!("| route | req/s | p50 ms | p99 ms | non-2xx | errors | status codes |");
+    println!("|---|---|---|---|---|---|---|");
+    let health_url = format!("{}/health", app.base_url);
+    let holds_url = format!("{}/v1/holds", app.base_url);
+    let authorization = format!("authorization=Bearer {token}");
+    let body_text = body.to_string();
+    let hold_args = [
+        "-m",
+        "POST",
+        "-H",
+        &authorization,
+        "-H",
+        "content-type=application/json",
+        "-b",
+        &body_text,
+    ];
+    // Warm up both routes (JIT, connections), then measure.
+    let _ = load(&health_url).await;
+    let _ = load_with(&holds_url, &hold_args).await;
+    let health = load(&health_url).await;
+    let holds = load_with(&holds_url, &hold_args).await;
+    for (route, result) in [("/health", &health), ("POST /v1/holds", &holds)] {
+        println!(
+            "| {route} | {:.0} | {} | {} | {} | {} | {} |",
+            result.rps, result.p50, result.p99, result.non_2xx, result.errors, result.statuses
+        );
+    }
+    println!(
+        "holds/health: {:.2}x (goal >= 0.5x)",
+        holds.rps / health.rps
+    );
+    let _ = std::io::stdout().flush();
+
+    println!();
+    evalsha_reference(stack, &event, &first.body, holds.rps).await;
+    println!();
+    no_oversell(&app).await;
+}
+
+/// `redis-benchmark` of `EVALSHA hold.lua` on the stack's Redis, with the keys and arguments
+/// `POST /v1/holds` sends for `event` (`reply` is an HTTP hold's 201 body).
+async fn evalsha_reference(stack: &Stack, event: &Event, reply: &Value, http_rps: f64) {
+    let port = redis_port(stack);
+    // The inventory the HTTP holds loaded: its meta key names the App's key prefix.
+    let meta_suffix = format!("inv:{{{}}}:meta", event.id);
+    let found = redis_cli(port, &["--scan", "--pattern", &format!("*{meta_suffix}")]).await;
+    let meta = found
+        .lines()
+        .next()
+        .expect("the HTTP holds loaded the inventory");
+    let prefix = meta.strip_suffix(&meta_suffix).expect("suffix").to_owned();
+    let inventory = |part: &str| format!("{prefix}inv:{{{}}}:{part}", event.id);
+    let record_prefix = format!("{prefix}hold:");
+
+    let scripts = root().join("functions/src/scripts");
+    let script = ["hold_lib.lua", "hold.lua"]
+        .iter()
+        .map(|f| std::fs::read_to_string(scripts.join(f)).expect("script"))
+        .collect::<String>();
+    let sha = redis_cli(port, &["SCRIPT", "LOAD", &script]).await;
+
+    // ARGV as `create.rs` builds them: the wallet checksummed, `script_request`'s JSON, the
+    // stored items and price snapshot.
+    let wallet = shared::domain::WalletAddress::parse(BUYER)
+        .expect("wallet")
+        .checksummed();
+    let mut types = serde_json::Map::new();
+    types.insert(event.ga.clone(), json!({"limit": 0, "supply": HUGE_SUPPLY}));
+    let request = json!({"items": [[event.ga, "", 1]], "types": types}).to_string();
+    let stored =
+        json!({"items": reply["items"], "priceSnapshot": reply["priceSnapshot"]}).to_string();
+    let held_key = format!("{}:held", event.ga);
+    let stock = inventory("stock");
+    let args = |hold_id: &str| -> Vec<String> {
+        let mut args = vec!["EVALSHA".to_owned(), sha.clone(), "6".to_owned()];
+        args.extend(["meta", "seats", "stock", "wallets", "expiry"].map(inventory));
+        args.push(format!("{record_prefix}{hold_id}"));
+        args.extend([
+            record_prefix.clone(),
+            hold_id.to_owned(),
+            wallet.clone(),
+            event.id.clone(),
+            "120000".to_owned(),
+            "0".to_owned(),
+            request.clone(),
+            stored.clone(),
+        ]);
+        args
+    };
+
+    println!(
+        "## EVALSHA hold.lua on the stack's redis-server (port {port}): redis-benchmark -c {CONNECTIONS} -n {EVALSHA_CALLS} -r 100000000"
+    );
+    let one = args("hld_00000000ffffffffffff");
+    let one: Vec<&str> = one.iter().map(String::as_str).collect();
+    let single = redis_cli(port, &one).await;
+    println!(
+        "one EVALSHA {sha} via redis-cli answered: {}",
+        single.replace('\n', " ")
+    );
+    assert_eq!(
+        single.lines().next(),
+        Some("OK"),
+        "the benchmarked call must take the OK path"
+    );
+    let held_before = redis_cli(port, &["HGET", &stock, &held_key]).await;
+
+    let templated = args("hld_00000000__rand_int__");
+    let output = tokio::process::Command::new("redis-benchmark")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args([
+            "-c",
+            CONNECTIONS,
+            "-n",
+            EVALSHA_CALLS,
+            "-r",
+            "100000000",
+            "--csv",
+        ])
+        .args(&templated)
+        .output()
+        .await
+        .expect("redis-benchmark runs");
+    let csv = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "redis-benchmark failed: {csv}");
+    // The last line: the command (unescaped quotes inside), then 7 numbers.
+    let fields: Vec<&str> = csv
+        .lines()
+        .last()
+        .expect("a result line")
+        .split("\",\"")
+        .collect();
+    let number = |from_end: usize| -> f64 {
+        fields[fields.len() - from_end]
+            .trim_matches('"')
+            .parse()
+            .unwrap_or(f64::NAN)
+    };
+    let (ops, p50, p99) = (number(7), number(4), number(2));
+    let held_after = redis_cli(port, &["HGET", &stock, &held_key]).await;
+    let parse = |s: &str| s.parse::<i64>().unwrap_or(-1);
+    println!(
+        "EVALSHA: {ops:.0} ops/s, p50 {p50} ms, p99 {p99} ms; {held_key} went {held_before} -> {held_after} (+{} for {EVALSHA_CALLS} calls)",
+        parse(&held_after) - parse(&held_before)
+    );
+    println!(
+        "HTTP holds/s vs EVALSHA ops/s: {:.3}x ({http_rps:.0} / {ops:.0})",
+        http_rps / ops
+    );
+    let _ = std::io::stdout().flush();
+}
+
+/// A fresh event with 100 seats (and 50 GA units): 1,000 hold requests from 1,000 wallets, seat
+/// lists of 1–3 seats and GA quantities mixed. Guards: no seat held twice, at most 100 seats.
+async fn no_oversell(app: &App) {
+    let event = published_event(app, 100, 50, Some(4)).await;
+    let seated = event.seated.clone().expect("seated type");
+    let requests: Vec<(String, Value)> = (0..1000)
+        .map(|i| {
+            let body = match i % 4 {
+                0 => json!({"eventId": event.id, "seats": [seat(i / 4 % 100)]}),
+                1 => json!({"eventId": event.id, "seats": [seat(i * 7 % 100), seat((i * 7 + 1) % 100)]}),
+                2 => json!({"eventId": event.id, "seats": [
+                    seat(i * 13 % 100), seat((i * 13 + 5) % 100), seat((i * 13 + 50) % 100)]}),
+                _ => json!({"eventId": event.id, "ticketTypeId": event.ga, "quantity": 1 + i / 4 % 2}),
+            };
+            (app.token_for(&wallet(i), Role::User), body)
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let replies = burst(app, requests).await;
+    let wall = started.elapsed().as_secs_f64();
+
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut seats_held = Vec::new();
+    let mut ga_held = 0;
+    for (status, body) in &replies {
+        let code = body["error_code"].as_str().unwrap_or("");
+        *outcomes
+            .entry(format!("{status} {code}").trim().to_owned())
+            .or_default() += 1;
+        if *status == 201 {
+            for item in body["items"].as_array().expect("items") {
+                match item["seatLabel"].as_str() {
+                    Some(label) => seats_held.push(label.to_owned()),
+                    None => ga_held += item["quantity"].as_i64().expect("quantity"),
+                }
+            }
+        }
+    }
+    let distinct: HashSet<&String> = seats_held.iter().collect();
+    let twice = seats_held.len() - distinct.len();
+    let counts = availability(app, &event).await;
+
+    println!(
+        "## No oversell on workerd: 1,000 hold requests (200 in flight) from 1,000 wallets for 100 seats + 50 GA units"
+    );
+    println!(
+        "burst took {wall:.2} s ({:.0} req/s); replies: {}",
+        1000.0 / wall,
+        outcomes
+            .iter()
+            .map(|(k, n)| format!("{k}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "seats held in 201 replies: {} ({} distinct, {twice} held twice); GA units held: {ga_held}",
+        seats_held.len(),
+        distinct.len()
+    );
+    println!(
+        "availability: seats {}; seated type (held, sold, free) {:?}; GA type {:?}",
+        counts["seats"],
+        type_counts(&counts, &seated),
+        type_counts(&counts, &event.ga)
+    );
+    let _ = std::io::stdout().flush();
+    assert_eq!(twice, 0, "a seat was held twice");
+    assert!(seats_held.len() <= 100, "more than 100 seats held");
+    assert!(ga_held <= 50, "GA oversold: {ga_held}");
+    assert_eq!(
+        counts["seats"]["held"].as_u64(),
+        Some(distinct.len() as u64),
+        "availability disagrees with the replies: {counts}"
+    );
+}
