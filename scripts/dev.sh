@@ -76,6 +76,7 @@ declare -A config=(
   [CHAIN_ID]=31337
   [JWT_SECRET]=dev-jwt-secret-not-for-production-0123456789
   [CRON_SECRET]=dev-cron-secret
+  [STRIPE_WEBHOOK_SECRET]=whsec_dev_endpoint_secret
   [REDIS_KEY_PREFIX]="ot:"
   [PUBLIC_URL]="http://127.0.0.1:$API_PORT"
   [CORS_ALLOWED_ORIGINS]="http://localhost:5173,http://127.0.0.1:5173"

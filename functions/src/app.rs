@@ -193,6 +193,12 @@ async fn dispatch<S: Services>(
             routes::chain::dispatch(services, route, call).await
         }
         Holds | Hold | Availability => routes::holds::dispatch(services, route, call).await,
+        SaleSettings | Queue | QueueStatus | SalesPause | SalesResume | SalesStatus | DenyList
+        | Waitlist => routes::sales::dispatch(services, route, call).await,
+        Orders | Order | OrderRefund | MyOrders | MyTickets => {
+            routes::orders::dispatch(services, route, call).await
+        }
+        StripeWebhook => routes::payments::stripe_webhook(services, call).await,
     }
 }
 
@@ -216,7 +222,11 @@ where
         platform.log,
         config?,
     );
-    crate::indexer::run_tick(&services, Trigger::Cron).await
+    let report = crate::indexer::run_tick(&services, Trigger::Cron).await;
+    // The sale upkeep runs whatever the tick's outcome: expiring orders and reconciling
+    // inventory do not depend on the chain.
+    crate::upkeep::run(&services).await;
+    report
 }
 
 /// The one place an [`Error`] becomes an HTTP response.
@@ -231,6 +241,13 @@ pub(crate) fn error_response(error: &Error, request_id: &str) -> Response {
             response
                 .headers
                 .set("retry-after", retry_after_secs.to_string());
+        }
+        // A duplicate of a request still running: it will have finished in a moment.
+        Error::Client {
+            code: "IDEMPOTENCY_IN_FLIGHT",
+            ..
+        } => {
+            response.headers.set("retry-after", "1");
         }
         _ => {}
     }

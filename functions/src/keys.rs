@@ -46,13 +46,13 @@ pub fn list_cache<S: Services>(s: &S) -> String {
     key(s, "cache:events")
 }
 
-/// One part of an event's hold inventory (`meta`, `seats`, `stock`, `wallets`, `expiry`; see
-/// `scripts/hold_lib.lua`). The event id is a hash tag, so one event's keys share a slot.
-pub fn hold_inventory<S: Services>(s: &S, event_id: &str, part: &str) -> String {
-    key(s, &format!("inv:{{{event_id}}}:{part}"))
+/// One part of an event's waiting room (`members`, `pre`, `pre-seq`, `post-seq`; see
+/// `scripts/queue_join.lua`).
+pub fn queue<S: Services>(s: &S, event_id: &str, part: &str) -> String {
+    key(s, &format!("queue:{{{event_id}}}:{part}"))
 }
 
-/// The prefix of hold record keys; a hold's record is this plus its id.
-pub fn hold_record_prefix<S: Services>(s: &S) -> String {
-    key(s, "hold:")
+/// An idempotency record of `POST /v1/orders`, per wallet and key.
+pub fn idempotency<S: Services>(s: &S, wallet: &str, idempotency_key: &str) -> String {
+    key(s, &format!("idem:orders:{wallet}:{idempotency_key}"))
 }

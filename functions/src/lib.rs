@@ -13,14 +13,18 @@ mod cors;
 mod extract;
 pub mod http;
 mod indexer;
+pub mod inventory;
 mod keys;
 mod metrics;
+mod payments;
 mod rate_limit;
 mod router;
 mod routes;
+mod sale;
 mod services;
 #[cfg(test)]
 mod testing;
+pub mod upkeep;
 
 pub use app::{AfterResponse, Platform, Served, run_scheduled, serve};
 pub use http::{Request, Response};

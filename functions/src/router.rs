@@ -45,6 +45,22 @@ pub enum Route {
     Holds,
     Hold,
     Availability,
+    // The sale: settings, waiting room, pause switch, deny list, waitlist.
+    SaleSettings,
+    Queue,
+    QueueStatus,
+    SalesPause,
+    SalesResume,
+    SalesStatus,
+    DenyList,
+    Waitlist,
+    // Orders and payments.
+    Orders,
+    Order,
+    OrderRefund,
+    MyOrders,
+    MyTickets,
+    StripeWebhook,
 }
 
 /// Which token bucket a route draws from (configured per group).
@@ -108,6 +124,20 @@ impl Route {
         Route::Holds,
         Route::Hold,
         Route::Availability,
+        Route::SaleSettings,
+        Route::Queue,
+        Route::QueueStatus,
+        Route::SalesPause,
+        Route::SalesResume,
+        Route::SalesStatus,
+        Route::DenyList,
+        Route::Waitlist,
+        Route::Orders,
+        Route::Order,
+        Route::OrderRefund,
+        Route::MyOrders,
+        Route::MyTickets,
+        Route::StripeWebhook,
     ];
 
     /// The path template (also the `route` label of metrics).
@@ -144,6 +174,20 @@ impl Route {
             Route::Holds => "/v1/holds",
             Route::Hold => "/v1/holds/{id}",
             Route::Availability => "/v1/events/{id}/availability",
+            Route::SaleSettings => "/v1/events/{id}/sale",
+            Route::Queue => "/v1/sales/{eventId}/queue",
+            Route::QueueStatus => "/v1/sales/{eventId}/queue/status",
+            Route::SalesPause => "/v1/admin/sales/pause",
+            Route::SalesResume => "/v1/admin/sales/resume",
+            Route::SalesStatus => "/v1/admin/sales/status",
+            Route::DenyList => "/v1/admin/deny-list/{address}",
+            Route::Waitlist => "/v1/events/{id}/waitlist",
+            Route::Orders => "/v1/orders",
+            Route::Order => "/v1/orders/{id}",
+            Route::OrderRefund => "/v1/orders/{id}/refund",
+            Route::MyOrders => "/v1/me/orders",
+            Route::MyTickets => "/v1/me/tickets",
+            Route::StripeWebhook => "/v1/payments/webhook/stripe",
         }
     }
 
@@ -166,6 +210,13 @@ impl Route {
             Route::VerifierKey | Route::Hold => &[Delete],
             Route::Holds => &[Post],
             Route::Availability => &[Get, Head],
+            Route::SaleSettings => &[Get, Head, Put],
+            Route::Queue | Route::SalesPause | Route::SalesResume => &[Post],
+            Route::Orders | Route::OrderRefund | Route::StripeWebhook => &[Post],
+            Route::QueueStatus | Route::SalesStatus | Route::Order => &[Get, Head],
+            Route::MyOrders | Route::MyTickets => &[Get, Head],
+            Route::DenyList => &[Put, Delete],
+            Route::Waitlist => &[Get, Head, Post],
         }
     }
 
@@ -174,6 +225,10 @@ impl Route {
         match self {
             Route::Health | Route::Ready | Route::Metrics | Route::OpenApi => RateGroup::None,
             Route::CronIndexer | Route::BenchCrypto => RateGroup::None,
+            // Stripe retries on its own schedule; a 429 would only delay a paid order.
+            Route::StripeWebhook => RateGroup::None,
+            // Polling the queue is cheap and must not lock a waiting fan out of their turn.
+            Route::QueueStatus => RateGroup::Read,
             Route::SiweChallenge | Route::SiweVerify | Route::Nonce | Route::VerifySig => {
                 RateGroup::Auth
             }
@@ -195,6 +250,7 @@ impl Route {
                 | Route::MarketListings
                 | Route::MarketListing
                 | Route::Availability
+                | Route::SaleSettings
         )
     }
 }

@@ -384,8 +384,6 @@ pub fn batch(chain_id: u64, indexed: &[Indexed], now_ms: u64) -> Vec<Statement> 
         trades,
         &mut out,
     );
-    let paid: Vec<SqlValue> = deposits.iter().map(|d| d[0].clone()).collect();
-    let refunded: Vec<SqlValue> = refunds.iter().map(|r| r[0].clone()).collect();
     insert_rows(
         "deposits",
         &[
@@ -482,27 +480,6 @@ pub fn batch(chain_id: u64, indexed: &[Indexed], now_ms: u64) -> Vec<Statement> 
             ),
         }
     }
-    if !paid.is_empty() {
-        let list = vec!["?"; paid.len()].join(", ");
-        out.push(paid.into_iter().fold(
-            Statement::new(format!(
-                "UPDATE orders SET status = 'paid', paid_via = 'chain', paid_at = ?, updated_at = ? WHERE status = 'pending_payment' AND order_ref IN ({list})"
-            ))
-            .bind(now)
-            .bind(now),
-            Statement::bind,
-        ));
-    }
-    if !refunded.is_empty() {
-        let list = vec!["?"; refunded.len()].join(", ");
-        out.push(refunded.into_iter().fold(
-            Statement::new(format!(
-                "UPDATE orders SET status = 'refunded', updated_at = ? WHERE status = 'paid' AND paid_via = 'chain' AND order_ref IN ({list})"
-            ))
-            .bind(now),
-            Statement::bind,
-        ));
-    }
     out
 }
 
@@ -537,6 +514,10 @@ pub fn rollback(chain_id: u64, fork: u64, now_ms: u64) -> Vec<Statement> {
     out
 }
 
+/// A `chain_settlements` row (`s`) whose deposit or refund is gone.
+const VANISHED: &str = "NOT EXISTS (SELECT 1 FROM deposits d WHERE d.block_number = s.block_number AND d.tx_hash = s.tx_hash AND d.log_index = s.log_index)
+     AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.block_number = s.block_number AND r.tx_hash = s.tx_hash AND r.log_index = s.log_index)";
+
 /// Rebuilds `tickets` (chain rows), `market_listings` and chain-paid order states from the
 /// append-only tables.
 pub fn rebuild(now_ms: u64) -> Vec<Statement> {
@@ -566,16 +547,35 @@ pub fn rebuild(now_ms: u64) -> Vec<Statement> {
                  (SELECT max(e.block_number) FROM listing_events e WHERE e.listing_id = l.listing_id)
              FROM listing_events l WHERE l.kind = 'listed'",
         ),
-        Statement::new(
-            "UPDATE orders SET status = 'pending_payment', paid_via = NULL, paid_at = NULL, updated_at = ?
-             WHERE paid_via = 'chain' AND order_ref NOT IN (SELECT order_ref FROM deposits)",
-        )
+        // Chain payments applied to orders (`chain_settlements`, written by the API's sale
+        // upkeep) whose fact a rollback removed are undone from what their row recorded.
+        Statement::new(format!(
+            "DELETE FROM tickets WHERE token_id IS NULL AND order_id IN
+                 (SELECT s.order_id FROM chain_settlements s WHERE s.kind = 'deposit' AND s.prev_status IS NOT NULL AND {VANISHED})"
+        )),
+        Statement::new(format!(
+            "UPDATE tickets SET status = 'valid', updated_at = ?1 WHERE token_id IS NULL AND status = 'revoked' AND order_id IN
+                 (SELECT s.order_id FROM chain_settlements s WHERE s.kind = 'refund' AND s.prev_status IS NOT NULL AND {VANISHED})"
+        ))
         .bind(now),
-        Statement::new(
-            "UPDATE orders SET status = 'paid', updated_at = ?
-             WHERE paid_via = 'chain' AND status = 'refunded' AND order_ref NOT IN (SELECT order_ref FROM refunds)",
-        )
+        Statement::new(format!(
+            "UPDATE orders SET status = (SELECT s.prev_status FROM chain_settlements s WHERE s.order_id = orders.id
+                     AND s.prev_status IS NOT NULL AND {VANISHED} ORDER BY s.block_number, s.log_index LIMIT 1),
+                 paid_via = CASE WHEN paid_via = 'chain' AND status IN ('paid', 'overpaid') THEN NULL ELSE paid_via END,
+                 paid_at = CASE WHEN paid_via = 'chain' AND status IN ('paid', 'overpaid') THEN NULL ELSE paid_at END,
+                 updated_at = ?1
+             WHERE id IN (SELECT s.order_id FROM chain_settlements s WHERE s.prev_status IS NOT NULL AND {VANISHED})"
+        ))
         .bind(now),
+        Statement::new(format!(
+            "DELETE FROM refund_records WHERE source IN (SELECT 'chain:' || s.block_number || ':' || s.tx_hash || ':' || s.log_index
+                 FROM chain_settlements s WHERE {VANISHED})"
+        )),
+        Statement::new(format!(
+            "UPDATE refund_records SET status = 'open', closed_by = NULL, closed_at = NULL WHERE closed_by IN
+                 (SELECT 'chain:' || s.block_number || ':' || s.tx_hash || ':' || s.log_index FROM chain_settlements s WHERE {VANISHED})"
+        )),
+        Statement::new(format!("DELETE FROM chain_settlements AS s WHERE {VANISHED}")),
     ]
 }
 

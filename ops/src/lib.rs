@@ -10,3 +10,4 @@ pub mod front;
 pub mod http;
 pub mod indexer;
 pub mod migrations;
+pub mod sales;

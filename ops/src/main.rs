@@ -89,6 +89,23 @@ enum Cmd {
         #[arg(long, default_value = "migrations")]
         migrations: PathBuf,
     },
+    /// Rebuild Redis seat inventory from libSQL (the truth for what is sold) and print what
+    /// differed; exits 1 when something did.
+    Reconcile {
+        #[arg(long, env = "UPSTASH_REDIS_REST_URL")]
+        redis_url: String,
+        #[arg(long, env = "UPSTASH_REDIS_REST_TOKEN")]
+        redis_token: String,
+        #[arg(long, env = "REDIS_KEY_PREFIX", default_value = "")]
+        key_prefix: String,
+        #[arg(long, env = "LIBSQL_URL")]
+        url: String,
+        #[arg(long, env = "LIBSQL_AUTH_TOKEN")]
+        auth_token: Option<String>,
+        /// One event (default: every event with an inventory).
+        #[arg(long)]
+        event: Option<String>,
+    },
     /// Load the demo data (an organizer, a published event, ticket types and seats).
     SeedDemo {
         #[arg(long, env = "LIBSQL_URL")]
@@ -178,6 +195,42 @@ async fn run(command: Cmd) -> Result<(), String> {
         } => {
             let wallet = ops::admin::grant_admin(&url, auth_token.as_deref(), &address).await?;
             println!("{wallet} is now an admin");
+            Ok(())
+        }
+        Cmd::Reconcile {
+            redis_url,
+            redis_token,
+            key_prefix,
+            url,
+            auth_token,
+            event,
+        } => {
+            let stores = ops::sales::Stores {
+                redis_url: &redis_url,
+                redis_token: &redis_token,
+                key_prefix: &key_prefix,
+                libsql_url: &url,
+                libsql_token: auth_token.as_deref(),
+            };
+            let drift = ops::sales::reconcile(&stores, event.as_deref()).await?;
+            let mut differed = false;
+            for d in &drift {
+                if d.seats.is_empty() && d.stock.is_empty() {
+                    println!("{}: in line with libSQL", d.event_id);
+                    continue;
+                }
+                differed = true;
+                println!("{}: rebuilt from libSQL", d.event_id);
+                for seat in &d.seats {
+                    println!("    seat    {seat}");
+                }
+                for counter in &d.stock {
+                    println!("    counter {counter}");
+                }
+            }
+            if differed {
+                return Err("Redis inventory differed from libSQL (now rebuilt)".to_owned());
+            }
             Ok(())
         }
         Cmd::Reindex {

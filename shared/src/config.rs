@@ -130,6 +130,9 @@ pub struct Config {
     /// Enables `/internal/bench/*` (benchmarks only; never in production).
     pub bench_routes: bool,
     pub indexer: IndexerConfig,
+    /// Signing secret of the Stripe webhook endpoint (`whsec_…`). Unset: card payments are
+    /// disabled (the webhook answers 503).
+    pub stripe_webhook_secret: Option<Secret>,
 }
 
 impl Config {
@@ -273,6 +276,7 @@ impl Config {
             );
         }
         let cron_secret = r.optional("CRON_SECRET").map(Secret::new);
+        let stripe_webhook_secret = r.optional("STRIPE_WEBHOOK_SECRET").map(Secret::new);
         let dependency_timeout_ms = match r.optional("DEPENDENCY_TIMEOUT_MS") {
             None => 2_000,
             Some(s) => s
@@ -358,6 +362,7 @@ impl Config {
                 cache_ttl_secs,
                 bench_routes,
                 indexer,
+                stripe_webhook_secret,
             }),
             _ => Err(ConfigError {
                 problems: r.problems,

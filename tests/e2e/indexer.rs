@@ -167,8 +167,8 @@ impl Chain {
         assert_eq!(report.raw_logs as i64, on_chain);
     }
 
-    /// An order waiting for payment (with the catalog rows it references).
-    async fn pending_order(&self, id: &str, order_ref: &str) {
+    /// An order of `total` wei waiting for payment (with the catalog rows it references).
+    async fn pending_order(&self, id: &str, order_ref: &str, total: &str) {
         self.stack
             .sql()
             .batch_atomic(vec![
@@ -179,10 +179,11 @@ impl Chain {
                 ),
                 Statement::new(
                     "INSERT INTO orders (id, order_ref, event_id, payer, status, total, currency, payment_deadline, created_at, updated_at)
-                     VALUES (?, ?, 'evt_x', '0x0', 'pending_payment', '1', 'ETH', 0, 0, 0)",
+                     VALUES (?, ?, 'evt_x', '0x0', 'pending_payment', ?, 'ETH', 4102444800000, 0, 0)",
                 )
                 .bind(id)
-                .bind(order_ref),
+                .bind(order_ref)
+                .bind(total),
             ])
             .await
             .expect("order inserted");
@@ -210,14 +211,17 @@ async fn workerd_cron_indexes_the_story_exactly() {
     )
     .await;
     // An order waiting for the on-chain deposit of "order-1001" (and one refunded).
-    let refs: Vec<&str> = truth["deposits"]
-        .as_array()
-        .expect("deposits")
+    let deposits = truth["deposits"].as_array().expect("deposits");
+    let refs: Vec<&str> = deposits
         .iter()
         .filter_map(|d| d["orderRef"].as_str())
         .collect();
-    for (i, order_ref) in refs.iter().enumerate() {
-        chain.pending_order(&format!("ord_{i}"), order_ref).await;
+    for (i, deposit) in deposits.iter().enumerate() {
+        let order_ref = deposit["orderRef"].as_str().expect("ref");
+        let amount = deposit["amount"].as_str().expect("amount");
+        chain
+            .pending_order(&format!("ord_{i}"), order_ref, amount)
+            .await;
     }
     chain.catch_up().await;
 
@@ -442,7 +446,7 @@ async fn workerd_survives_reorgs_of_depth_1_2_5_and_20() {
 
     // A reorg that removes a deposit: the order it paid is pending again.
     let order_ref = format!("0x{}", "ab".repeat(32));
-    chain.pending_order("ord_reorg", &order_ref).await;
+    chain.pending_order("ord_reorg", &order_ref, "1000").await;
     let status = async || {
         let rows = chain
             .stack

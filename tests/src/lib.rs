@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 
 /// The chain id anvil runs with.
 pub const CHAIN_ID: u64 = 31337;
+/// The Stripe webhook signing secret the functions run with (a test value in `whsec_` shape).
+pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_onlineticket_e2e_endpoint_secret";
 /// The bearer secret of the HTTP cron trigger in tests.
 pub const CRON_SECRET: &str = "e2e-cron-secret";
 const REDIS_TOKEN: &str = "e2e-redis-token";
@@ -179,6 +181,7 @@ impl Stack {
             ("RATE_LIMIT_READ", "1000:2000"),
             ("RATE_LIMIT_WRITE", "1000:2000"),
             ("CRON_SECRET", CRON_SECRET),
+            ("STRIPE_WEBHOOK_SECRET", STRIPE_WEBHOOK_SECRET),
             ("DEPENDENCY_TIMEOUT_MS", "3000"),
         ]
         .into_iter()

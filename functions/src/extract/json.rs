@@ -94,3 +94,15 @@ mod tests {
         assert!(json_body::<Body>(&with_body(r#"{"items":[{"n":1}]}"#)).is_ok());
     }
 }
+
+/// Like [`json_body`], but an empty body is `T::default()` (for routes whose fields are all
+/// optional).
+///
+/// # Errors
+/// As [`json_body`].
+pub fn json_body_or_empty<T: DeserializeOwned + Default>(request: &Request) -> Result<T, Error> {
+    if request.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    json_body(request)
+}

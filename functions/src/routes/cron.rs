@@ -37,5 +37,8 @@ pub async fn post_indexer<S: Services>(services: &S, request: &Request) -> Resul
         Outcome::Failed | Outcome::DeepReorg => 503,
         _ => 200,
     };
-    Ok(Response::json(status, &report))
+    let sales = crate::upkeep::run(services).await;
+    let mut body = serde_json::to_value(&report).map_err(|e| Error::Internal(e.to_string()))?;
+    body["sales"] = serde_json::to_value(&sales).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(Response::json(status, &body))
 }

@@ -10,5 +10,8 @@ pub mod health;
 pub mod holds;
 pub mod metrics;
 pub mod openapi;
+pub mod orders;
+pub mod payments;
 pub mod ready;
+pub mod sales;
 pub mod verifier;

@@ -1,5 +1,5 @@
 -- Takes a hold, all or nothing.
--- KEYS[6] = the new hold's record key.
+-- KEYS[9] = the new hold's record key.
 -- ARGV: 1 record prefix, 2 hold id, 3 wallet, 4 event id, 5 TTL ms,
 --       6 per-wallet limit for the whole event (0: none),
 --       7 request JSON {"items": [[type, seat or '', quantity], ...],
@@ -7,7 +7,7 @@
 --       8 price snapshot JSON (kept in the record for the order).
 -- Returns {'OK', expiresAt} | {'UNLOADED'} | {'SEATS', label...} | {'SOLD_OUT', type, left}
 --       | {'LIMIT', type ('' for the event limit), allowed}.
-if redis.call('EXISTS', META) == 0 then
+if not is_loaded() then
   return {'UNLOADED'}
 end
 local now = now_ms()
@@ -25,11 +25,13 @@ for _, item in ipairs(items) do
   if seat ~= '' then
     local holder = redis.call('HGET', SEATS, seat)
     if holder and holder ~= 'sold' and is_expired(holder, now) then
-      release(holder)
-      if redis.call('HGET', SEATS, seat) == holder then
+      release(holder, now)
+      -- A lapsed waitlist offer passes the seat on to the next waitlisted wallet.
+      holder = redis.call('HGET', SEATS, seat)
+      if holder and holder ~= 'sold' and is_expired(holder, now) then
         redis.call('HDEL', SEATS, seat)
+        holder = false
       end
-      holder = false
     end
     if holder then
       conflicts[#conflicts + 1] = seat
@@ -77,21 +79,7 @@ if event_limit > 0 then
 end
 
 -- Take everything.
-for _, item in ipairs(items) do
-  local tt, seat, qty = item[1], item[2], tonumber(item[3])
-  if seat ~= '' then
-    redis.call('HSET', SEATS, seat, id)
-    redis.call('HINCRBY', STOCK, 'seats:held', 1)
-  end
-  redis.call('HINCRBY', STOCK, tt .. ':held', qty)
-  redis.call('HINCRBY', WALLETS, wallet .. '|' .. tt, qty)
-  redis.call('HINCRBY', WALLETS, wallet, qty)
-end
-local expires = string.format('%d', now + ttl)
-local record = RECORD_PREFIX .. id
-redis.call('HSET', record, 'wallet', wallet, 'event', event, 'items', cjson.encode(items),
-  'expiresAt', expires, 'snapshot', ARGV[8])
--- The sweep releases the hold; the key's own TTL only collects a record the sweep missed.
-redis.call('PEXPIREAT', record, string.format('%d', now + ttl + 86400000))
-redis.call('ZADD', EXPIRY, expires, id)
-return {'OK', expires}
+take(id, wallet, items)
+local expires = now + ttl
+record_hold(id, wallet, event, items, expires, ARGV[8], nil)
+return {'OK', string.format('%d', expires)}

@@ -1,6 +1,6 @@
 -- Sweeps expired holds, then reports the counters.
 -- Returns {'UNLOADED'} | {'OK', field, value, field, value, ...} (the stock hash).
-if redis.call('EXISTS', META) == 0 then
+if not is_loaded() then
   return {'UNLOADED'}
 end
 sweep(now_ms(), 1000)

@@ -44,6 +44,13 @@ impl Admission {
         }
     }
 
+    /// When place `position` is (or was) admitted: the first instant the cursor passes it.
+    pub fn admitted_at_ms(settings: &SaleSettings, position: u64) -> i64 {
+        let per_minute = Admission::at(settings, settings.starts_at_ms).effective_per_minute;
+        let minutes = (position + 1) as f64 / per_minute;
+        settings.starts_at_ms + (minutes * 60_000.0).ceil() as i64
+    }
+
     /// The standing of `position`.
     pub fn standing(&self, position: u64) -> QueueStanding {
         if position < self.cursor {
@@ -82,6 +89,9 @@ mod tests {
             per_wallet_limit: 4,
             payment_window_secs: 900,
             session_secs: 600,
+            waiting_room: true,
+            refund_window_secs: 0,
+            waitlist_offer_secs: 1800,
         }
     }
 
@@ -106,6 +116,22 @@ mod tests {
             (false, 0, 1)
         );
         assert_eq!(at.standing(399).estimated_wait_secs, 180);
+    }
+
+    #[test]
+    fn admitted_at_is_when_the_cursor_passes_the_place() {
+        let s = settings(100, 10_000);
+        for position in [0, 1, 99, 100, 12_345] {
+            let at = Admission::admitted_at_ms(&s, position);
+            assert!(
+                Admission::at(&s, at).standing(position).admitted,
+                "{position}"
+            );
+            assert!(
+                !Admission::at(&s, at - 1).standing(position).admitted,
+                "{position}"
+            );
+        }
     }
 
     #[test]

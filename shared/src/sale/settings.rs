@@ -31,6 +31,13 @@ pub struct SaleSettings {
     pub payment_window_secs: u32,
     /// How long an admission lasts (the shopping session).
     pub session_secs: u32,
+    /// Whether holds and orders need an admission token from the waiting room.
+    pub waiting_room: bool,
+    /// How long after paying a ticket holder may refund their own order (0: only the
+    /// organizer or an admin may refund).
+    pub refund_window_secs: u32,
+    /// How long a seat freed by a refund stays reserved for the next waitlisted wallet.
+    pub waitlist_offer_secs: u32,
 }
 
 /// A setting out of range, with the field it concerns.
@@ -57,6 +64,8 @@ impl SaleSettings {
     pub const DEFAULT_HOLD_TTL_SECS: u32 = 120;
     pub const DEFAULT_PAYMENT_WINDOW_SECS: u32 = 15 * 60;
     pub const DEFAULT_SESSION_SECS: u32 = 10 * 60;
+    pub const DEFAULT_REFUND_WINDOW_SECS: u32 = 24 * 3600;
+    pub const DEFAULT_WAITLIST_OFFER_SECS: u32 = 30 * 60;
 
     /// Checks every rule.
     ///
@@ -94,6 +103,16 @@ impl SaleSettings {
             "sessionSecs",
             "must be between 60 and 14400",
         )?;
+        check(
+            self.refund_window_secs <= 365 * 86_400,
+            "refundWindowSecs",
+            "must be at most 31536000",
+        )?;
+        check(
+            (60..=7 * 86_400).contains(&self.waitlist_offer_secs),
+            "waitlistOfferSecs",
+            "must be between 60 and 604800",
+        )?;
         Ok(self)
     }
 }
@@ -113,6 +132,9 @@ mod tests {
             per_wallet_limit: 4,
             payment_window_secs: SaleSettings::DEFAULT_PAYMENT_WINDOW_SECS,
             session_secs: SaleSettings::DEFAULT_SESSION_SECS,
+            waiting_room: true,
+            refund_window_secs: SaleSettings::DEFAULT_REFUND_WINDOW_SECS,
+            waitlist_offer_secs: SaleSettings::DEFAULT_WAITLIST_OFFER_SECS,
         }
     }
 

@@ -17,6 +17,8 @@ mod seats;
 mod ticket_types;
 mod write;
 
+pub(crate) use write::owned_event;
+
 use crate::call::Call;
 use crate::http::Response;
 use crate::router::Route;

@@ -17,7 +17,7 @@ use shared::sql::{FromSql, Row, Statement};
 /// What an organizer writes about an event (everything but identity, status and times of
 /// record).
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct EventFields {
+pub(crate) struct EventFields {
     pub title: EventTitle,
     pub description: EventDescription,
     pub venue: Venue,
@@ -31,7 +31,7 @@ pub(super) struct EventFields {
 
 /// One `events` row.
 #[derive(Debug, Clone)]
-pub(super) struct EventRecord {
+pub(crate) struct EventRecord {
     pub id: EventId,
     pub organizer: WalletAddress,
     pub status: EventStatus,

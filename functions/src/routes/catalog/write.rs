@@ -51,7 +51,7 @@ pub(super) fn check_owner(caller: &Caller, event: &EventRecord) -> Result<(), Er
 ///
 /// # Errors
 /// 404 `EVENT_NOT_FOUND`; 403 `EVENT_NOT_OWNER`; 503/500 from libSQL.
-pub(super) async fn owned_event<S: Services>(
+pub(crate) async fn owned_event<S: Services>(
     services: &S,
     caller: &Caller,
     id: &EventId,

@@ -3,9 +3,9 @@
 //! Supplies come from libSQL (a seated type's supply is its number of seats); held and sold
 //! counts come from Redis after expired holds are swept, so the numbers are never cached.
 
-use super::inventory::{AVAILABILITY, Inventory, texts};
 use crate::call::Call;
 use crate::http::Response;
+use crate::inventory::{AVAILABILITY, Inventory, texts};
 use crate::services::Services;
 use serde_json::json;
 use shared::domain::{EventId, EventStatus};
@@ -44,9 +44,9 @@ pub async fn get<S: Services>(services: &S, call: &Call<'_>) -> Result<Response,
     if !public {
         return Err(not_found(raw));
     }
-    let inventory = Inventory::new(services, &id);
+    let inventory = Inventory::new(&services.config().redis.key_prefix, &id);
     let (_, parts) = inventory
-        .run(services, &AVAILABILITY, &[], &[inventory.record_prefix()])
+        .run(services.redis(), services.sql(), &AVAILABILITY, &[], &[])
         .await?;
     let parts = texts(&parts);
     let counters: HashMap<&str, i64> = parts

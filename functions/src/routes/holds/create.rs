@@ -4,26 +4,20 @@
 //! prices and limits); one run of `hold.lua` decides, atomically, whether it is free and takes
 //! it. Prices are snapshotted into the hold so a later order charges what the buyer saw.
 
-use super::inventory::{HOLD, Inventory, texts};
 use super::request::{HoldId, HoldInput, HoldRequest, Want};
 use crate::call::Call;
 use crate::extract::{authenticate, json_body};
 use crate::http::Response;
+use crate::inventory::{HOLD, Inventory, texts};
+use crate::sale::{SaleState, check_admission, load_state};
 use crate::services::Services;
 use alloy_primitives::U256;
 use serde_json::{Value, json};
 use shared::domain::{Amount, EventId, EventStatus};
 use shared::error::Error;
-use shared::ports::Sql;
+use shared::ports::{Clock, Sql};
 use shared::sql::{Row, Statement};
 use std::collections::BTreeMap;
-
-/// How long a hold lasts. Fixed until the sale settings (per-event hold TTL) exist.
-pub const HOLD_TTL_MS: u64 = 120_000;
-
-/// The per-wallet limit for a whole event; 0 is none. Fixed until the sale settings exist
-/// (until then the per-type `perWalletLimit` is the only limit).
-const EVENT_WALLET_LIMIT: u32 = 0;
 
 /// A ticket type as a hold needs it.
 #[derive(Debug, Clone)]
@@ -260,33 +254,43 @@ fn script_request(items: &[Item], catalog: &Catalog) -> Result<String, Error> {
 /// `POST /v1/holds`.
 ///
 /// # Errors
-/// 401; 400 `VALIDATION_FAILED` (naming an unknown seat, `seats[2]`); 404 `EVENT_NOT_FOUND`;
+/// 401; 403 `ADMISSION_REQUIRED` / `ADMISSION_INVALID` / `ADMISSION_EXPIRED` (sales with a
+/// waiting room); 400 `VALIDATION_FAILED` (naming an unknown seat, `seats[2]`); 404
+/// `EVENT_NOT_FOUND`; 409 `SALE_NOT_STARTED` / `SALE_ENDED`; 503 `SALES_PAUSED`;
 /// 409 `EVENT_STATE_CONFLICT` (cancelled), `SEATS_UNAVAILABLE` (listing the seats),
 /// `SOLD_OUT`; 422 `WALLET_LIMIT_EXCEEDED`; 503 `REDIS_UNAVAILABLE` (nothing held).
 pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
     let caller = authenticate(services, call.request).await?;
     let request = HoldRequest::try_from(json_body::<HoldInput>(call.request)?)?;
-    let catalog = read_catalog(services, &request).await?;
+    let (catalog, sale) = futures::join!(
+        read_catalog(services, &request),
+        load_state(services, &request.event_id)
+    );
+    let (catalog, sale): (Catalog, SaleState) = (catalog?, sale?);
     check_event(&request.event_id, catalog.status)?;
+    sale.check_open(services.clock().now_ms() as i64)?;
+    if sale.needs_admission() {
+        check_admission(services, call.request, &request.event_id, &caller.wallet)?;
+    }
     let items = items(&request.want, &catalog)?;
     let (lines, snapshot) = price_snapshot(&items, &catalog)?;
     let hold_id = HoldId::generate(services.rng());
     let wallet = caller.wallet.checksummed();
-    let inventory = Inventory::new(services, &request.event_id);
+    let inventory = Inventory::new(&services.config().redis.key_prefix, &request.event_id);
     let record_key = inventory.record_key(hold_id.as_str());
     let stored = json!({ "items": lines, "priceSnapshot": snapshot }).to_string();
     let (status, parts) = inventory
         .run(
-            services,
+            services.redis(),
+            services.sql(),
             &HOLD,
             &[&record_key],
             &[
-                inventory.record_prefix(),
                 hold_id.as_str(),
                 &wallet,
                 request.event_id.as_str(),
-                &HOLD_TTL_MS.to_string(),
-                &EVENT_WALLET_LIMIT.to_string(),
+                &sale.hold_ttl_ms().to_string(),
+                &sale.event_wallet_limit().to_string(),
                 &script_request(&items, &catalog)?,
                 &stored,
             ],
@@ -311,13 +315,18 @@ pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
                 .set("location", format!("/v1/holds/{hold_id}"));
             Ok(response)
         }
-        "SEATS" => Err(Error::conflict(
-            "SEATS_UNAVAILABLE",
-            format!(
-                "these seats are held or sold: {}",
-                serde_json::to_string(&texts(&parts)).unwrap_or_default()
-            ),
-        )),
+        "SEATS" => {
+            // The list is also a field of the body, so clients need not parse the message.
+            let seats = texts(&parts);
+            let error = Error::conflict(
+                "SEATS_UNAVAILABLE",
+                format!("these seats are held or sold: {}", seats.join(", ")),
+            );
+            let mut body = serde_json::to_value(error.body(call.request_id))
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            body["unavailable"] = json!(seats);
+            Ok(Response::json(409, &body))
+        }
         "SOLD_OUT" => Err(Error::conflict(
             "SOLD_OUT",
             format!("{} has {} left", text(0), number(1)),

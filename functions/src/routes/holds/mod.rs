@@ -10,9 +10,10 @@
 
 mod availability;
 mod create;
-mod inventory;
 mod release;
 mod request;
+
+pub use request::HoldId;
 
 use crate::call::Call;
 use crate::http::Response;

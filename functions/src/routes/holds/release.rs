@@ -1,10 +1,10 @@
 //! `DELETE /v1/holds/{id}`: the owner gives a hold back before it expires.
 
-use super::inventory::{Inventory, RELEASE};
 use super::request::HoldId;
 use crate::call::Call;
 use crate::extract::authenticate;
 use crate::http::Response;
+use crate::inventory::{Inventory, RELEASE, record_prefix};
 use crate::services::Services;
 use serde_json::json;
 use shared::domain::EventId;
@@ -22,14 +22,15 @@ fn not_found(id: &str) -> Error {
 /// `DELETE /v1/holds/{id}`.
 ///
 /// # Errors
-/// 401; 403 `HOLD_NOT_OWNER`; 404 `HOLD_NOT_FOUND` (unknown, released or expired);
+/// 401; 403 `HOLD_NOT_OWNER`; 409 `HOLD_ORDERED`; 404 `HOLD_NOT_FOUND` (unknown, released or expired);
 /// 503 `REDIS_UNAVAILABLE`.
 pub async fn release<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
     let caller = authenticate(services, call.request).await?;
     let raw = call.params.get("id");
     let id = HoldId::parse(raw).ok_or_else(|| not_found(raw))?;
     // The record names its event, whose inventory the release changes.
-    let record_key = Inventory::record_key_of(services, id.as_str());
+    let prefix = &services.config().redis.key_prefix;
+    let record_key = format!("{}{id}", record_prefix(prefix));
     let event = services
         .redis()
         .exec(Command::new("HGET").arg(&record_key).arg("event"))
@@ -39,17 +40,14 @@ pub async fn release<S: Services>(services: &S, call: &Call<'_>) -> Result<Respo
     };
     let event_id = EventId::parse(event)
         .map_err(|e| Error::Internal(format!("hold {id} names event {event:?}: {e}")))?;
-    let inventory = Inventory::new(services, &event_id);
+    let inventory = Inventory::new(prefix, &event_id);
     let (status, _) = inventory
         .run(
-            services,
+            services.redis(),
+            services.sql(),
             &RELEASE,
             &[&record_key],
-            &[
-                inventory.record_prefix(),
-                id.as_str(),
-                &caller.wallet.checksummed(),
-            ],
+            &[id.as_str(), &caller.wallet.checksummed()],
         )
         .await?;
     match status.as_str() {
@@ -58,6 +56,10 @@ pub async fn release<S: Services>(services: &S, call: &Call<'_>) -> Result<Respo
             &json!({ "holdId": id, "eventId": event_id, "released": true }),
         )),
         "NOT_FOUND" => Err(not_found(raw)),
+        "ORDERED" => Err(Error::conflict(
+            "HOLD_ORDERED",
+            "an order is waiting for payment on this hold; it ends with the order",
+        )),
         "NOT_OWNER" => Err(Error::forbidden(
             "HOLD_NOT_OWNER",
             "only the wallet that took a hold may release it",

@@ -1,0 +1,312 @@
+//! One event's inventory in Redis (layout in `scripts/hold_lib.lua`) and the scripts that
+//! change it. Redis is the gate; libSQL is the truth for what is sold.
+//!
+//! The inventory is created lazily: a script run on an event that was never touched answers
+//! `UNLOADED`, the caller reads what paid orders bought from libSQL, loads it with
+//! `hold_load.lua` and runs the script again. Every sale and refund bumps a version in Redis
+//! *after* libSQL committed it, and a load or reconcile is refused (`STALE`) when the version
+//! moved since it read libSQL, so a slow reader can never roll a sale back.
+
+use serde_json::json;
+use shared::domain::EventId;
+use shared::error::Error;
+use shared::ports::{Redis, Sql};
+use shared::redis::{Command, Script, Value};
+use shared::sql::Statement;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+/// A hold script: the shared functions of `hold_lib.lua` followed by the script itself.
+macro_rules! hold_script {
+    ($file:literal) => {
+        LazyLock::new(|| {
+            Script::new(concat!(
+                include_str!("scripts/hold_lib.lua"),
+                include_str!(concat!("scripts/", $file))
+            ))
+        })
+    };
+}
+
+/// Takes a hold (`hold.lua`).
+pub static HOLD: LazyLock<Script> = hold_script!("hold.lua");
+/// Releases a hold (`hold_release.lua`).
+pub static RELEASE: LazyLock<Script> = hold_script!("hold_release.lua");
+/// Sweeps and reads the counters (`hold_availability.lua`).
+pub static AVAILABILITY: LazyLock<Script> = hold_script!("hold_availability.lua");
+/// Attaches an order to a hold (`hold_claim.lua`).
+pub static CLAIM: LazyLock<Script> = hold_script!("hold_claim.lua");
+/// Detaches it again (`hold_unclaim.lua`).
+pub static UNCLAIM: LazyLock<Script> = hold_script!("hold_unclaim.lua");
+/// Turns a paid order's hold into sold items (`hold_sell.lua`).
+pub static SELL: LazyLock<Script> = hold_script!("hold_sell.lua");
+/// Puts a refunded order's items back or offers them to the waitlist (`hold_return.lua`).
+pub static RETURN: LazyLock<Script> = hold_script!("hold_return.lua");
+/// Joins the waitlist (`waitlist_join.lua`).
+pub static WAITLIST_JOIN: LazyLock<Script> = hold_script!("waitlist_join.lua");
+/// Loads or reconciles from libSQL (`hold_load.lua`).
+static LOAD: LazyLock<Script> = hold_script!("hold_load.lua");
+
+/// Order statuses whose items are sold.
+pub const SOLD_STATUSES: &str = "('paid', 'overpaid')";
+
+/// What a reconcile found different between Redis and libSQL.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Drift {
+    pub event_id: String,
+    /// `[label, before, after]`.
+    pub seats: Vec<serde_json::Value>,
+    /// `[counter, before, after]`.
+    pub stock: Vec<serde_json::Value>,
+}
+
+/// The keys of one event's inventory.
+pub struct Inventory {
+    event_id: EventId,
+    /// meta, seats, stock, wallets, expiry, waitlist, waiting, offers: `KEYS[1..8]`.
+    keys: [String; 8],
+    record_prefix: String,
+    /// The set of events that have an inventory (for the scheduled sweep and reconcile).
+    events_key: String,
+}
+
+impl Inventory {
+    /// The inventory of `event_id` under the Redis key prefix `prefix`.
+    pub fn new(prefix: &str, event_id: &EventId) -> Self {
+        let part = |p: &str| inventory_key(prefix, event_id.as_str(), p);
+        Inventory {
+            event_id: event_id.clone(),
+            keys: [
+                part("meta"),
+                part("seats"),
+                part("stock"),
+                part("wallets"),
+                part("expiry"),
+                part("waitlist"),
+                part("waiting"),
+                part("offers"),
+            ],
+            record_prefix: record_prefix(prefix),
+            events_key: events_key(prefix),
+        }
+    }
+
+    /// The record key of hold `id`.
+    pub fn record_key(&self, id: &str) -> String {
+        format!("{}{id}", self.record_prefix)
+    }
+
+    /// The prefix of record keys (every script's `ARGV[1]`).
+    pub fn record_prefix(&self) -> &str {
+        &self.record_prefix
+    }
+
+    /// The key of part `name` (`offers`, `waitlist`, …).
+    pub fn key(&self, name: &str) -> &str {
+        let index = [
+            "meta", "seats", "stock", "wallets", "expiry", "waitlist", "waiting", "offers",
+        ]
+        .iter()
+        .position(|p| *p == name)
+        .unwrap_or(0);
+        &self.keys[index]
+    }
+
+    fn all_keys<'k>(&'k self, extra_keys: &[&'k str]) -> Vec<&'k str> {
+        let mut keys: Vec<&str> = self.keys.iter().map(String::as_str).collect();
+        keys.extend_from_slice(extra_keys);
+        keys
+    }
+
+    /// Runs `script` with `ARGV[1]` = the record prefix followed by `args`, loading the
+    /// inventory first when the script says it was never loaded. Returns the reply's parts;
+    /// the first is the script's status word.
+    ///
+    /// # Errors
+    /// 503 `REDIS_UNAVAILABLE` / `LIBSQL_UNAVAILABLE`; internal for a malformed reply.
+    pub async fn run(
+        &self,
+        redis: &impl Redis,
+        sql: &impl Sql,
+        script: &Script,
+        extra_keys: &[&str],
+        args: &[&str],
+    ) -> Result<(String, Vec<Value>), Error> {
+        let first = self.run_loaded(redis, script, extra_keys, args).await?;
+        if first.0 != "UNLOADED" {
+            return Ok(first);
+        }
+        self.load(redis, sql, "load").await?;
+        let second = self.run_loaded(redis, script, extra_keys, args).await?;
+        if second.0 == "UNLOADED" {
+            return Err(Error::Internal(format!(
+                "the inventory of {} is still unloaded after loading it",
+                self.event_id
+            )));
+        }
+        Ok(second)
+    }
+
+    /// Runs `script` without loading (an `UNLOADED` answer is returned as is).
+    ///
+    /// # Errors
+    /// 503 `REDIS_UNAVAILABLE`; internal for a malformed reply.
+    pub async fn run_loaded(
+        &self,
+        redis: &impl Redis,
+        script: &Script,
+        extra_keys: &[&str],
+        args: &[&str],
+    ) -> Result<(String, Vec<Value>), Error> {
+        let keys = self.all_keys(extra_keys);
+        let mut argv = vec![self.record_prefix.as_str()];
+        argv.extend_from_slice(args);
+        reply(redis.eval(script, &keys, &argv).await?)
+    }
+
+    /// Rebuilds the inventory from libSQL and reports what differed.
+    ///
+    /// # Errors
+    /// 503s; internal when sales kept racing the read.
+    pub async fn reconcile(&self, redis: &impl Redis, sql: &impl Sql) -> Result<Drift, Error> {
+        let (_, parts) = self.load(redis, sql, "reconcile").await?;
+        let report: serde_json::Value = parts
+            .first()
+            .and_then(Value::as_str)
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
+        let list = |name: &str| report[name].as_array().cloned().unwrap_or_default();
+        Ok(Drift {
+            event_id: self.event_id.as_str().to_owned(),
+            seats: list("seats"),
+            stock: list("stock"),
+        })
+    }
+
+    /// Loads (or reconciles) from what libSQL says is sold, retrying when a sale raced.
+    async fn load(
+        &self,
+        redis: &impl Redis,
+        sql: &impl Sql,
+        mode: &str,
+    ) -> Result<(String, Vec<Value>), Error> {
+        for _ in 0..5 {
+            let version = redis
+                .exec(Command::new("HGET").arg(&self.keys[0]).arg("version"))
+                .await?;
+            let version = version
+                .as_str()
+                .map_or_else(|| "0".to_owned(), str::to_owned);
+            let sold = self.sold_state(sql).await?;
+            let keys = self.all_keys(&[]);
+            let result = reply(
+                redis
+                    .eval(&LOAD, &keys, &[&self.record_prefix, mode, &version, &sold])
+                    .await?,
+            )?;
+            if result.0 == "LOADED" {
+                redis
+                    .exec(
+                        Command::new("SADD")
+                            .arg(&self.events_key)
+                            .arg(self.event_id.as_str()),
+                    )
+                    .await?;
+            }
+            if result.0 != "STALE" {
+                return Ok(result);
+            }
+        }
+        Err(Error::Internal(format!(
+            "sales of {} kept changing during the inventory load",
+            self.event_id
+        )))
+    }
+
+    /// What paid orders bought (seats, units per type, units per wallet and type), and which
+    /// orders are paid or were refunded.
+    async fn sold_state(&self, sql: &impl Sql) -> Result<String, Error> {
+        let rows = sql
+            .execute(
+                Statement::new(format!(
+                    "SELECT o.id, o.status, o.payer, i.ticket_type_id, i.seat_label, i.quantity \
+                     FROM order_items i JOIN orders o ON o.id = i.order_id \
+                     WHERE o.event_id = ? AND (o.status IN {SOLD_STATUSES} OR o.status = 'refunded')"
+                ))
+                .bind(self.event_id.as_str()),
+            )
+            .await?;
+        let mut seats = Vec::new();
+        let mut types: BTreeMap<String, i64> = BTreeMap::new();
+        let mut wallets: BTreeMap<(String, String), i64> = BTreeMap::new();
+        let (mut paid, mut returned) = (Vec::new(), Vec::new());
+        for row in rows.iter() {
+            let order: String = row.get("id")?;
+            if row.get::<String>("status")? == "refunded" {
+                returned.push(order);
+                continue;
+            }
+            paid.push(order);
+            let payer: String = row.get("payer")?;
+            let tt: String = row.get("ticket_type_id")?;
+            let quantity: i64 = row.get("quantity")?;
+            if let Some(seat) = row.get::<Option<String>>("seat_label")? {
+                seats.push(seat);
+            }
+            *types.entry(tt.clone()).or_default() += quantity;
+            *wallets.entry((payer, tt)).or_default() += quantity;
+        }
+        paid.dedup();
+        returned.dedup();
+        Ok(json!({
+            "seats": seats,
+            "types": types.into_iter().collect::<Vec<_>>(),
+            "wallets": wallets
+                .into_iter()
+                .map(|((wallet, tt), n)| json!([wallet, tt, n]))
+                .collect::<Vec<_>>(),
+            "paid": paid,
+            "returned": returned,
+        })
+        .to_string())
+    }
+}
+
+/// An inventory key (the event id is a hash tag, so one event's keys share a slot).
+pub fn inventory_key(prefix: &str, event_id: &str, part: &str) -> String {
+    format!("{prefix}inv:{{{event_id}}}:{part}")
+}
+
+/// The set of events with an inventory.
+pub fn events_key(prefix: &str) -> String {
+    format!("{prefix}inv:events")
+}
+
+/// The prefix of hold record keys; a hold's record is this plus its id.
+pub fn record_prefix(prefix: &str) -> String {
+    format!("{prefix}hold:")
+}
+
+/// Splits a script reply into its status word and the rest.
+fn reply(value: Value) -> Result<(String, Vec<Value>), Error> {
+    let Value::Array(mut parts) = value else {
+        return Err(Error::Internal(format!("a hold script answered {value:?}")));
+    };
+    if parts.is_empty() {
+        return Err(Error::Internal("a hold script answered nothing".to_owned()));
+    }
+    let status = parts.remove(0);
+    let status = status
+        .as_str()
+        .ok_or_else(|| Error::Internal(format!("a hold script answered {status:?}")))?
+        .to_owned();
+    Ok((status, parts))
+}
+
+/// The reply parts as text (seat labels, counter names).
+pub fn texts(parts: &[Value]) -> Vec<String> {
+    parts
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_owned())
+        .collect()
+}

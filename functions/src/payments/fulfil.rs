@@ -1,0 +1,284 @@
+//! The three ends of an order's payment: paid (tickets issued, hold sold), failed (hold
+//! released), refunded (tickets revoked, seats back or offered to the waitlist).
+
+use super::order::{OrderRecord, load_items, script_items};
+use crate::inventory::{Inventory, RELEASE, RETURN, SELL, record_prefix};
+use crate::services::Services;
+use shared::domain::EventId;
+use shared::error::Error;
+use shared::ports::{Clock, Rng, Sql};
+use shared::sql::{SqlError, Statement};
+
+/// How an order was paid.
+#[derive(Debug, Clone)]
+pub struct Payment {
+    /// `card` or `chain`.
+    pub via: &'static str,
+    pub amount: String,
+    /// Chain payments: the token contract (`0x0…0` for ETH).
+    pub token: Option<String>,
+    /// Card payments: the payment intent.
+    pub payment_intent: Option<String>,
+}
+
+/// What [`pay`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayOutcome {
+    /// The order is paid and its tickets exist.
+    Paid,
+    /// The order was no longer waiting for payment (paid, failed, expired, past deadline).
+    NotPayable,
+    /// One of the `first` statements hit a unique key: this payment was already recorded.
+    Duplicate,
+}
+
+/// A statement that fails (rolling its batch back) unless the previous one changed a row.
+fn changed_guard() -> Statement {
+    Statement::guard("SELECT 1 WHERE changes() > 0", [])
+}
+
+/// Marks `order` paid with `status` (`paid` or `overpaid`) and issues its tickets, after the
+/// `first` statements (idempotency records) and before `last` (e.g. a refund record for the
+/// overpaid part), all in one batch. Then turns the hold into sold items in Redis.
+///
+/// # Errors
+/// 503 when libSQL is down (nothing written).
+pub async fn pay<S: Services>(
+    services: &S,
+    order: &OrderRecord,
+    status: &str,
+    payment: &Payment,
+    first: Vec<Statement>,
+    last: Vec<Statement>,
+) -> Result<PayOutcome, Error> {
+    let now = services.clock().now_ms() as i64;
+    let skip = first.len();
+    let mut batch = first;
+    batch.push(
+        Statement::new(
+            "UPDATE orders SET status = ?, paid_via = ?, paid_at = ?, paid_amount = ?, paid_token = ?, \
+             payment_intent = COALESCE(?, payment_intent), updated_at = ? \
+             WHERE id = ? AND status = 'pending_payment' AND payment_deadline > ?",
+        )
+        .bind(status)
+        .bind(payment.via)
+        .bind(now)
+        .bind(payment.amount.as_str())
+        .bind(payment.token.clone())
+        .bind(payment.payment_intent.clone())
+        .bind(now)
+        .bind(order.id.as_str())
+        .bind(now),
+    );
+    batch.push(changed_guard());
+    batch.push(issue_tickets(&order.id, now));
+    batch.extend(last);
+    match services.sql().batch_atomic(batch).await {
+        Ok(_) => {}
+        Err(e) if e.is_unique_violation() && failed_index(&e).is_some_and(|i| i < skip) => {
+            return Ok(PayOutcome::Duplicate);
+        }
+        Err(e) if e.is_guard_failure() => return Ok(PayOutcome::NotPayable),
+        Err(e) => return Err(e.into()),
+    }
+    sell(services, order).await;
+    Ok(PayOutcome::Paid)
+}
+
+fn failed_index(error: &SqlError) -> Option<usize> {
+    match error {
+        SqlError::Statement { index, .. } => *index,
+        _ => None,
+    }
+}
+
+/// The `INSERT` of an order's tickets: one per seat, `quantity` per general-admission line,
+/// serials numbered on from the event's highest.
+fn issue_tickets(order_id: &str, now: i64) -> Statement {
+    Statement::new(
+        "WITH RECURSIVE units(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM units WHERE n < 1000) \
+         INSERT INTO tickets (id, event_id, ticket_type_id, order_id, owner, seat_label, status, serial, created_at, updated_at) \
+         SELECT 'tkt_' || lower(hex(randomblob(10))), o.event_id, i.ticket_type_id, o.id, o.payer, i.seat_label, 'valid', \
+           printf('%06d', (SELECT count(*) FROM tickets t WHERE t.event_id = o.event_id AND t.serial IS NOT NULL) \
+             + row_number() OVER (ORDER BY i.rowid, u.n)), ?2, ?2 \
+         FROM order_items i JOIN units u ON u.n <= i.quantity JOIN orders o ON o.id = i.order_id \
+         WHERE i.order_id = ?1",
+    )
+    .bind(order_id)
+    .bind(now)
+}
+
+/// Redis follows a sale libSQL recorded. A failure here is logged, not returned: the sale
+/// stands, and the reconcile step brings Redis in line.
+async fn sell<S: Services>(services: &S, order: &OrderRecord) {
+    let result = async {
+        let event = EventId::parse(&order.event_id)
+            .map_err(|e| Error::Internal(format!("order event id: {e}")))?;
+        let items = load_items(services.sql(), &order.id).await?;
+        let prefix = &services.config().redis.key_prefix;
+        let inventory = Inventory::new(prefix, &event);
+        let hold = order.hold_id.clone().unwrap_or_default();
+        let record = if hold.is_empty() {
+            String::new()
+        } else {
+            format!("{}{hold}", record_prefix(prefix))
+        };
+        inventory
+            .run_loaded(
+                services.redis(),
+                &SELL,
+                &[&record],
+                &[&hold, &order.id, &order.payer, &script_items(&items)],
+            )
+            .await
+    }
+    .await;
+    match result {
+        Ok((status, parts)) if status == "RESTORED" && !parts.is_empty() => services.log_error(
+            &format!(
+                "order {} was paid after its hold lapsed; seats taken back from other holds: {parts:?}",
+                order.id
+            ),
+        ),
+        Ok(_) => {}
+        Err(e) => services.log_error(&format!(
+            "order {} is paid but Redis did not follow ({e}); reconcile will",
+            order.id
+        )),
+    }
+}
+
+/// Ends a pending order without payment (`failed`, `underpaid`, `expired`) together with the
+/// `extra` statements, and releases its hold. Returns whether the order was still pending.
+///
+/// # Errors
+/// 503 when libSQL is down.
+pub async fn end_unpaid<S: Services>(
+    services: &S,
+    order: &OrderRecord,
+    status: &str,
+    extra: Vec<Statement>,
+) -> Result<bool, Error> {
+    let now = services.clock().now_ms() as i64;
+    let mut batch = vec![
+        Statement::new(
+            "UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = 'pending_payment'",
+        )
+        .bind(status)
+        .bind(now)
+        .bind(order.id.as_str()),
+        changed_guard(),
+    ];
+    batch.extend(extra);
+    match services.sql().batch_atomic(batch).await {
+        Ok(_) => {}
+        Err(e) if e.is_guard_failure() => return Ok(false),
+        Err(e) => return Err(e.into()),
+    }
+    release_hold(services, order).await;
+    Ok(true)
+}
+
+/// Releases an order's hold (best effort: an unreleased hold still lapses at its expiry).
+pub async fn release_hold<S: Services>(services: &S, order: &OrderRecord) {
+    let (Some(hold), Ok(event)) = (&order.hold_id, EventId::parse(&order.event_id)) else {
+        return;
+    };
+    let prefix = &services.config().redis.key_prefix;
+    let record = format!("{}{hold}", record_prefix(prefix));
+    let result = Inventory::new(prefix, &event)
+        .run_loaded(services.redis(), &RELEASE, &[&record], &[hold, ""])
+        .await;
+    if let Err(e) = result {
+        services.log_error(&format!(
+            "hold {hold} of order {} not released ({e}); it lapses at its expiry",
+            order.id
+        ));
+    }
+}
+
+/// Gives a refunded order's seats and units back to the pool, offering each line to the next
+/// waitlisted wallet first. Returns the offers made as `(wallet, hold id)`.
+pub async fn return_items<S: Services>(
+    services: &S,
+    order: &OrderRecord,
+    offer_ttl_ms: u64,
+) -> Result<Vec<(String, String)>, Error> {
+    let event = EventId::parse(&order.event_id)
+        .map_err(|e| Error::Internal(format!("order event id: {e}")))?;
+    let items = load_items(services.sql(), &order.id).await?;
+    let prefix = &services.config().redis.key_prefix;
+    let ids: Vec<String> = items
+        .iter()
+        .map(|_| format!("hld_{}", services.rng().hex(10)))
+        .collect();
+    let (ttl, script_items) = (offer_ttl_ms.to_string(), script_items(&items));
+    let mut args: Vec<&str> = vec![
+        &order.id,
+        &order.payer,
+        &script_items,
+        &order.event_id,
+        &ttl,
+    ];
+    args.extend(ids.iter().map(String::as_str));
+    let (status, parts) = Inventory::new(prefix, &event)
+        .run_loaded(services.redis(), &RETURN, &[], &args)
+        .await?;
+    if status != "OK" {
+        return Ok(Vec::new());
+    }
+    Ok(parts
+        .chunks_exact(2)
+        .map(|pair| {
+            (
+                pair[0].as_str().unwrap_or_default().to_owned(),
+                pair[1].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect())
+}
+
+/// What an operator must pay back, and why.
+#[derive(Debug, Clone, Default)]
+pub struct Refund<'a> {
+    pub order: Option<&'a OrderRecord>,
+    pub order_ref: &'a str,
+    pub reason: &'a str,
+    /// `card` or `chain`.
+    pub method: &'a str,
+    /// Defaults to the order's.
+    pub payment_intent: Option<String>,
+    /// Defaults to the order's payer.
+    pub payer: Option<String>,
+    pub token: Option<String>,
+    pub amount: &'a str,
+    /// What caused it (`chain:<block>:<tx>:<log>`, `stripe:<event>`, `api:<request>`).
+    pub source: Option<String>,
+}
+
+impl Refund<'_> {
+    /// The `INSERT` of the record with id `id`.
+    pub fn insert(&self, id: String, now: i64) -> Statement {
+        let order = self.order;
+        Statement::new(
+            "INSERT INTO refund_records (id, order_id, order_ref, reason, method, payment_intent, payer, token, amount, currency, status, source, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
+        )
+        .bind(id)
+        .bind(order.map(|o| o.id.clone()))
+        .bind(self.order_ref)
+        .bind(self.reason)
+        .bind(self.method)
+        .bind(
+            self.payment_intent
+                .clone()
+                .or_else(|| order.and_then(|o| o.payment_intent.clone())),
+        )
+        .bind(self.payer.clone().or_else(|| order.map(|o| o.payer.clone())))
+        .bind(self.token.clone())
+        .bind(self.amount)
+        .bind(order.map(|o| o.currency.clone()))
+        .bind(self.source.clone())
+        .bind(now)
+    }
+}

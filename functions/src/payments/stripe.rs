@@ -1,0 +1,216 @@
+//! `POST /v1/payments/webhook/stripe`: card payments. The `Stripe-Signature` header is
+//! verified exactly as Stripe specifies (`shared::payments::stripe`); each event is handled
+//! once, by id (a `payment_events` row written in the same batch as its effect).
+
+use super::fulfil::{PayOutcome, Payment, Refund, end_unpaid, pay};
+use super::order::OrderRecord;
+use crate::call::Call;
+use crate::http::Response;
+use crate::services::Services;
+use serde_json::json;
+use shared::error::Error;
+use shared::payments::stripe::{self, DEFAULT_TOLERANCE_SECS, StripeEvent, StripeSignatureError};
+use shared::ports::{Clock, Rng, Sql};
+use shared::sql::Statement;
+
+fn event_row(event: &StripeEvent, order_id: Option<&str>, outcome: &str, now: i64) -> Statement {
+    Statement::new(
+        "INSERT INTO payment_events (provider, event_id, kind, order_id, outcome, received_at) VALUES ('stripe', ?, ?, ?, ?, ?)",
+    )
+    .bind(event.id.as_str())
+    .bind(event.event_type.as_str())
+    .bind(order_id.map(str::to_owned))
+    .bind(outcome)
+    .bind(now)
+}
+
+fn received(event: &StripeEvent, outcome: &str) -> Response {
+    Response::json(
+        200,
+        &json!({ "received": true, "eventId": event.id, "outcome": outcome }),
+    )
+}
+
+/// `POST /v1/payments/webhook/stripe`.
+///
+/// # Errors
+/// 400 `STRIPE_SIGNATURE_MISSING` / `STRIPE_SIGNATURE_INVALID` / `STRIPE_TIMESTAMP_STALE` /
+/// `STRIPE_EVENT_INVALID`; 503 `PAYMENTS_DISABLED` (no webhook secret configured).
+pub async fn webhook<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
+    let Some(secret) = &services.config().stripe_webhook_secret else {
+        return Err(Error::Client {
+            status: 503,
+            code: "PAYMENTS_DISABLED",
+            message: "card payments are not configured (STRIPE_WEBHOOK_SECRET)".to_owned(),
+        });
+    };
+    let header = call
+        .request
+        .headers
+        .get("stripe-signature")
+        .ok_or_else(|| {
+            Error::bad_request(
+                "STRIPE_SIGNATURE_MISSING",
+                "send the Stripe-Signature header",
+            )
+        })?;
+    let now_ms = services.clock().now_ms() as i64;
+    let event = stripe::verify(
+        &call.request.body,
+        header,
+        secret.expose(),
+        now_ms / 1000,
+        DEFAULT_TOLERANCE_SECS,
+    )
+    .map_err(|e| match e {
+        StripeSignatureError::TimestampOutsideTolerance { .. } => Error::bad_request(
+            "STRIPE_TIMESTAMP_STALE",
+            "the signature's timestamp is outside the 5-minute tolerance",
+        ),
+        StripeSignatureError::InvalidEvent(_) => {
+            Error::bad_request("STRIPE_EVENT_INVALID", "the body is not a Stripe event")
+        }
+        other => Error::bad_request("STRIPE_SIGNATURE_INVALID", other.to_string()),
+    })?;
+    let seen = services
+        .sql()
+        .execute(
+            Statement::new(
+                "SELECT outcome FROM payment_events WHERE provider = 'stripe' AND event_id = ?",
+            )
+            .bind(event.id.as_str()),
+        )
+        .await?;
+    if let Some(row) = seen.row(0) {
+        return Ok(received(&event, &row.get::<String>("outcome")?));
+    }
+    let outcome = match event.event_type.as_str() {
+        "payment_intent.succeeded" => succeeded(services, &event, now_ms).await?,
+        "payment_intent.payment_failed" => failed(services, &event, now_ms).await?,
+        _ => {
+            record(services, vec![event_row(&event, None, "ignored", now_ms)]).await?;
+            "ignored".to_owned()
+        }
+    };
+    Ok(received(&event, &outcome))
+}
+
+/// Writes a batch whose first statement is the event's row; a duplicate key means a
+/// concurrent delivery of the same event got there first.
+async fn record<S: Services>(services: &S, batch: Vec<Statement>) -> Result<bool, Error> {
+    match services.sql().batch_atomic(batch).await {
+        Ok(_) => Ok(true),
+        Err(e) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn order_of<S: Services>(
+    services: &S,
+    event: &StripeEvent,
+) -> Result<Option<OrderRecord>, Error> {
+    match event.metadata.get("orderId") {
+        Some(id) => OrderRecord::load(services.sql(), "id", id).await,
+        None => Ok(None),
+    }
+}
+
+async fn succeeded<S: Services>(
+    services: &S,
+    event: &StripeEvent,
+    now: i64,
+) -> Result<String, Error> {
+    let order = order_of(services, event).await?;
+    let amount = event.amount.map(|a| a.to_string()).unwrap_or_default();
+    let refund = |order: Option<&OrderRecord>, reason: &str| {
+        Refund {
+            order,
+            order_ref: order.map_or("", |o| o.order_ref.as_str()),
+            reason,
+            method: "card",
+            payment_intent: event.payment_intent_id.clone(),
+            amount: &amount,
+            source: Some(format!("stripe:{}", event.id)),
+            ..Refund::default()
+        }
+        .insert(format!("rfd_{}", services.rng().hex(10)), now)
+    };
+    let Some(order) = order else {
+        let outcome = "refund_unknown_order";
+        record(
+            services,
+            vec![
+                event_row(event, None, outcome, now),
+                refund(None, "unknown_order"),
+            ],
+        )
+        .await?;
+        return Ok(outcome.to_owned());
+    };
+    let matches = event.amount.is_some_and(|a| a.to_string() == order.total)
+        && event
+            .currency
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case(&order.currency));
+    if !matches {
+        let outcome = "refund_amount_mismatch";
+        record(
+            services,
+            vec![
+                event_row(event, Some(&order.id), outcome, now),
+                refund(Some(&order), "amount_mismatch"),
+            ],
+        )
+        .await?;
+        return Ok(outcome.to_owned());
+    }
+    let payment = Payment {
+        via: "card",
+        amount: amount.clone(),
+        token: None,
+        payment_intent: event.payment_intent_id.clone(),
+    };
+    let first = vec![event_row(event, Some(&order.id), "paid", now)];
+    match pay(services, &order, "paid", &payment, first, vec![]).await? {
+        PayOutcome::Paid => Ok("paid".to_owned()),
+        PayOutcome::Duplicate => Ok("duplicate".to_owned()),
+        PayOutcome::NotPayable => {
+            let outcome = "refund_order_not_payable";
+            record(
+                services,
+                vec![
+                    event_row(event, Some(&order.id), outcome, now),
+                    refund(Some(&order), "order_not_payable"),
+                ],
+            )
+            .await?;
+            Ok(outcome.to_owned())
+        }
+    }
+}
+
+async fn failed<S: Services>(services: &S, event: &StripeEvent, now: i64) -> Result<String, Error> {
+    let Some(order) = order_of(services, event).await? else {
+        record(
+            services,
+            vec![event_row(event, None, "ignored_unknown_order", now)],
+        )
+        .await?;
+        return Ok("ignored_unknown_order".to_owned());
+    };
+    let row = event_row(event, Some(&order.id), "failed", now);
+    if end_unpaid(services, &order, "failed", vec![row]).await? {
+        return Ok("failed".to_owned());
+    }
+    record(
+        services,
+        vec![event_row(
+            event,
+            Some(&order.id),
+            "ignored_not_pending",
+            now,
+        )],
+    )
+    .await?;
+    Ok("ignored_not_pending".to_owned())
+}

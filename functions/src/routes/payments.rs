@@ -1,0 +1,3 @@
+//! Payment provider callbacks.
+
+pub use crate::payments::stripe::webhook as stripe_webhook;

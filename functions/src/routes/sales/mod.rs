@@ -1,0 +1,45 @@
+//! The sale around the holds: settings, the waiting room, the pause switch, the deny list
+//! and the waitlist.
+
+mod deny;
+mod pause;
+mod queue;
+mod settings;
+mod waitlist;
+
+use crate::call::Call;
+use crate::http::Response;
+use crate::router::Route;
+use crate::services::Services;
+use shared::error::Error;
+use shared::http::Method;
+
+/// Dispatches the routes of this area.
+///
+/// # Errors
+/// The handlers' errors (see each handler).
+pub async fn dispatch<S: Services>(
+    services: &S,
+    route: Route,
+    call: &Call<'_>,
+) -> Result<Response, Error> {
+    match (route, call.method) {
+        (Route::SaleSettings, Method::Put) => settings::put(services, call).await,
+        (Route::SaleSettings, Method::Get) => settings::get(services, call).await,
+        (Route::Queue, Method::Post) => queue::join(services, call).await,
+        (Route::QueueStatus, Method::Get) => queue::status(services, call).await,
+        (Route::SalesPause, Method::Post) => pause::pause(services, call).await,
+        (Route::SalesResume, Method::Post) => pause::resume(services, call).await,
+        (Route::SalesStatus, Method::Get) => pause::status(services, call).await,
+        (Route::DenyList, Method::Put) => deny::put(services, call).await,
+        (Route::DenyList, Method::Delete) => deny::delete(services, call).await,
+        (Route::Waitlist, Method::Post) => waitlist::join(services, call).await,
+        (Route::Waitlist, Method::Get) => waitlist::status(services, call).await,
+        // The router only hands over the methods `Route::methods` lists.
+        _ => Err(Error::Internal(format!(
+            "{} {} is not a sales route",
+            call.method,
+            route.template()
+        ))),
+    }
+}
