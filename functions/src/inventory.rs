@@ -52,6 +52,7 @@ pub const SOLD_STATUSES: &str = "('paid', 'overpaid')";
 
 /// What a reconcile found different between Redis and libSQL.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Drift {
     pub event_id: String,
     /// `[label, before, after]`.

@@ -271,8 +271,13 @@ async fn evalsha_reference(stack: &Stack, event: &Event, reply: &Value, http_rps
     let held_key = format!("{}:held", event.ga);
     let stock = inventory("stock");
     let args = |hold_id: &str| -> Vec<String> {
-        let mut args = vec!["EVALSHA".to_owned(), sha.clone(), "6".to_owned()];
-        args.extend(["meta", "seats", "stock", "wallets", "expiry"].map(inventory));
+        let mut args = vec!["EVALSHA".to_owned(), sha.clone(), "9".to_owned()];
+        args.extend(
+            [
+                "meta", "seats", "stock", "wallets", "expiry", "waitlist", "waiting", "offers",
+            ]
+            .map(inventory),
+        );
         args.push(format!("{record_prefix}{hold_id}"));
         args.extend([
             record_prefix.clone(),

@@ -682,3 +682,193 @@ async fn a_reorg_deeper_than_the_window_stops_the_indexer_until_reindexed() {
     chain.catch_up().await;
     chain.assert_consistent().await;
 }
+
+/// An event priced in wei (`ETH`), published through the API; returns (event id, GA type id).
+async fn eth_event(app: &App) -> (String, String) {
+    let organizer = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+    let token = app.token_for(organizer, shared::domain::Role::Organizer);
+    let t0 = 4_000_000_000_000_i64;
+    let event = app
+        .send(
+            reqwest::Method::POST,
+            "/v1/events",
+            Some(&token),
+            Some(json!({"title": "Chain sale", "startsAt": t0, "endsAt": t0 + 3_600_000})),
+            &[],
+        )
+        .await;
+    assert_eq!(event.status, 201, "{}", event.body);
+    let id = event.body["id"].as_str().expect("id").to_owned();
+    let tt = app
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/events/{id}/ticket-types"),
+            Some(&token),
+            Some(json!({"name": "GA", "price": "1000", "currency": "ETH", "supply": 10})),
+            &[],
+        )
+        .await;
+    assert_eq!(tt.status, 201, "{}", tt.body);
+    let published = app
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/events/{id}/publish"),
+            Some(&token),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(published.status, 200, "{}", published.body);
+    (id, tt.body["id"].as_str().expect("tt").to_owned())
+}
+
+/// A pending order of one GA unit for `wallet`.
+async fn eth_order(app: &App, event: &(String, String), wallet: &str, key: &str) -> Value {
+    let token = app.token_for(wallet, shared::domain::Role::User);
+    let held = app
+        .send(
+            reqwest::Method::POST,
+            "/v1/holds",
+            Some(&token),
+            Some(json!({"eventId": event.0, "ticketTypeId": event.1, "quantity": 1})),
+            &[],
+        )
+        .await;
+    assert_eq!(held.status, 201, "{}", held.body);
+    let order = app
+        .send(
+            reqwest::Method::POST,
+            "/v1/orders",
+            Some(&token),
+            Some(json!({"holdId": held.body["holdId"]})),
+            &[("idempotency-key", key)],
+        )
+        .await;
+    assert_eq!(order.status, 201, "{}", order.body);
+    assert_eq!(order.body["payment"]["chain"]["amount"], "1000");
+    order.body
+}
+
+/// On-chain payments through the real PaymentVault on anvil: the exact amount pays the order
+/// (ticket issued), too little makes it `underpaid` with a refund record, and a deposit while
+/// the sale is paused waits (`pending`) until the sale resumes.
+async fn chain_deposits_pay_orders(runtime: Runtime) {
+    let chain = Chain::start(runtime, &[("RATE_LIMIT_WRITE", "100000:100000")]).await;
+    let app = &chain.app;
+    let event = eth_event(app).await;
+    let addresses = chain.addresses();
+    let deposit = async |order: &Value, wei: &str| {
+        chain_cmd(
+            &chain.stack.rpc_url,
+            "deposit",
+            &[
+                "--addresses",
+                &addresses,
+                "--order-ref",
+                order["orderRef"].as_str().expect("ref"),
+                "--value-wei",
+                wei,
+                "--from-key",
+                DEV_KEYS[4],
+            ],
+        )
+        .await;
+    };
+    let status = async |wallet: &str, order: &Value| {
+        let token = app.token_for(wallet, shared::domain::Role::User);
+        let reply = app
+            .send(
+                reqwest::Method::GET,
+                &format!("/v1/orders/{}", order["orderId"].as_str().expect("id")),
+                Some(&token),
+                None,
+                &[],
+            )
+            .await;
+        reply.body["status"].as_str().expect("status").to_owned()
+    };
+    let (ana, ben, cy) = (
+        "0x00000000000000000000000000000000000a0001",
+        "0x00000000000000000000000000000000000a0002",
+        "0x00000000000000000000000000000000000a0003",
+    );
+
+    let exact = eth_order(app, &event, ana, "a").await;
+    deposit(&exact, "1000").await;
+    let short = eth_order(app, &event, ben, "b").await;
+    deposit(&short, "500").await;
+    chain.catch_up().await;
+    assert_eq!(status(ana, &exact).await, "paid");
+    assert_eq!(status(ben, &short).await, "underpaid");
+    assert_eq!(
+        chain
+            .count(
+                "SELECT count(*) AS n FROM tickets WHERE status = 'valid' AND order_id IS NOT NULL"
+            )
+            .await,
+        1
+    );
+    assert_eq!(
+        chain
+            .count(&format!(
+                "SELECT count(*) AS n FROM refund_records WHERE order_ref = '{}' AND reason = 'underpaid' \
+                 AND method = 'chain' AND amount = '500' AND status = 'open'",
+                short["orderRef"].as_str().expect("ref")
+            ))
+            .await,
+        1
+    );
+
+    // Paused: the deposit is recorded but waits; resuming applies it.
+    let admin = app.token_for(
+        "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+        shared::domain::Role::Admin,
+    );
+    let waiting = eth_order(app, &event, cy, "c").await;
+    let paused = app
+        .send(
+            reqwest::Method::POST,
+            "/v1/admin/sales/pause",
+            Some(&admin),
+            Some(json!({"eventId": event.0})),
+            &[],
+        )
+        .await;
+    assert_eq!(paused.status, 200, "{}", paused.body);
+    deposit(&waiting, "1000").await;
+    chain.catch_up().await;
+    assert_eq!(status(cy, &waiting).await, "pending_payment");
+    let state = app
+        .send(
+            reqwest::Method::GET,
+            "/v1/admin/sales/status",
+            Some(&admin),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(state.body["pendingDeposits"], 1, "{}", state.body);
+    let resumed = app
+        .send(
+            reqwest::Method::POST,
+            "/v1/admin/sales/resume",
+            Some(&admin),
+            Some(json!({"eventId": event.0})),
+            &[],
+        )
+        .await;
+    assert_eq!(resumed.status, 200, "{}", resumed.body);
+    assert_eq!(resumed.header("x-deposits-applied"), Some("1"));
+    assert_eq!(status(cy, &waiting).await, "paid");
+    chain.assert_consistent().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_chain_deposits_pay_orders() {
+    chain_deposits_pay_orders(Runtime::Workerd).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_chain_deposits_pay_orders() {
+    chain_deposits_pay_orders(Runtime::Wasmtime).await;
+}

@@ -12,3 +12,4 @@ mod holds;
 mod indexer;
 mod migrations;
 mod platform;
+mod sale;

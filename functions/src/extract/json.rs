@@ -50,6 +50,18 @@ pub fn json_body_with_limit<T: DeserializeOwned>(
     Ok(value)
 }
 
+/// Like [`json_body`], but an empty body is `T::default()` (for routes whose fields are all
+/// optional).
+///
+/// # Errors
+/// As [`json_body`].
+pub fn json_body_or_empty<T: DeserializeOwned + Default>(request: &Request) -> Result<T, Error> {
+    if request.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    json_body(request)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,16 +105,4 @@ mod tests {
         assert!(json_body::<Body>(&with_body(r#"{"items":[]} x"#)).is_err());
         assert!(json_body::<Body>(&with_body(r#"{"items":[{"n":1}]}"#)).is_ok());
     }
-}
-
-/// Like [`json_body`], but an empty body is `T::default()` (for routes whose fields are all
-/// optional).
-///
-/// # Errors
-/// As [`json_body`].
-pub fn json_body_or_empty<T: DeserializeOwned + Default>(request: &Request) -> Result<T, Error> {
-    if request.body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    json_body(request)
 }

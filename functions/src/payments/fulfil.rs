@@ -208,9 +208,26 @@ pub async fn return_items<S: Services>(
         .map_err(|e| Error::Internal(format!("order event id: {e}")))?;
     let items = load_items(services.sql(), &order.id).await?;
     let prefix = &services.config().redis.key_prefix;
-    let ids: Vec<String> = items
+    // Per line: the offer's hold id and its price snapshot (the refunded order's price).
+    let per_line: Vec<String> = items
         .iter()
-        .map(|_| format!("hld_{}", services.rng().hex(10)))
+        .flat_map(|item| {
+            let line = serde_json::json!({
+                "ticketTypeId": item.ticket_type_id, "seatLabel": item.seat_label,
+                "quantity": item.quantity, "price": item.price, "currency": order.currency,
+            });
+            let total = alloy_primitives::U256::from_str_radix(&item.price, 10)
+                .unwrap_or_default()
+                .saturating_mul(alloy_primitives::U256::from(item.quantity.max(0) as u64));
+            let snapshot = serde_json::json!({
+                "items": [line],
+                "priceSnapshot": {"total": total.to_string(), "currency": order.currency},
+            });
+            [
+                format!("hld_{}", services.rng().hex(10)),
+                snapshot.to_string(),
+            ]
+        })
         .collect();
     let (ttl, script_items) = (offer_ttl_ms.to_string(), script_items(&items));
     let mut args: Vec<&str> = vec![
@@ -220,7 +237,7 @@ pub async fn return_items<S: Services>(
         &order.event_id,
         &ttl,
     ];
-    args.extend(ids.iter().map(String::as_str));
+    args.extend(per_line.iter().map(String::as_str));
     let (status, parts) = Inventory::new(prefix, &event)
         .run_loaded(services.redis(), &RETURN, &[], &args)
         .await?;

@@ -66,7 +66,7 @@ local function next_waiting()
 end
 
 -- Reserves `items` (free now) for the next waitlisted wallet; returns its hold id or nil.
-local function offer(items, event, ttl, now, id)
+local function offer(items, event, ttl, now, id, snapshot)
   local wallet = next_waiting()
   if not wallet then
     return nil
@@ -75,7 +75,7 @@ local function offer(items, event, ttl, now, id)
     id = 'hld_' .. string.format('%020x', redis.call('HINCRBY', META, 'offerSeq', 1))
   end
   take(id, wallet, items)
-  record_hold(id, wallet, event, items, now + ttl, '', ttl)
+  record_hold(id, wallet, event, items, now + ttl, snapshot, ttl)
   return id, wallet
 end
 
@@ -83,7 +83,7 @@ end
 -- on to the next waitlisted wallet instead of going back to the pool.
 local function release(id, now)
   local key = RECORD_PREFIX .. id
-  local record = redis.call('HMGET', key, 'wallet', 'items', 'offer', 'event')
+  local record = redis.call('HMGET', key, 'wallet', 'items', 'offer', 'event', 'snapshot')
   local wallet, items = record[1], record[2]
   if wallet and items then
     local decoded = cjson.decode(items)
@@ -105,7 +105,7 @@ local function release(id, now)
       end
       redis.call('DEL', key)
       redis.call('ZREM', EXPIRY, id)
-      offer(decoded, record[4], tonumber(record[3]), now or now_ms())
+      offer(decoded, record[4], tonumber(record[3]), now or now_ms(), nil, record[5] or '')
       return
     end
   end

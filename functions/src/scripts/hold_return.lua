@@ -1,7 +1,7 @@
 -- Puts a refunded order's seats and units back (libSQL already revoked its tickets): each
 -- line is offered to the next waitlisted wallet as a reserved hold, or freed.
 -- ARGV: 1 record prefix, 2 order id, 3 buyer wallet, 4 items JSON, 5 event id,
---       6 offer TTL (ms), 7.. fresh hold ids, one per line.
+--       6 offer TTL (ms), then per line: a fresh hold id and its price snapshot JSON.
 -- Returns {'OK', wallet, hold id, ...} (the offers made) | {'ALREADY'} | {'UNLOADED'}.
 redis.call('HINCRBY', META, 'version', 1)
 if not is_loaded() then
@@ -25,7 +25,7 @@ for i, item in ipairs(cjson.decode(ARGV[4])) do
   redis.call('HINCRBY', STOCK, tt .. ':sold', -qty)
   redis.call('HINCRBY', WALLETS, wallet .. '|' .. tt, -qty)
   redis.call('HINCRBY', WALLETS, wallet, -qty)
-  local id, to = offer({item}, ARGV[5], ttl, now, ARGV[6 + i])
+  local id, to = offer({item}, ARGV[5], ttl, now, ARGV[5 + 2 * i], ARGV[6 + 2 * i])
   if id then
     offers[#offers + 1] = to
     offers[#offers + 1] = id
