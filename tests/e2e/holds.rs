@@ -205,11 +205,14 @@ async fn no_oversell(runtime: Runtime) {
     )
     .await;
     late.assert_error(409, "SEATS_UNAVAILABLE", None);
-    let message = late.body["message"].as_str().expect("message");
-    assert!(
-        message.contains("\"S-007\"") && message.contains("\"S-008\""),
-        "{message}"
+    assert_eq!(
+        late.body["unavailable"],
+        json!(["S-007", "S-008"]),
+        "{}",
+        late.body
     );
+    let message = late.body["message"].as_str().expect("message");
+    assert!(message.contains("S-007, S-008"), "{message}");
 }
 
 /// One wallet, 20 concurrent requests, limit 4 per type: exactly 4 seats and 4 GA units held,
