@@ -7,6 +7,7 @@
 //! *after* libSQL committed it, and a load or reconcile is refused (`STALE`) when the version
 //! moved since it read libSQL, so a slow reader can never roll a sale back.
 
+use crate::keys;
 use serde_json::json;
 use shared::domain::EventId;
 use shared::error::Error;
@@ -74,7 +75,7 @@ pub struct Inventory {
 impl Inventory {
     /// The inventory of `event_id` under the Redis key prefix `prefix`.
     pub fn new(prefix: &str, event_id: &EventId) -> Self {
-        let part = |p: &str| inventory_key(prefix, event_id.as_str(), p);
+        let part = |p: &str| keys::inventory(prefix, event_id.as_str(), p);
         Inventory {
             event_id: event_id.clone(),
             keys: [
@@ -87,8 +88,8 @@ impl Inventory {
                 part("waiting"),
                 part("offers"),
             ],
-            record_prefix: record_prefix(prefix),
-            events_key: events_key(prefix),
+            record_prefix: keys::hold_record_prefix(prefix),
+            events_key: keys::inventory_events(prefix),
         }
     }
 
@@ -271,21 +272,6 @@ impl Inventory {
         })
         .to_string())
     }
-}
-
-/// An inventory key (the event id is a hash tag, so one event's keys share a slot).
-pub fn inventory_key(prefix: &str, event_id: &str, part: &str) -> String {
-    format!("{prefix}inv:{{{event_id}}}:{part}")
-}
-
-/// The set of events with an inventory.
-pub fn events_key(prefix: &str) -> String {
-    format!("{prefix}inv:events")
-}
-
-/// The prefix of hold record keys; a hold's record is this plus its id.
-pub fn record_prefix(prefix: &str) -> String {
-    format!("{prefix}hold:")
 }
 
 /// Splits a script reply into its status word and the rest.

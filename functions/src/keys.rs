@@ -6,6 +6,30 @@ fn key<S: Services>(services: &S, rest: &str) -> String {
     format!("{}{rest}", services.config().redis.key_prefix)
 }
 
+// The seat inventory's keys take the prefix itself: `otctl reconcile` uses them natively,
+// without a `Services`.
+
+/// One part of an event's hold inventory (`meta`, `seats`, …; see `scripts/hold_lib.lua`).
+/// The event id is a hash tag, so one event's keys share a slot.
+pub fn inventory(prefix: &str, event_id: &str, part: &str) -> String {
+    format!("{prefix}inv:{{{event_id}}}:{part}")
+}
+
+/// The prefix of hold record keys; a hold's record is this plus its id.
+pub fn hold_record_prefix(prefix: &str) -> String {
+    format!("{prefix}hold:")
+}
+
+/// The record of hold `id`.
+pub fn hold_record(prefix: &str, id: &str) -> String {
+    format!("{}{id}", hold_record_prefix(prefix))
+}
+
+/// The set of events that have an inventory (for the scheduled sweep and reconcile).
+pub fn inventory_events(prefix: &str) -> String {
+    format!("{prefix}inv:events")
+}
+
 /// A SIWE challenge nonce → `{address}|{chainId}`.
 pub fn siwe_nonce<S: Services>(s: &S, nonce: &str) -> String {
     key(s, &format!("auth:siwe:{nonce}"))

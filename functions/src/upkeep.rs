@@ -3,7 +3,8 @@
 //! past their payment deadline, and sweep and reconcile every event's Redis inventory against
 //! libSQL. Each step is bounded and independent; a failing one is reported, not fatal.
 
-use crate::inventory::{Drift, Inventory, events_key};
+use crate::inventory::{Drift, Inventory};
+use crate::keys;
 use crate::payments::chain::settle_pending;
 use crate::payments::fulfil::end_unpaid;
 use crate::payments::order::{ORDER_COLUMNS, OrderRecord};
@@ -97,7 +98,7 @@ pub async fn reconcile_all(
     prefix: &str,
 ) -> Result<(usize, Vec<Drift>), Error> {
     let members = redis
-        .exec(Command::new("SMEMBERS").arg(events_key(prefix)))
+        .exec(Command::new("SMEMBERS").arg(keys::inventory_events(prefix)))
         .await?;
     let events: Vec<String> = match members {
         Value::Array(items) => items
@@ -135,7 +136,7 @@ pub async fn reconcile_event(
     redis
         .exec(
             Command::new("SADD")
-                .arg(events_key(prefix))
+                .arg(keys::inventory_events(prefix))
                 .arg(event_id.as_str()),
         )
         .await?;

@@ -90,6 +90,13 @@ impl Statement {
         )
     }
 
+    /// A [`guard`](Statement::guard) that fails unless the statement just before it in the
+    /// batch changed a row (`changes()`): a conditional `UPDATE` that matched nothing rolls
+    /// the whole batch back.
+    pub fn guard_changed() -> Self {
+        Statement::guard("SELECT 1 WHERE changes() > 0", [])
+    }
+
     /// Binds a named argument (`:name`).
     pub fn bind_named(mut self, name: &str, value: impl Into<SqlValue>) -> Self {
         self.named_args.push((name.to_owned(), value.into()));

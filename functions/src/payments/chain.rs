@@ -110,7 +110,8 @@ pub async fn settle_pending<S: Services>(services: &S) -> Result<usize, Error> {
     Ok(applied)
 }
 
-/// The order a fact names, and whether its sale is paused.
+/// The order a fact names (if any), whether its sale is paused (a global pause also holds
+/// back deposits for unknown orders), and its waitlist offer time. One round trip.
 async fn order_of<S: Services>(
     services: &S,
     order_ref: &str,
@@ -119,37 +120,25 @@ async fn order_of<S: Services>(
         .sql()
         .execute(
             Statement::new(format!(
-                "SELECT {ORDER_COLUMNS}, EXISTS (SELECT 1 FROM sale_pauses p WHERE p.scope IN ('*', o.event_id)) AS paused, \
+                "SELECT {ORDER_COLUMNS}, EXISTS (SELECT 1 FROM sale_pauses p WHERE p.scope = '*' OR p.scope = o.event_id) AS paused, \
                  (SELECT waitlist_offer_secs FROM sale_settings s WHERE s.event_id = o.event_id) AS offer_secs \
-                 FROM orders o WHERE o.order_ref = ?"
+                 FROM (SELECT 1) LEFT JOIN orders o ON o.order_ref = ?"
             ))
             .bind(order_ref),
         )
         .await?;
-    let Some(row) = rows.row(0) else {
-        // Nothing to pause for an unknown order: its refund record is written at once.
-        let paused = services
-            .sql()
-            .execute(Statement::new(
-                "SELECT EXISTS (SELECT 1 FROM sale_pauses WHERE scope = '*') AS paused",
-            ))
-            .await?;
-        let paused = paused
-            .row(0)
-            .map(|r| r.get::<i64>("paused"))
-            .transpose()?
-            .unwrap_or(0);
-        return Ok((None, paused != 0, SaleSettings::DEFAULT_WAITLIST_OFFER_SECS));
-    };
+    let row = rows
+        .row(0)
+        .ok_or_else(|| Error::Internal("the order lookup returned no row".to_owned()))?;
+    let paused = row.get::<i64>("paused")? != 0;
+    if row.get::<Option<String>>("id")?.is_none() {
+        return Ok((None, paused, SaleSettings::DEFAULT_WAITLIST_OFFER_SECS));
+    }
     let offer_secs = row
         .get::<Option<i64>>("offer_secs")?
         .and_then(|secs| u32::try_from(secs).ok())
         .unwrap_or(SaleSettings::DEFAULT_WAITLIST_OFFER_SECS);
-    Ok((
-        Some(OrderRecord::from_row(&row)?),
-        row.get::<i64>("paused")? != 0,
-        offer_secs,
-    ))
+    Ok((Some(OrderRecord::from_row(&row)?), paused, offer_secs))
 }
 
 /// Applies one fact; `false` when it must wait (paused sale).

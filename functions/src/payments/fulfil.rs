@@ -2,7 +2,8 @@
 //! released), refunded (tickets revoked, seats back or offered to the waitlist).
 
 use super::order::{OrderRecord, load_items, script_items};
-use crate::inventory::{Inventory, RELEASE, RETURN, SELL, record_prefix};
+use crate::inventory::{Inventory, RELEASE, RETURN, SELL};
+use crate::keys;
 use crate::services::Services;
 use shared::domain::EventId;
 use shared::error::Error;
@@ -30,11 +31,6 @@ pub enum PayOutcome {
     NotPayable,
     /// One of the `first` statements hit a unique key: this payment was already recorded.
     Duplicate,
-}
-
-/// A statement that fails (rolling its batch back) unless the previous one changed a row.
-fn changed_guard() -> Statement {
-    Statement::guard("SELECT 1 WHERE changes() > 0", [])
 }
 
 /// Marks `order` paid with `status` (`paid` or `overpaid`) and issues its tickets, after the
@@ -70,7 +66,7 @@ pub async fn pay<S: Services>(
         .bind(order.id.as_str())
         .bind(now),
     );
-    batch.push(changed_guard());
+    batch.push(Statement::guard_changed());
     batch.push(issue_tickets(&order.id, now));
     batch.extend(last);
     match services.sql().batch_atomic(batch).await {
@@ -121,7 +117,7 @@ async fn sell<S: Services>(services: &S, order: &OrderRecord) {
         let record = if hold.is_empty() {
             String::new()
         } else {
-            format!("{}{hold}", record_prefix(prefix))
+            keys::hold_record(prefix, &hold)
         };
         inventory
             .run_loaded(
@@ -167,7 +163,7 @@ pub async fn end_unpaid<S: Services>(
         .bind(status)
         .bind(now)
         .bind(order.id.as_str()),
-        changed_guard(),
+        Statement::guard_changed(),
     ];
     batch.extend(extra);
     match services.sql().batch_atomic(batch).await {
@@ -185,7 +181,7 @@ pub async fn release_hold<S: Services>(services: &S, order: &OrderRecord) {
         return;
     };
     let prefix = &services.config().redis.key_prefix;
-    let record = format!("{}{hold}", record_prefix(prefix));
+    let record = keys::hold_record(prefix, hold);
     let result = Inventory::new(prefix, &event)
         .run_loaded(services.redis(), &RELEASE, &[&record], &[hold, ""])
         .await;

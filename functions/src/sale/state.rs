@@ -79,10 +79,20 @@ impl SaleState {
                 ),
             ));
         }
-        if now_ms >= settings.ends_at_ms {
-            return Err(Error::conflict("SALE_ENDED", "the sale has ended"));
+        self.check_not_ended(now_ms)
+    }
+
+    /// Fails once the sale's window has closed.
+    ///
+    /// # Errors
+    /// 409 `SALE_ENDED`.
+    pub fn check_not_ended(&self, now_ms: i64) -> Result<(), Error> {
+        match &self.settings {
+            Some(settings) if now_ms >= settings.ends_at_ms => {
+                Err(Error::conflict("SALE_ENDED", "the sale has ended"))
+            }
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Whether holds and orders need an admission token.

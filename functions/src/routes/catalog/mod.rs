@@ -58,7 +58,7 @@ pub async fn dispatch<S: Services>(
 
 /// The `{id}` of the path. An id that cannot exist is reported like a missing event: the
 /// client asked for something that is not there, whatever its spelling.
-fn event_id(call: &Call<'_>) -> Result<EventId, Error> {
+pub(crate) fn event_id(call: &Call<'_>) -> Result<EventId, Error> {
     EventId::parse(call.params.get("id")).map_err(|_| not_found(call.params.get("id")))
 }
 

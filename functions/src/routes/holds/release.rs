@@ -4,7 +4,8 @@ use super::request::HoldId;
 use crate::call::Call;
 use crate::extract::authenticate;
 use crate::http::Response;
-use crate::inventory::{Inventory, RELEASE, record_prefix};
+use crate::inventory::{Inventory, RELEASE};
+use crate::keys;
 use crate::services::Services;
 use serde_json::json;
 use shared::domain::EventId;
@@ -30,7 +31,7 @@ pub async fn release<S: Services>(services: &S, call: &Call<'_>) -> Result<Respo
     let id = HoldId::parse(raw).ok_or_else(|| not_found(raw))?;
     // The record names its event, whose inventory the release changes.
     let prefix = &services.config().redis.key_prefix;
-    let record_key = format!("{}{id}", record_prefix(prefix));
+    let record_key = keys::hold_record(prefix, id.as_str());
     let event = services
         .redis()
         .exec(Command::new("HGET").arg(&record_key).arg("event"))

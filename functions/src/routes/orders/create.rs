@@ -12,7 +12,8 @@ use super::view;
 use crate::call::Call;
 use crate::extract::{Caller, authenticate, json_body};
 use crate::http::Response;
-use crate::inventory::{CLAIM, Inventory, UNCLAIM, record_prefix, texts};
+use crate::inventory::{CLAIM, Inventory, UNCLAIM, texts};
+use crate::keys;
 use crate::payments::order::OrderRecord;
 use crate::routes::holds::HoldId;
 use crate::sale::{check_admission, load_state};
@@ -76,7 +77,7 @@ async fn place<S: Services>(
         return Ok(Response::json(201, &view(services, &existing).await?));
     }
     let prefix = &services.config().redis.key_prefix;
-    let record = format!("{}{hold}", record_prefix(prefix));
+    let record = keys::hold_record(prefix, hold.as_str());
     let fields = services
         .redis()
         .exec(Command::new("HMGET").arg(&record).arg("event").arg("offer"))
@@ -95,8 +96,8 @@ async fn place<S: Services>(
     let sale = load_state(services, &event_id).await?;
     let now = services.clock().now_ms() as i64;
     sale.check_not_paused()?;
-    if sale.settings.is_some_and(|s| now >= s.ends_at_ms) && !is_offer {
-        return Err(Error::conflict("SALE_ENDED", "the sale has ended"));
+    if !is_offer {
+        sale.check_not_ended(now)?;
     }
     // A waitlist offer is its own admission.
     if sale.needs_admission() && !is_offer {
@@ -131,7 +132,7 @@ async fn place<S: Services>(
         other => return Err(Error::Internal(format!("hold_claim.lua answered {other}"))),
     }
     let parts = texts(&parts);
-    let statements = order_statements(&OrderRow {
+    let (order, statements) = order_statements(&OrderRow {
         id: &order_id,
         event_id: &event_id,
         payer: &wallet,
@@ -160,9 +161,6 @@ async fn place<S: Services>(
             return Err(e.into());
         }
     }
-    let order = OrderRecord::load(services.sql(), "id", &order_id)
-        .await?
-        .ok_or_else(|| Error::Internal(format!("order {order_id} vanished after its write")))?;
     let mut response = Response::json(201, &view(services, &order).await?);
     response
         .headers
@@ -196,8 +194,9 @@ struct OrderRow<'a> {
     snapshot: &'a str,
 }
 
-/// The order and its items, from the hold's price snapshot (what the buyer saw).
-fn order_statements(row: &OrderRow<'_>) -> Result<Vec<Statement>, Error> {
+/// The order (as written, so it need not be read back) and the statements writing it and its
+/// items, from the hold's price snapshot (what the buyer saw).
+fn order_statements(row: &OrderRow<'_>) -> Result<(OrderRecord, Vec<Statement>), Error> {
     let stored: Value = serde_json::from_str(row.snapshot)
         .map_err(|e| Error::Internal(format!("hold snapshot does not parse: {e}")))?;
     let items = stored["items"].as_array().cloned().unwrap_or_default();
@@ -209,21 +208,40 @@ fn order_statements(row: &OrderRow<'_>) -> Result<Vec<Statement>, Error> {
             row.hold
         )));
     }
+    let order = OrderRecord {
+        id: row.id.to_owned(),
+        order_ref: order_ref(row.id),
+        event_id: row.event_id.as_str().to_owned(),
+        payer: row.payer.to_owned(),
+        status: "pending_payment".to_owned(),
+        total: total.to_owned(),
+        currency: currency.to_owned(),
+        hold_id: Some(row.hold.to_owned()),
+        payment_deadline: row.deadline,
+        paid_at: None,
+        paid_via: None,
+        payment_intent: None,
+        paid_amount: None,
+        paid_token: None,
+        created_at: row.now,
+        updated_at: row.now,
+    };
     let mut statements = vec![
         Statement::new(
             "INSERT INTO orders (id, order_ref, event_id, payer, status, total, currency, hold_id, payment_deadline, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, 'pending_payment', ?, ?, ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(row.id)
-        .bind(order_ref(row.id))
-        .bind(row.event_id.as_str())
-        .bind(row.payer)
-        .bind(total)
-        .bind(currency)
+        .bind(order.id.as_str())
+        .bind(order.order_ref.as_str())
+        .bind(order.event_id.as_str())
+        .bind(order.payer.as_str())
+        .bind(order.status.as_str())
+        .bind(order.total.as_str())
+        .bind(order.currency.as_str())
         .bind(row.hold)
-        .bind(row.deadline)
-        .bind(row.now)
-        .bind(row.now),
+        .bind(order.payment_deadline)
+        .bind(order.created_at)
+        .bind(order.updated_at),
     ];
     for item in &items {
         statements.push(
@@ -237,5 +255,5 @@ fn order_statements(row: &OrderRow<'_>) -> Result<Vec<Statement>, Error> {
             .bind(item["quantity"].as_i64().unwrap_or(1)),
         );
     }
-    Ok(statements)
+    Ok((order, statements))
 }

@@ -7,12 +7,15 @@ mod read;
 mod refund;
 
 use crate::call::Call;
+use crate::extract::Caller;
 use crate::http::Response;
 use crate::payments::chain::token_for;
 use crate::payments::order::{OrderRecord, load_items};
 use crate::router::Route;
+use crate::routes::catalog::owned_event;
 use crate::services::Services;
 use serde_json::{Value, json};
+use shared::domain::EventId;
 use shared::error::Error;
 use shared::http::Method;
 use shared::ports::Clock;
@@ -38,6 +41,34 @@ pub async fn dispatch<S: Services>(
             call.method,
             route.template()
         ))),
+    }
+}
+
+/// 404 `ORDER_NOT_FOUND` (also for orders the caller may not see).
+fn not_found(id: &str) -> Error {
+    Error::not_found("ORDER_NOT_FOUND", format!("there is no order {id:?}"))
+}
+
+/// Whether `caller` runs the event `event_id`: an admin or its organizer, decided as the
+/// catalog decides it for event writes.
+///
+/// # Errors
+/// 503 from libSQL.
+async fn runs_event<S: Services>(
+    services: &S,
+    caller: &Caller,
+    event_id: &str,
+) -> Result<bool, Error> {
+    let Ok(id) = EventId::parse(event_id) else {
+        return Ok(false);
+    };
+    match owned_event(services, caller, &id).await {
+        Ok(_) => Ok(true),
+        Err(Error::Client {
+            code: "EVENT_NOT_OWNER" | "EVENT_NOT_FOUND",
+            ..
+        }) => Ok(false),
+        Err(e) => Err(e),
     }
 }
 

@@ -2,6 +2,7 @@
 //! caller's own orders and tickets.
 
 use super::view;
+use super::{not_found, runs_event};
 use crate::call::Call;
 use crate::extract::{Page, Paged, authenticate};
 use crate::http::Response;
@@ -13,10 +14,6 @@ use shared::domain::Role;
 use shared::error::Error;
 use shared::ports::{Clock, Sql};
 use shared::sql::Statement;
-
-fn not_found(id: &str) -> Error {
-    Error::not_found("ORDER_NOT_FOUND", format!("there is no order {id:?}"))
-}
 
 /// `GET /v1/orders/{id}`. A pending order past its deadline is expired on the spot (and its
 /// hold released), so clients never see a payable order that is not.
@@ -33,8 +30,8 @@ pub async fn get<S: Services>(services: &S, call: &Call<'_>) -> Result<Response,
         .await?
         .ok_or_else(|| not_found(id))?;
     let may_see = order.payer == caller.wallet.checksummed()
-        || caller.role >= Role::Admin
-        || (caller.role >= Role::Organizer && organizes(services, &caller, &order).await?);
+        || (caller.role >= Role::Organizer
+            && runs_event(services, &caller, &order.event_id).await?);
     if !may_see {
         return Err(not_found(id));
     }
@@ -45,22 +42,6 @@ pub async fn get<S: Services>(services: &S, call: &Call<'_>) -> Result<Response,
         order.status = "expired".to_owned();
     }
     Ok(Response::json(200, &view(services, &order).await?))
-}
-
-async fn organizes<S: Services>(
-    services: &S,
-    caller: &crate::extract::Caller,
-    order: &OrderRecord,
-) -> Result<bool, Error> {
-    let rows = services
-        .sql()
-        .execute(
-            Statement::new("SELECT 1 FROM events WHERE id = ? AND organizer = ?")
-                .bind(order.event_id.as_str())
-                .bind(caller.wallet.checksummed()),
-        )
-        .await?;
-    Ok(rows.row(0).is_some())
 }
 
 /// `GET /v1/me/orders`: the caller's orders, newest first.

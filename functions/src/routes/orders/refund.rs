@@ -3,6 +3,7 @@
 //! says what to pay back (card: the payment intent; chain: payer, token, amount — an on-chain
 //! `Refunded` closes it). The seats go to the waitlist first, else back to the pool.
 
+use super::{not_found, runs_event};
 use crate::audit;
 use crate::call::Call;
 use crate::extract::authenticate;
@@ -12,15 +13,11 @@ use crate::payments::order::OrderRecord;
 use crate::sale::load_state;
 use crate::services::Services;
 use serde_json::json;
-use shared::domain::{EventId, Role};
+use shared::domain::EventId;
 use shared::error::Error;
 use shared::ports::{Clock, Rng, Sql};
 use shared::sale::SaleSettings;
 use shared::sql::Statement;
-
-fn not_found(id: &str) -> Error {
-    Error::not_found("ORDER_NOT_FOUND", format!("there is no order {id:?}"))
-}
 
 /// `POST /v1/orders/{id}/refund`.
 ///
@@ -35,17 +32,12 @@ pub async fn refund<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
         .ok_or_else(|| not_found(id))?;
     let event_id = EventId::parse(&order.event_id)
         .map_err(|e| Error::Internal(format!("order event id: {e}")))?;
-    let (sale, organizer) = futures::join!(
+    let (sale, is_staff) = futures::join!(
         load_state(services, &event_id),
-        services.sql().execute(
-            Statement::new("SELECT organizer FROM events WHERE id = ?")
-                .bind(order.event_id.as_str())
-        )
+        runs_event(services, &caller, &order.event_id)
     );
-    let sale = sale?;
-    let organizer: Option<String> = organizer?.row(0).map(|r| r.get("organizer")).transpose()?;
+    let (sale, is_staff) = (sale?, is_staff?);
     let wallet = caller.wallet.checksummed();
-    let is_staff = caller.role >= Role::Admin || organizer.as_deref() == Some(wallet.as_str());
     let is_holder = order.payer == wallet;
     if !is_staff && !is_holder {
         return Err(not_found(id));
@@ -104,7 +96,7 @@ pub async fn refund<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
         )
         .bind(now)
         .bind(order.id.as_str()),
-        Statement::guard("SELECT 1 WHERE changes() > 0", []),
+        Statement::guard_changed(),
         Statement::new(
             "UPDATE tickets SET status = 'revoked', updated_at = ? WHERE order_id = ? AND status = 'valid'",
         )

@@ -33,9 +33,7 @@ pub async fn put<S: Services>(services: &S, call: &Call<'_>) -> Result<Response,
     caller.require(Role::Admin)?;
     let wallet = address(call)?;
     let input: DenyInput = json_body_or_empty(call.request)?;
-    if input.reason.as_ref().is_some_and(|r| r.len() > 500) {
-        return Err(Error::invalid("reason", "must be at most 500 bytes"));
-    }
+    super::check_reason(input.reason.as_ref())?;
     let now = services.clock().now_ms();
     services
         .sql()

@@ -14,6 +14,17 @@ use crate::services::Services;
 use shared::error::Error;
 use shared::http::Method;
 
+/// Checks an operator's free-text `reason` (pause switch, deny list).
+///
+/// # Errors
+/// 400 `VALIDATION_FAILED` (`reason`).
+fn check_reason(reason: Option<&String>) -> Result<(), Error> {
+    if reason.is_some_and(|r| r.len() > 500) {
+        return Err(Error::invalid("reason", "must be at most 500 bytes"));
+    }
+    Ok(())
+}
+
 /// Dispatches the routes of this area.
 ///
 /// # Errors

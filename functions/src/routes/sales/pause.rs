@@ -42,9 +42,7 @@ pub async fn pause<S: Services>(services: &S, call: &Call<'_>) -> Result<Respons
     caller.require(Role::Admin)?;
     let input: SwitchInput = json_body_or_empty(call.request)?;
     let scope = scope(&input)?;
-    if input.reason.as_ref().is_some_and(|r| r.len() > 500) {
-        return Err(Error::invalid("reason", "must be at most 500 bytes"));
-    }
+    super::check_reason(input.reason.as_ref())?;
     let now = services.clock().now_ms();
     services
         .sql()

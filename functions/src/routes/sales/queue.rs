@@ -136,9 +136,7 @@ pub async fn join<S: Services>(services: &S, call: &Call<'_>) -> Result<Response
     let settings = waiting_room(&state)?;
     state.check_not_paused()?;
     let now = services.clock().now_ms() as i64;
-    if now >= settings.ends_at_ms {
-        return Err(Error::conflict("SALE_ENDED", "the sale has ended"));
-    }
+    state.check_not_ended(now)?;
     let ticket = enqueue(services, &id, &caller.wallet, &settings).await?;
     let body = standing_body(services, &settings, &ticket, now)?;
     Ok(Response::json(200, &body))

@@ -4,6 +4,7 @@ use crate::audit;
 use crate::call::Call;
 use crate::extract::{authenticate, json_body};
 use crate::http::Response;
+use crate::routes::catalog::event_id;
 use crate::routes::catalog::owned_event;
 use crate::sale::load_state;
 use crate::services::Services;
@@ -102,12 +103,6 @@ pub fn view(event_id: &EventId, s: &SaleSettings) -> serde_json::Value {
         "refundWindowSecs": s.refund_window_secs,
         "waitlistOfferSecs": s.waitlist_offer_secs,
     })
-}
-
-fn event_id(call: &Call<'_>) -> Result<EventId, Error> {
-    let raw = call.params.get("id");
-    EventId::parse(raw)
-        .map_err(|_| Error::not_found("EVENT_NOT_FOUND", format!("there is no event {raw:?}")))
 }
 
 /// `PUT /v1/events/{id}/sale`.

@@ -6,19 +6,13 @@ use crate::call::Call;
 use crate::extract::authenticate;
 use crate::http::Response;
 use crate::inventory::{Inventory, WAITLIST_JOIN, texts};
+use crate::routes::catalog::event_id;
 use crate::services::Services;
 use serde_json::{Value, json};
-use shared::domain::EventId;
 use shared::error::Error;
 use shared::ports::{Redis, Sql};
 use shared::redis::Command;
 use shared::sql::Statement;
-
-fn event_id(call: &Call<'_>) -> Result<EventId, Error> {
-    let raw = call.params.get("id");
-    EventId::parse(raw)
-        .map_err(|_| Error::not_found("EVENT_NOT_FOUND", format!("there is no event {raw:?}")))
-}
 
 /// `POST /v1/events/{id}/waitlist`.
 ///
