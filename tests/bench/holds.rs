@@ -3,6 +3,7 @@
 //! auth and libSQL around it), and the no-oversell count of a 1,000-request burst for 100 seats.
 
 use crate::{CONNECTIONS, load, load_with};
+use e2e::catalog::{EventSpec, PublishedEvent, availability, publish_event, seat, type_counts};
 use e2e::{App, Runtime, Stack, root};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -11,10 +12,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::Write as _;
 use std::sync::Arc;
 
-const ORGANIZER: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 const BUYER: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
-const T0: i64 = 1_900_000_000_000;
-const HOUR: i64 = 3_600_000;
 /// The largest supply the catalog accepts (`shared::domain::MAX_SUPPLY`): room for every hold.
 const HUGE_SUPPLY: u32 = shared::domain::MAX_SUPPLY;
 /// `EVALSHA` calls in the `redis-benchmark` run.
@@ -25,107 +23,20 @@ fn wallet(n: usize) -> String {
     format!("0x{:040x}", n + 1)
 }
 
-fn seat(n: usize) -> String {
-    format!("S-{n:03}")
-}
-
-/// A published event with `seats` seats of a seated type (none when 0) and a general-admission
-/// type of `ga_supply`; `limit` per wallet and type (`None`: no limit).
-struct Event {
-    id: String,
-    seated: Option<String>,
-    ga: String,
-}
-
-async fn published_event(app: &App, seats: usize, ga_supply: u32, limit: Option<u32>) -> Event {
-    let token = app.token_for(ORGANIZER, Role::Organizer);
-    let send = |method: Method, path: String, body: Option<Value>| {
-        let token = token.clone();
-        async move { app.send(method, &path, Some(&token), body, &[]).await }
+/// A published event with `seats` seats (none when 0) and `ga_supply` GA units; `limit`
+/// per wallet and type (`None`: no limit).
+async fn published_event(
+    app: &App,
+    seats: usize,
+    ga_supply: u32,
+    limit: Option<u32>,
+) -> PublishedEvent {
+    let spec = EventSpec {
+        title: "Bench sale",
+        per_wallet_limit: limit,
+        ..EventSpec::new(seats, ga_supply)
     };
-    let event = send(
-        Method::POST,
-        "/v1/events".into(),
-        Some(json!({"title": "Bench sale", "startsAt": T0, "endsAt": T0 + 2 * HOUR})),
-    )
-    .await;
-    assert_eq!(event.status, 201, "{}", event.body);
-    let id = event.body["id"].as_str().expect("id").to_owned();
-    let mut kinds = vec![("GA", "2000", ga_supply)];
-    if seats > 0 {
-        kinds.push(("Seated", "5000", seats as u32));
-    }
-    let mut types = Vec::new();
-    for (name, price, supply) in kinds {
-        let mut body = json!({"name": name, "price": price, "currency": "USD", "supply": supply});
-        if let Some(limit) = limit {
-            body["perWalletLimit"] = json!(limit);
-        }
-        let tt = send(
-            Method::POST,
-            format!("/v1/events/{id}/ticket-types"),
-            Some(body),
-        )
-        .await;
-        assert_eq!(tt.status, 201, "{}", tt.body);
-        types.push(tt.body["id"].as_str().expect("tt id").to_owned());
-    }
-    let seated = types.get(1).cloned();
-    if let Some(tt) = &seated {
-        let map: Vec<Value> = (0..seats)
-            .map(|n| json!({"label": seat(n), "ticketTypeId": tt}))
-            .collect();
-        let put = send(
-            Method::PUT,
-            format!("/v1/events/{id}/seats"),
-            Some(json!({ "seats": map })),
-        )
-        .await;
-        assert_eq!(put.status, 200, "{}", put.body);
-    }
-    let published = send(Method::POST, format!("/v1/events/{id}/publish"), None).await;
-    assert_eq!(published.status, 200, "{}", published.body);
-    Event {
-        id,
-        seated,
-        ga: types[0].clone(),
-    }
-}
-
-async fn availability(app: &App, event: &Event) -> Value {
-    let reply = app
-        .send(
-            Method::GET,
-            &format!("/v1/events/{}/availability", event.id),
-            None,
-            None,
-            &[],
-        )
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    reply.body
-}
-
-/// `(held, sold, free)` of a ticket type in an availability body.
-fn type_counts(body: &Value, tt: &str) -> (i64, i64, i64) {
-    let entry = body["ticketTypes"]
-        .as_array()
-        .and_then(|types| types.iter().find(|t| t["ticketTypeId"] == tt))
-        .expect("ticket type listed");
-    let n = |k: &str| entry[k].as_i64().expect("count");
-    (n("held"), n("sold"), n("free"))
-}
-
-/// The port of the stack's redis-server, from its start-up log (`Running mode=…, port=N.`):
-/// the harness keeps it private.
-fn redis_port(stack: &Stack) -> u16 {
-    let log = stack.log_dir().join("redis.log");
-    let text = std::fs::read_to_string(&log).expect("redis.log");
-    text.split("port=")
-        .nth(1)
-        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|digits| digits.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {}", log.display()))
+    publish_event(app, &spec).await
 }
 
 /// `redis-cli -p port args…`, its output trimmed.
@@ -180,7 +91,7 @@ pub async fn run(stack: &Stack) {
     .await;
     let event = published_event(&app, 0, HUGE_SUPPLY, None).await;
     let token = app.token_for(BUYER, Role::User);
-    let body = json!({"eventId": event.id, "ticketTypeId": event.ga, "quantity": 1});
+    let body = json!({"eventId": event.id, "ticketTypeId": event.ga(), "quantity": 1});
     // One hold first: it loads the inventory and shows the reply every request should get.
     let first = app
         .send(
@@ -238,8 +149,8 @@ pub async fn run(stack: &Stack) {
 
 /// `redis-benchmark` of `EVALSHA hold.lua` on the stack's Redis, with the keys and arguments
 /// `POST /v1/holds` sends for `event` (`reply` is an HTTP hold's 201 body).
-async fn evalsha_reference(stack: &Stack, event: &Event, reply: &Value, http_rps: f64) {
-    let port = redis_port(stack);
+async fn evalsha_reference(stack: &Stack, event: &PublishedEvent, reply: &Value, http_rps: f64) {
+    let port = stack.redis_port();
     // The inventory the HTTP holds loaded: its meta key names the App's key prefix.
     let meta_suffix = format!("inv:{{{}}}:meta", event.id);
     let found = redis_cli(port, &["--scan", "--pattern", &format!("*{meta_suffix}")]).await;
@@ -264,11 +175,14 @@ async fn evalsha_reference(stack: &Stack, event: &Event, reply: &Value, http_rps
         .expect("wallet")
         .checksummed();
     let mut types = serde_json::Map::new();
-    types.insert(event.ga.clone(), json!({"limit": 0, "supply": HUGE_SUPPLY}));
-    let request = json!({"items": [[event.ga, "", 1]], "types": types}).to_string();
+    types.insert(
+        event.ga().to_owned(),
+        json!({"limit": 0, "supply": HUGE_SUPPLY}),
+    );
+    let request = json!({"items": [[event.ga(), "", 1]], "types": types}).to_string();
     let stored =
         json!({"items": reply["items"], "priceSnapshot": reply["priceSnapshot"]}).to_string();
-    let held_key = format!("{}:held", event.ga);
+    let held_key = format!("{}:held", event.ga());
     let stock = inventory("stock");
     let args = |hold_id: &str| -> Vec<String> {
         let mut args = vec!["EVALSHA".to_owned(), sha.clone(), "9".to_owned()];
@@ -366,7 +280,7 @@ async fn no_oversell(app: &App) {
                 1 => json!({"eventId": event.id, "seats": [seat(i * 7 % 100), seat((i * 7 + 1) % 100)]}),
                 2 => json!({"eventId": event.id, "seats": [
                     seat(i * 13 % 100), seat((i * 13 + 5) % 100), seat((i * 13 + 50) % 100)]}),
-                _ => json!({"eventId": event.id, "ticketTypeId": event.ga, "quantity": 1 + i / 4 % 2}),
+                _ => json!({"eventId": event.id, "ticketTypeId": event.ga(), "quantity": 1 + i / 4 % 2}),
             };
             (app.token_for(&wallet(i), Role::User), body)
         })
@@ -394,7 +308,7 @@ async fn no_oversell(app: &App) {
     }
     let distinct: HashSet<&String> = seats_held.iter().collect();
     let twice = seats_held.len() - distinct.len();
-    let counts = availability(app, &event).await;
+    let counts = availability(app, &event.id).await;
 
     println!(
         "## No oversell on workerd: 1,000 hold requests (200 in flight) from 1,000 wallets for 100 seats + 50 GA units"
@@ -417,7 +331,7 @@ async fn no_oversell(app: &App) {
         "availability: seats {}; seated type (held, sold, free) {:?}; GA type {:?}",
         counts["seats"],
         type_counts(&counts, &seated),
-        type_counts(&counts, &event.ga)
+        type_counts(&counts, event.ga())
     );
     let _ = std::io::stdout().flush();
     assert_eq!(twice, 0, "a seat was held twice");

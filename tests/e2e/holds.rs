@@ -2,6 +2,7 @@
 //! general-admission quantities mixed), per-wallet limits under concurrency, release and
 //! re-hold, and Redis failing in the middle of a hold.
 
+use e2e::catalog::{EventSpec, PublishedEvent, availability, publish_event, seat, type_counts};
 use e2e::proxy::{Mode, Proxy};
 use e2e::{App, Reply, Runtime, Stack};
 use reqwest::Method;
@@ -11,10 +12,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-const ORGANIZER: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
-const T0: i64 = 1_900_000_000_000;
-const HOUR: i64 = 3_600_000;
-
 /// Room for the 1,000-request burst from one IP.
 const OVERRIDES: &[(&str, &str)] = &[("RATE_LIMIT_WRITE", "100000:100000")];
 
@@ -23,92 +20,19 @@ fn wallet(n: usize) -> String {
     format!("0x{:040x}", n + 1)
 }
 
-fn seat(n: usize) -> String {
-    format!("S-{n:03}")
-}
-
-/// A published event with `seats` seats of one type and a general-admission type of
-/// `ga_supply`; both types allow `limit` per wallet.
-struct Event {
-    id: String,
-    seated: String,
-    ga: String,
-}
-
-async fn published_event(app: &App, seats: usize, ga_supply: u32, limit: u32) -> Event {
-    let token = app.token_for(ORGANIZER, Role::Organizer);
-    let send = |method: Method, path: String, body: Option<Value>| {
-        let token = token.clone();
-        async move { app.send(method, &path, Some(&token), body, &[]).await }
+/// A published event with `seats` seats and `ga_supply` GA units, both limited to `limit`
+/// per wallet.
+async fn published_event(app: &App, seats: usize, ga_supply: u32, limit: u32) -> PublishedEvent {
+    let spec = EventSpec {
+        per_wallet_limit: Some(limit),
+        ..EventSpec::new(seats, ga_supply)
     };
-    let event = send(
-        Method::POST,
-        "/v1/events".into(),
-        Some(json!({"title": "Flash sale", "startsAt": T0, "endsAt": T0 + 2 * HOUR})),
-    )
-    .await;
-    assert_eq!(event.status, 201, "{}", event.body);
-    let id = event.body["id"].as_str().expect("id").to_owned();
-    let mut types = Vec::new();
-    for (name, price, supply) in [("Seated", "5000", seats as u32), ("GA", "2000", ga_supply)] {
-        let tt = send(
-            Method::POST,
-            format!("/v1/events/{id}/ticket-types"),
-            Some(
-                json!({"name": name, "price": price, "currency": "USD", "supply": supply,
-                        "perWalletLimit": limit}),
-            ),
-        )
-        .await;
-        assert_eq!(tt.status, 201, "{}", tt.body);
-        types.push(tt.body["id"].as_str().expect("tt id").to_owned());
-    }
-    let map: Vec<Value> = (0..seats)
-        .map(|n| json!({"label": seat(n), "ticketTypeId": types[0]}))
-        .collect();
-    let put = send(
-        Method::PUT,
-        format!("/v1/events/{id}/seats"),
-        Some(json!({ "seats": map })),
-    )
-    .await;
-    assert_eq!(put.status, 200, "{}", put.body);
-    let published = send(Method::POST, format!("/v1/events/{id}/publish"), None).await;
-    assert_eq!(published.status, 200, "{}", published.body);
-    Event {
-        id,
-        seated: types[0].clone(),
-        ga: types[1].clone(),
-    }
+    publish_event(app, &spec).await
 }
 
 async fn hold(app: &App, token: &str, body: Value) -> Reply {
     app.send(Method::POST, "/v1/holds", Some(token), Some(body), &[])
         .await
-}
-
-async fn availability(app: &App, event: &Event) -> Value {
-    let reply = app
-        .send(
-            Method::GET,
-            &format!("/v1/events/{}/availability", event.id),
-            None,
-            None,
-            &[],
-        )
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    reply.body
-}
-
-/// `(held, sold, free)` of a ticket type in an availability body.
-fn type_counts(body: &Value, tt: &str) -> (i64, i64, i64) {
-    let entry = body["ticketTypes"]
-        .as_array()
-        .and_then(|types| types.iter().find(|t| t["ticketTypeId"] == tt))
-        .expect("ticket type listed");
-    let n = |k: &str| entry[k].as_i64().expect("count");
-    (n("held"), n("sold"), n("free"))
 }
 
 /// Sends every `(token, body)` at once (at most 200 in flight) and returns the replies as
@@ -151,7 +75,7 @@ async fn no_oversell(runtime: Runtime) {
                 1 => json!({"eventId": event.id, "seats": [seat(i * 7 % 100), seat((i * 7 + 1) % 100)]}),
                 2 => json!({"eventId": event.id, "seats": [
                     seat(i * 13 % 100), seat((i * 13 + 5) % 100), seat((i * 13 + 50) % 100)]}),
-                _ => json!({"eventId": event.id, "ticketTypeId": event.ga, "quantity": 1 + i / 4 % 2}),
+                _ => json!({"eventId": event.id, "ticketTypeId": event.ga(), "quantity": 1 + i / 4 % 2}),
             };
             (app.token_for(&wallet(i), Role::User), body)
         })
@@ -186,10 +110,14 @@ async fn no_oversell(runtime: Runtime) {
     assert_eq!(seats_held.len(), 100, "every seat is held exactly once");
     assert!(ga_held <= 50, "GA oversold: {ga_held}");
 
-    let counts = availability(&app, &event).await;
-    assert_eq!(type_counts(&counts, &event.seated), (100, 0, 0), "{counts}");
+    let counts = availability(&app, &event.id).await;
     assert_eq!(
-        type_counts(&counts, &event.ga),
+        type_counts(&counts, event.seated()),
+        (100, 0, 0),
+        "{counts}"
+    );
+    assert_eq!(
+        type_counts(&counts, event.ga()),
         (ga_held, 0, 50 - ga_held),
         "{counts}"
     );
@@ -227,7 +155,7 @@ async fn wallet_limit_under_concurrency(runtime: Runtime) {
             let body = if i % 2 == 0 {
                 json!({"eventId": event.id, "seats": [seat(i)]})
             } else {
-                json!({"eventId": event.id, "ticketTypeId": event.ga, "quantity": 1})
+                json!({"eventId": event.id, "ticketTypeId": event.ga(), "quantity": 1})
             };
             (token.clone(), body)
         })
@@ -239,15 +167,15 @@ async fn wallet_limit_under_concurrency(runtime: Runtime) {
         assert_eq!(*status, 422, "{body}");
         assert_eq!(body["error_code"], "WALLET_LIMIT_EXCEEDED", "{body}");
     }
-    let counts = availability(&app, &event).await;
-    assert_eq!(type_counts(&counts, &event.seated).0, 4, "{counts}");
-    assert_eq!(type_counts(&counts, &event.ga).0, 4, "{counts}");
+    let counts = availability(&app, &event.id).await;
+    assert_eq!(type_counts(&counts, event.seated()).0, 4, "{counts}");
+    assert_eq!(type_counts(&counts, event.ga()).0, 4, "{counts}");
     // A quantity above the limit is refused outright.
     let other = app.token_for(&wallet(2), Role::User);
     hold(
         &app,
         &other,
-        json!({"eventId": event.id, "ticketTypeId": event.ga, "quantity": 5}),
+        json!({"eventId": event.id, "ticketTypeId": event.ga(), "quantity": 5}),
     )
     .await
     .assert_error(422, "WALLET_LIMIT_EXCEEDED", None);
@@ -279,7 +207,7 @@ async fn release_and_hold_again(runtime: Runtime) {
     );
     assert_eq!(
         held.body["items"][0],
-        json!({"ticketTypeId": event.seated, "seatLabel": seat(1), "quantity": 1,
+        json!({"ticketTypeId": event.seated(), "seatLabel": seat(1), "quantity": 1,
                "price": "5000", "currency": "USD"})
     );
     let now = std::time::SystemTime::now()
@@ -310,7 +238,7 @@ async fn release_and_hold_again(runtime: Runtime) {
     app.send(Method::DELETE, "/v1/holds/nope", Some(&a), None, &[])
         .await
         .assert_error(404, "HOLD_NOT_FOUND", None);
-    let counts = availability(&app, &event).await;
+    let counts = availability(&app, &event.id).await;
     assert_eq!(counts["seats"]["held"], 0, "{counts}");
 
     let again = hold(
@@ -325,14 +253,14 @@ async fn release_and_hold_again(runtime: Runtime) {
     let ga = hold(
         &app,
         &a,
-        json!({"eventId": event.id, "ticketTypeId": event.ga, "quantity": 4}),
+        json!({"eventId": event.id, "ticketTypeId": event.ga(), "quantity": 4}),
     )
     .await;
     assert_eq!(ga.status, 201, "{}", ga.body);
     hold(
         &app,
         &b,
-        json!({"eventId": event.id, "ticketTypeId": event.ga, "quantity": 2}),
+        json!({"eventId": event.id, "ticketTypeId": event.ga(), "quantity": 2}),
     )
     .await
     .assert_error(409, "SOLD_OUT", None);
@@ -348,7 +276,7 @@ async fn release_and_hold_again(runtime: Runtime) {
     hold(
         &app,
         &a,
-        json!({"eventId": event.id, "ticketTypeId": event.seated, "quantity": 1}),
+        json!({"eventId": event.id, "ticketTypeId": event.seated(), "quantity": 1}),
     )
     .await
     .assert_error(400, "VALIDATION_FAILED", Some("ticketTypeId"));
@@ -375,7 +303,7 @@ async fn redis_down_holds_nothing(runtime: Runtime) {
     let token = app.token_for(&wallet(1), Role::User);
     let body = json!({"eventId": event.id, "seats": [seat(1)]});
     // Load the inventory first, so the failure below hits the hold script itself.
-    assert_eq!(availability(&app, &event).await["seats"]["free"], 10);
+    assert_eq!(availability(&app, &event.id).await["seats"]["free"], 10);
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     // Redis answers the rate limiter and the revocation check, then fails.
@@ -389,7 +317,7 @@ async fn redis_down_holds_nothing(runtime: Runtime) {
         .assert_error(503, "REDIS_UNAVAILABLE", None);
     proxy.set(Mode::Pass);
 
-    let counts = availability(&app, &event).await;
+    let counts = availability(&app, &event.id).await;
     assert_eq!(counts["seats"]["held"], 0, "{counts}");
     let held = hold(&app, &token, body).await;
     assert_eq!(held.status, 201, "{}", held.body);

@@ -4,6 +4,7 @@
 //! projections must equal the consistency checker's rebuild from the raw logs, and the raw
 //! logs must be exactly the chain's logs.
 
+use e2e::catalog::{EventSpec, publish_event};
 use e2e::chain::{DEV_ADDRESSES, DEV_KEYS, chain_cmd, head, rpc};
 use e2e::proxy::{Mode, Proxy};
 use e2e::{App, Runtime, Stack, root};
@@ -685,41 +686,15 @@ async fn a_reorg_deeper_than_the_window_stops_the_indexer_until_reindexed() {
 
 /// An event priced in wei (`ETH`), published through the API; returns (event id, GA type id).
 async fn eth_event(app: &App) -> (String, String) {
-    let organizer = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
-    let token = app.token_for(organizer, shared::domain::Role::Organizer);
-    let t0 = 4_000_000_000_000_i64;
-    let event = app
-        .send(
-            reqwest::Method::POST,
-            "/v1/events",
-            Some(&token),
-            Some(json!({"title": "Chain sale", "startsAt": t0, "endsAt": t0 + 3_600_000})),
-            &[],
-        )
-        .await;
-    assert_eq!(event.status, 201, "{}", event.body);
-    let id = event.body["id"].as_str().expect("id").to_owned();
-    let tt = app
-        .send(
-            reqwest::Method::POST,
-            &format!("/v1/events/{id}/ticket-types"),
-            Some(&token),
-            Some(json!({"name": "GA", "price": "1000", "currency": "ETH", "supply": 10})),
-            &[],
-        )
-        .await;
-    assert_eq!(tt.status, 201, "{}", tt.body);
-    let published = app
-        .send(
-            reqwest::Method::POST,
-            &format!("/v1/events/{id}/publish"),
-            Some(&token),
-            None,
-            &[],
-        )
-        .await;
-    assert_eq!(published.status, 200, "{}", published.body);
-    (id, tt.body["id"].as_str().expect("tt").to_owned())
+    let spec = EventSpec {
+        title: "Chain sale",
+        ga_price: "1000",
+        currency: "ETH",
+        ..EventSpec::new(0, 10)
+    };
+    let event = publish_event(app, &spec).await;
+    let ga = event.ga().to_owned();
+    (event.id, ga)
 }
 
 /// A pending order of one GA unit for `wallet`.

@@ -4,6 +4,7 @@
 //! to the waitlist, the pause switch, reconcile after drift, and libSQL failing during an
 //! order.
 
+use e2e::catalog::{EventSpec, ORGANIZER, PublishedEvent, publish_event, seat};
 use e2e::proxy::{Mode, Proxy};
 use e2e::{App, JWT_SECRET, Reply, Runtime, STRIPE_WEBHOOK_SECRET, Stack, root};
 use reqwest::Method;
@@ -14,7 +15,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-const ORGANIZER: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 const ADMIN: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const OVERRIDES: &[(&str, &str)] = &[("RATE_LIMIT_WRITE", "100000:100000")];
 
@@ -29,64 +29,17 @@ fn wallet(n: usize) -> String {
     format!("0x{:040x}", n + 1_000)
 }
 
-fn seat(n: usize) -> String {
-    format!("S-{n:03}")
-}
-
-struct Event {
-    id: String,
-    seated: String,
-    ga: String,
-}
-
-/// A published event with `seats` seats (5000 USD cents each) and a GA type of 100 units.
-async fn published_event(app: &App, seats: usize, sale: Option<Value>) -> Event {
-    let token = app.token_for(ORGANIZER, Role::Organizer);
-    let send = |method: Method, path: String, body: Option<Value>| {
-        let token = token.clone();
-        async move { app.send(method, &path, Some(&token), body, &[]).await }
-    };
-    let t0 = now_ms() + 30 * 86_400_000;
-    let event = send(
-        Method::POST,
-        "/v1/events".into(),
-        Some(json!({"title": "Flash sale", "startsAt": t0, "endsAt": t0 + 3_600_000})),
+/// A published event with `seats` seats (5000 USD cents each), 100 GA units, and `sale`
+/// settings if given.
+async fn published_event(app: &App, seats: usize, sale: Option<Value>) -> PublishedEvent {
+    publish_event(
+        app,
+        &EventSpec {
+            sale,
+            ..EventSpec::new(seats, 100)
+        },
     )
-    .await;
-    assert_eq!(event.status, 201, "{}", event.body);
-    let id = event.body["id"].as_str().expect("id").to_owned();
-    let mut types = Vec::new();
-    for (name, supply) in [("Seated", seats as u32), ("GA", 100)] {
-        let tt = send(
-            Method::POST,
-            format!("/v1/events/{id}/ticket-types"),
-            Some(json!({"name": name, "price": "5000", "currency": "USD", "supply": supply})),
-        )
-        .await;
-        assert_eq!(tt.status, 201, "{}", tt.body);
-        types.push(tt.body["id"].as_str().expect("tt id").to_owned());
-    }
-    let map: Vec<Value> = (0..seats)
-        .map(|n| json!({"label": seat(n), "ticketTypeId": types[0]}))
-        .collect();
-    let put = send(
-        Method::PUT,
-        format!("/v1/events/{id}/seats"),
-        Some(json!({ "seats": map })),
-    )
-    .await;
-    assert_eq!(put.status, 200, "{}", put.body);
-    if let Some(sale) = sale {
-        let put = send(Method::PUT, format!("/v1/events/{id}/sale"), Some(sale)).await;
-        assert_eq!(put.status, 200, "{}", put.body);
-    }
-    let published = send(Method::POST, format!("/v1/events/{id}/publish"), None).await;
-    assert_eq!(published.status, 200, "{}", published.body);
-    Event {
-        id,
-        seated: types[0].clone(),
-        ga: types[1].clone(),
-    }
+    .await
 }
 
 async fn post(app: &App, path: &str, token: &str, body: Value, headers: &[(&str, &str)]) -> Reply {
@@ -684,8 +637,6 @@ async fn orders_and_payments(runtime: Runtime) {
     )
     .await
     .assert_error(409, "SEATS_UNAVAILABLE", None);
-    let _ = event.ga;
-    let _ = event.seated;
 }
 
 /// The Redis key of an inventory part, found by pattern (the app's prefix is its own).

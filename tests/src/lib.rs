@@ -6,6 +6,7 @@
 //! Every child runs in its own process group and the whole group is killed on drop, so a
 //! failing test leaves nothing behind. Child output goes to `target/e2e-logs/`.
 
+pub mod catalog;
 pub mod chain;
 mod process;
 pub mod proxy;
@@ -79,6 +80,7 @@ pub struct Stack {
     pub libsql_url: String,
     pub rpc_url: String,
     redis: Option<Proc>,
+    redis_port: u16,
     fronts: Option<RunningFronts>,
     _anvil: Proc,
     dir: PathBuf,
@@ -145,6 +147,7 @@ impl Stack {
             rpc_url: format!("http://127.0.0.1:{anvil_port}"),
             name,
             redis: Some(redis),
+            redis_port,
             fronts: Some(fronts),
             _anvil: anvil,
             dir,
@@ -157,6 +160,12 @@ impl Stack {
         .await
         .expect("migrations apply");
         stack
+    }
+
+    /// The port redis-server listens on (for tools that speak RESP, such as
+    /// `redis-benchmark`).
+    pub fn redis_port(&self) -> u16 {
+        self.redis_port
     }
 
     /// Stops redis-server (the REST front keeps running and must report it down).
