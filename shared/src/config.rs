@@ -56,6 +56,12 @@ impl RateLimit {
         burst: 20,
     };
 
+    /// The default of scanner routes: 200 req/s, burst 1000 (a venue's doors behind one NAT).
+    pub const SCANNER: RateLimit = RateLimit {
+        rate_per_sec: 200.0,
+        burst: 1_000,
+    };
+
     /// Parses `<rate>:<burst>`, e.g. `10:20` or `0.5:3`.
     pub fn parse(s: &str) -> Option<RateLimit> {
         let (rate, burst) = s.split_once(':')?;
@@ -78,6 +84,37 @@ pub struct RateLimits {
     pub auth: RateLimit,
     pub read: RateLimit,
     pub write: RateLimit,
+    /// Venue scanners: a whole door often shares one IP, so the bucket is much larger.
+    pub scanner: RateLimit,
+}
+
+/// Ticket codes at the door.
+#[derive(Clone)]
+pub struct CheckinConfig {
+    /// HMAC secrets of online QR codes by key id (`QR_SECRETS`); the first signs.
+    pub qr_keyring: crate::checkin::online::Keyring,
+    /// Master seed the per-event Ed25519 pass keys are derived from (`PASS_KEY_SEED`).
+    pub pass_keys: crate::checkin::pass::PassKeys,
+    /// Lifetime of an online code (`QR_CODE_TTL_SECS`, default 60).
+    pub code_ttl_secs: u64,
+}
+
+impl std::fmt::Debug for CheckinConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CheckinConfig({:?}, ttl {} s)", self.qr_keyring, self.code_ttl_secs)
+    }
+}
+
+impl CheckinConfig {
+    /// Secrets derived from `JWT_SECRET` when `QR_SECRETS` / `PASS_KEY_SEED` are unset (a
+    /// local stack works out of the box; production sets both so they rotate on their own).
+    fn derive(jwt_secret: &[u8], purpose: &str) -> Vec<u8> {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(jwt_secret)
+            .expect("HMAC accepts keys of any length");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
 }
 
 /// How the scheduled indexer follows the chain.
@@ -133,6 +170,7 @@ pub struct Config {
     /// Signing secret of the Stripe webhook endpoint (`whsec_…`). Unset: card payments are
     /// disabled (the webhook answers 503).
     pub stripe_webhook_secret: Option<Secret>,
+    pub checkin: CheckinConfig,
 }
 
 impl Config {
@@ -162,6 +200,8 @@ pub struct ConfigError {
 
 /// The minimum length of `JWT_SECRET` (HS256 keys shorter than the hash are weak).
 pub const MIN_JWT_SECRET_LEN: usize = 32;
+/// The minimum length of the other secrets we sign with (`QR_SECRETS`, `PASS_KEY_SEED`).
+pub const MIN_SECRET_LEN: usize = 32;
 
 struct Reader<F> {
     lookup: F,
@@ -225,14 +265,45 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             .unwrap_or_default()
     }
 
-    fn rate_limit(&mut self, key: &'static str) -> RateLimit {
+    fn rate_limit(&mut self, key: &'static str, default: RateLimit) -> RateLimit {
         match self.optional(key) {
-            None => RateLimit::DEFAULT,
+            None => default,
             Some(s) => RateLimit::parse(&s).unwrap_or_else(|| {
                 self.problem(key, "must be <rate per second>:<burst>, e.g. 10:20");
-                RateLimit::DEFAULT
+                default
             }),
         }
+    }
+
+    /// A secret of at least [`MIN_SECRET_LEN`] bytes, or `None` when unset.
+    fn secret(&mut self, key: &'static str) -> Option<Vec<u8>> {
+        let value = self.optional(key)?;
+        if value.len() < MIN_SECRET_LEN {
+            self.problem(key, &format!("must be at least {MIN_SECRET_LEN} bytes"));
+        }
+        Some(value.into_bytes())
+    }
+
+    /// `QR_SECRETS`: `kid:secret[,kid:secret…]`, the first one signs.
+    fn qr_secrets(&mut self, key: &'static str) -> Vec<(String, Vec<u8>)> {
+        let mut keys = Vec::new();
+        for entry in self.list(key) {
+            let Some((kid, secret)) = entry.split_once(':') else {
+                self.problem(key, "must be kid:secret[,kid:secret...]");
+                continue;
+            };
+            let kid = kid.trim();
+            if kid.is_empty() || kid.len() > 16 || !kid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                self.problem(key, "key ids must be 1 to 16 letters or digits");
+            } else if secret.trim().len() < MIN_SECRET_LEN {
+                self.problem(key, &format!("secrets must be at least {MIN_SECRET_LEN} bytes"));
+            } else if keys.iter().any(|(k, _)| k == kid) {
+                self.problem(key, "key ids must be unique");
+            } else {
+                keys.push((kid.to_owned(), secret.trim().as_bytes().to_vec()));
+            }
+        }
+        keys
     }
 
     fn problem(&mut self, key: &'static str, problem: &str) {
@@ -276,6 +347,17 @@ impl Config {
             );
         }
         let cron_secret = r.optional("CRON_SECRET").map(Secret::new);
+        let mut qr_keys = r.qr_secrets("QR_SECRETS");
+        if qr_keys.is_empty() {
+            qr_keys.push((
+                "k0".to_owned(),
+                CheckinConfig::derive(jwt_secret.as_bytes(), "ot-qr-hmac"),
+            ));
+        }
+        let pass_seed = r
+            .secret("PASS_KEY_SEED")
+            .unwrap_or_else(|| CheckinConfig::derive(jwt_secret.as_bytes(), "ot-pass-seed"));
+        let code_ttl_secs = r.number("QR_CODE_TTL_SECS", 60, 10..=3_600) as u64;
         let stripe_webhook_secret = r.optional("STRIPE_WEBHOOK_SECRET").map(Secret::new);
         let dependency_timeout_ms = match r.optional("DEPENDENCY_TIMEOUT_MS") {
             None => 2_000,
@@ -311,9 +393,10 @@ impl Config {
         }
         let cors_allowed_origins = r.list("CORS_ALLOWED_ORIGINS");
         let rate_limits = RateLimits {
-            auth: r.rate_limit("RATE_LIMIT_AUTH"),
-            read: r.rate_limit("RATE_LIMIT_READ"),
-            write: r.rate_limit("RATE_LIMIT_WRITE"),
+            auth: r.rate_limit("RATE_LIMIT_AUTH", RateLimit::DEFAULT),
+            read: r.rate_limit("RATE_LIMIT_READ", RateLimit::DEFAULT),
+            write: r.rate_limit("RATE_LIMIT_WRITE", RateLimit::DEFAULT),
+            scanner: r.rate_limit("RATE_LIMIT_SCANNER", RateLimit::SCANNER),
         };
         let bench_routes = r
             .optional("BENCH_ROUTES")
@@ -363,6 +446,12 @@ impl Config {
                 bench_routes,
                 indexer,
                 stripe_webhook_secret,
+                checkin: CheckinConfig {
+                    qr_keyring: crate::checkin::online::Keyring::new(qr_keys)
+                        .expect("at least the derived key"),
+                    pass_keys: crate::checkin::pass::PassKeys::new(&pass_seed),
+                    code_ttl_secs,
+                },
             }),
             _ => Err(ConfigError {
                 problems: r.problems,

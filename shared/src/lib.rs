@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod chain;
+pub mod checkin;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -77,8 +77,8 @@ impl Migration {
     }
 }
 
-/// Splits SQL text on `;` outside quotes and comments. Trigger bodies (`BEGIN … END;`) are not
-/// supported: keep migrations to plain DDL/DML.
+/// Splits SQL text on `;` outside quotes and comments. A `CREATE TRIGGER` statement runs to
+/// the `;` after its body's closing `END`.
 pub fn split_statements(sql: &str) -> Vec<String> {
     let mut statements = Vec::new();
     let mut current = String::new();
@@ -112,6 +112,7 @@ pub fn split_statements(sql: &str) -> Vec<String> {
                     prev = n;
                 }
             }
+            ';' if inside_trigger_body(&current) => current.push(c),
             ';' => {
                 let statement = current.trim();
                 if !statement.is_empty() {
@@ -127,6 +128,18 @@ pub fn split_statements(sql: &str) -> Vec<String> {
         statements.push(statement.to_owned());
     }
     statements
+}
+
+/// Whether `statement` so far is a `CREATE TRIGGER` whose body has not reached `END`.
+fn inside_trigger_body(statement: &str) -> bool {
+    let upper = statement.trim().to_ascii_uppercase();
+    let is_trigger = upper.starts_with("CREATE TRIGGER") || upper.starts_with("CREATE TEMP TRIGGER");
+    let ended = upper
+        .trim_end()
+        .rsplit(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .next()
+        == Some("END");
+    is_trigger && !ended
 }
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -213,6 +226,15 @@ mod tests {
         assert_eq!((m.version, m.name.as_str()), (2, "orders"));
         assert!(Migration::from_file("orders.sql", String::new()).is_err());
         assert!(Migration::from_file("0002_orders.txt", String::new()).is_err());
+    }
+
+    #[test]
+    fn keeps_a_trigger_body_in_one_statement() {
+        let sql = "CREATE TABLE a (x);\nCREATE TRIGGER t AFTER UPDATE ON a BEGIN\n  INSERT INTO a VALUES (1);\n  DELETE FROM a;\nEND;\nSELECT 1;";
+        let statements = split_statements(sql);
+        assert_eq!(statements.len(), 3, "{statements:?}");
+        assert!(statements[1].ends_with("END"));
+        assert!(statements[1].contains("DELETE FROM a;"));
     }
 
     #[test]
