@@ -199,6 +199,10 @@ async fn dispatch<S: Services>(
             routes::orders::dispatch(services, route, call).await
         }
         StripeWebhook => routes::payments::stripe_webhook(services, call).await,
+        TicketQr | TicketQrSvg => routes::ticket_codes::dispatch(services, route, call).await,
+        CheckinScan | CheckinUpload | CheckinMe | CheckinKeys | CheckinRevocations
+        | CheckinTickets | CheckinStats => routes::checkin::dispatch(services, route, call).await,
+        ScannerPage | ScannerAsset => routes::scanner::get(route, call),
     }
 }
 

@@ -80,3 +80,13 @@ pub fn queue<S: Services>(s: &S, event_id: &str, part: &str) -> String {
 pub fn idempotency<S: Services>(s: &S, wallet: &str, idempotency_key: &str) -> String {
     key(s, &format!("idem:orders:{wallet}:{idempotency_key}"))
 }
+
+/// A scan's nonce: its answer while it is replayed from Redis.
+pub fn scan_nonce<S: Services>(s: &S, verifier_key_id: &str, nonce: &str) -> String {
+    key(s, &format!("scan:{verifier_key_id}:{nonce}"))
+}
+
+/// The one-time check-in lock of a ticket (who admitted it).
+pub fn checkin_lock<S: Services>(s: &S, ticket_id: &str) -> String {
+    key(s, &format!("checkin:{ticket_id}"))
+}

@@ -9,6 +9,7 @@ mod app;
 mod audit;
 mod cache;
 mod call;
+mod checkin;
 mod cors;
 mod extract;
 pub mod http;

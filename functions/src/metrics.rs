@@ -76,6 +76,17 @@ async fn integer_hash<S: Services>(
         .collect())
 }
 
+/// Reads another integer-valued metrics hash.
+///
+/// # Errors
+/// When Redis is unreachable.
+pub async fn read_hash<S: Services>(
+    services: &S,
+    key: String,
+) -> Result<Vec<(String, i64)>, RedisError> {
+    integer_hash(services, key).await
+}
+
 /// Reads every sample recorded so far.
 ///
 /// # Errors

@@ -65,6 +65,7 @@ fn limit_of<S: Services>(services: &S, group: RateGroup) -> Option<RateLimit> {
         RateGroup::Auth => Some(limits.auth),
         RateGroup::Read => Some(limits.read),
         RateGroup::Write => Some(limits.write),
+        RateGroup::Scanner => Some(limits.scanner),
     }
 }
 

@@ -61,6 +61,18 @@ pub enum Route {
     MyOrders,
     MyTickets,
     StripeWebhook,
+    // Tickets at the door: holder codes, scans, scanner sync, the scanner page.
+    TicketQr,
+    TicketQrSvg,
+    CheckinScan,
+    CheckinUpload,
+    CheckinMe,
+    CheckinKeys,
+    CheckinRevocations,
+    CheckinTickets,
+    CheckinStats,
+    ScannerPage,
+    ScannerAsset,
 }
 
 /// Which token bucket a route draws from (configured per group).
@@ -74,6 +86,8 @@ pub enum RateGroup {
     Read,
     /// Organizer/admin/verifier writes and authenticated reads.
     Write,
+    /// Venue scanners (check-in and its sync).
+    Scanner,
 }
 
 impl RateGroup {
@@ -84,6 +98,7 @@ impl RateGroup {
             RateGroup::Auth => "auth",
             RateGroup::Read => "read",
             RateGroup::Write => "write",
+            RateGroup::Scanner => "scanner",
         }
     }
 }
@@ -138,6 +153,17 @@ impl Route {
         Route::MyOrders,
         Route::MyTickets,
         Route::StripeWebhook,
+        Route::TicketQr,
+        Route::TicketQrSvg,
+        Route::CheckinScan,
+        Route::CheckinUpload,
+        Route::CheckinMe,
+        Route::CheckinKeys,
+        Route::CheckinRevocations,
+        Route::CheckinTickets,
+        Route::CheckinStats,
+        Route::ScannerPage,
+        Route::ScannerAsset,
     ];
 
     /// The path template (also the `route` label of metrics).
@@ -188,6 +214,17 @@ impl Route {
             Route::MyOrders => "/v1/me/orders",
             Route::MyTickets => "/v1/me/tickets",
             Route::StripeWebhook => "/v1/payments/webhook/stripe",
+            Route::TicketQr => "/v1/tickets/{tokenId}/qr",
+            Route::TicketQrSvg => "/v1/tickets/{tokenId}/qr.svg",
+            Route::CheckinScan => "/v1/checkin/scan",
+            Route::CheckinUpload => "/v1/checkin/upload",
+            Route::CheckinMe => "/v1/checkin/me",
+            Route::CheckinKeys => "/v1/checkin/events/{id}/keys",
+            Route::CheckinRevocations => "/v1/checkin/events/{id}/revocations",
+            Route::CheckinTickets => "/v1/checkin/events/{id}/tickets",
+            Route::CheckinStats => "/v1/checkin/events/{id}/stats",
+            Route::ScannerPage => "/scanner/",
+            Route::ScannerAsset => "/scanner/{file}",
         }
     }
 
@@ -217,6 +254,16 @@ impl Route {
             Route::MyOrders | Route::MyTickets => &[Get, Head],
             Route::DenyList => &[Put, Delete],
             Route::Waitlist => &[Get, Head, Post],
+            Route::CheckinScan | Route::CheckinUpload => &[Post],
+            Route::TicketQr
+            | Route::TicketQrSvg
+            | Route::CheckinMe
+            | Route::CheckinKeys
+            | Route::CheckinRevocations
+            | Route::CheckinTickets
+            | Route::CheckinStats
+            | Route::ScannerPage
+            | Route::ScannerAsset => &[Get, Head],
         }
     }
 
@@ -229,6 +276,15 @@ impl Route {
             Route::StripeWebhook => RateGroup::None,
             // Polling the queue is cheap and must not lock a waiting fan out of their turn.
             Route::QueueStatus => RateGroup::Read,
+            // A venue's doors often share one IP: scanners get their own, larger bucket.
+            Route::CheckinScan
+            | Route::CheckinUpload
+            | Route::CheckinMe
+            | Route::CheckinKeys
+            | Route::CheckinRevocations
+            | Route::CheckinTickets
+            | Route::CheckinStats => RateGroup::Scanner,
+            Route::ScannerPage | Route::ScannerAsset => RateGroup::Read,
             Route::SiweChallenge | Route::SiweVerify | Route::Nonce | Route::VerifySig => {
                 RateGroup::Auth
             }

@@ -101,7 +101,11 @@ pub struct CheckinConfig {
 
 impl std::fmt::Debug for CheckinConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CheckinConfig({:?}, ttl {} s)", self.qr_keyring, self.code_ttl_secs)
+        write!(
+            f,
+            "CheckinConfig({:?}, ttl {} s)",
+            self.qr_keyring, self.code_ttl_secs
+        )
     }
 }
 
@@ -296,7 +300,10 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             if kid.is_empty() || kid.len() > 16 || !kid.bytes().all(|b| b.is_ascii_alphanumeric()) {
                 self.problem(key, "key ids must be 1 to 16 letters or digits");
             } else if secret.trim().len() < MIN_SECRET_LEN {
-                self.problem(key, &format!("secrets must be at least {MIN_SECRET_LEN} bytes"));
+                self.problem(
+                    key,
+                    &format!("secrets must be at least {MIN_SECRET_LEN} bytes"),
+                );
             } else if keys.iter().any(|(k, _)| k == kid) {
                 self.problem(key, "key ids must be unique");
             } else {

@@ -133,7 +133,8 @@ pub fn split_statements(sql: &str) -> Vec<String> {
 /// Whether `statement` so far is a `CREATE TRIGGER` whose body has not reached `END`.
 fn inside_trigger_body(statement: &str) -> bool {
     let upper = statement.trim().to_ascii_uppercase();
-    let is_trigger = upper.starts_with("CREATE TRIGGER") || upper.starts_with("CREATE TEMP TRIGGER");
+    let is_trigger =
+        upper.starts_with("CREATE TRIGGER") || upper.starts_with("CREATE TEMP TRIGGER");
     let ended = upper
         .trim_end()
         .rsplit(|c: char| !c.is_ascii_alphanumeric() && c != '_')

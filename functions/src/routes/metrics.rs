@@ -15,6 +15,9 @@ pub async fn get<S: Services>(services: &S) -> Result<Response, Error> {
     text.push_str(&metrics::render_indexer(
         &metrics::read_indexer(services).await?,
     ));
+    text.push_str(&crate::checkin::metrics::render(
+        &metrics::read_hash(services, crate::checkin::metrics::key(services)).await?,
+    ));
     Ok(Response::with_body(
         200,
         "text/plain; version=0.0.4; charset=utf-8",

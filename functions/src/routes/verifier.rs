@@ -37,7 +37,7 @@ pub async fn dispatch<S: Services>(
 }
 
 /// The caller must be the event's organizer or an admin.
-async fn authorize_owner<S: Services>(
+pub(crate) async fn authorize_owner<S: Services>(
     services: &S,
     call: &Call<'_>,
 ) -> Result<(Caller, String), Error> {

@@ -60,8 +60,7 @@ impl Keyring {
     pub fn verify(&self, code: &str, now_secs: u64) -> Result<OnlineCode, OnlineError> {
         let parsed = OnlineCode::parse(code)?;
         let secret = self.secret(&parsed.kid).ok_or(OnlineError::UnknownKey)?;
-        let mut check =
-            HmacSha256::new_from_slice(secret).map_err(|_| OnlineError::UnknownKey)?;
+        let mut check = HmacSha256::new_from_slice(secret).map_err(|_| OnlineError::UnknownKey)?;
         check.update(&parsed.payload);
         check
             .verify_slice(&parsed.mac)
@@ -126,8 +125,10 @@ impl OnlineCode {
         ) else {
             return Err(OnlineError::Malformed);
         };
-        let valid_nonce = (8..=64).contains(&nonce.len()) && nonce.bytes().all(|b| b.is_ascii_hexdigit());
-        let valid_kid = (1..=16).contains(&kid.len()) && kid.bytes().all(|b| b.is_ascii_alphanumeric());
+        let valid_nonce =
+            (8..=64).contains(&nonce.len()) && nonce.bytes().all(|b| b.is_ascii_hexdigit());
+        let valid_kid =
+            (1..=16).contains(&kid.len()) && kid.bytes().all(|b| b.is_ascii_alphanumeric());
         let expires_at_secs = (exp.len() <= 12 && exp.bytes().all(|b| b.is_ascii_digit()))
             .then(|| exp.parse::<u64>().ok())
             .flatten();

@@ -33,18 +33,25 @@ fn online_code_round_trips_and_expires() {
     let parsed = ring.verify(&code, 1_000).expect("valid at exp");
     assert_eq!(parsed.ticket_id, "tkt_abc");
     assert_eq!(parsed.kid, "k2");
-    assert!(matches!(ring.verify(&code, 1_001), Err(OnlineError::Expired(c)) if c.ticket_id == "tkt_abc"));
+    assert!(
+        matches!(ring.verify(&code, 1_001), Err(OnlineError::Expired(c)) if c.ticket_id == "tkt_abc")
+    );
 }
 
 #[test]
 fn online_code_from_a_rotated_out_key_still_verifies_while_listed() {
-    let old = Keyring::new(vec![("k1".into(), b"first-secret-first-secret-012345".to_vec())])
-        .expect("non-empty");
+    let old = Keyring::new(vec![(
+        "k1".into(),
+        b"first-secret-first-secret-012345".to_vec(),
+    )])
+    .expect("non-empty");
     let code = old.sign("tkt_abc", "00ff00ff00ff", 1_000);
     assert!(keyring().verify(&code, 10).is_ok());
-    let without_k1 =
-        Keyring::new(vec![("k2".into(), b"second-secret-second-secret-0123".to_vec())])
-            .expect("non-empty");
+    let without_k1 = Keyring::new(vec![(
+        "k2".into(),
+        b"second-secret-second-secret-0123".to_vec(),
+    )])
+    .expect("non-empty");
     assert_eq!(without_k1.verify(&code, 10), Err(OnlineError::UnknownKey));
 }
 
@@ -54,10 +61,7 @@ fn forged_or_altered_online_codes_are_refused() {
     let code = ring.sign("tkt_abc", "00ff00ff00ff", 1_000);
     let (payload, mac) = code.split_once('.').expect("dot");
     // Another ticket's payload with this code's MAC.
-    let altered = format!(
-        "{}.{mac}",
-        b64("tkt_abd|00ff00ff00ff|1000|k2".as_bytes())
-    );
+    let altered = format!("{}.{mac}", b64("tkt_abd|00ff00ff00ff|1000|k2".as_bytes()));
     assert_eq!(ring.verify(&altered, 10), Err(OnlineError::BadSignature));
     // Extending the expiry.
     let later = format!("{}.{mac}", b64("tkt_abc|00ff00ff00ff|9999|k2".as_bytes()));
@@ -97,17 +101,29 @@ fn pass_signed_by_another_key_or_altered_is_refused() {
     let event = "evt_0123456789abcdef0123";
     let by_other = pass().sign(&other.signing_key(event, 1));
     let key_for = |e: &str, g: u8| Some(keys.verifying_key(e, g));
-    assert_eq!(Pass::verify(&by_other, key_for), Err(PassError::BadSignature));
+    assert_eq!(
+        Pass::verify(&by_other, key_for),
+        Err(PassError::BadSignature)
+    );
     // Another event's key (keys are per event).
     let other_event = pass().sign(&keys.signing_key("evt_ffffffffffffffffffff", 1));
-    assert_eq!(Pass::verify(&other_event, key_for), Err(PassError::BadSignature));
+    assert_eq!(
+        Pass::verify(&other_event, key_for),
+        Err(PassError::BadSignature)
+    );
     // One bit flipped in the seat.
     let mut bytes = unb64(&pass().sign(&keys.signing_key(event, 1))).expect("b64");
     let seat_at = bytes.windows(4).position(|w| w == b"A-12").expect("seat");
     bytes[seat_at] ^= 1;
-    assert_eq!(Pass::verify(&b64(&bytes), key_for), Err(PassError::BadSignature));
+    assert_eq!(
+        Pass::verify(&b64(&bytes), key_for),
+        Err(PassError::BadSignature)
+    );
     bytes[0] = 9;
-    assert_eq!(Pass::verify(&b64(&bytes), key_for), Err(PassError::Version(9)));
+    assert_eq!(
+        Pass::verify(&b64(&bytes), key_for),
+        Err(PassError::Version(9))
+    );
     assert_eq!(Pass::verify("", key_for), Err(PassError::Malformed));
     assert_eq!(Pass::verify("AAAA", key_for), Err(PassError::Malformed));
 }

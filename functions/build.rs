@@ -1,0 +1,18 @@
+//! Embeds the npm `jsqr` QR decoder into the scanner page's assets. It is installed by
+//! `scripts/setup.sh` (npm); a checkout without `node_modules` (e.g. a plain `cargo check`)
+//! gets a stub, and the page then relies on the browser's `BarcodeDetector`.
+
+use std::path::PathBuf;
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let source = manifest.join("../node_modules/jsqr/dist/jsQR.js");
+    println!("cargo:rerun-if-changed={}", source.display());
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("jsQR.js");
+    let text = std::fs::read_to_string(&source).unwrap_or_else(|_| {
+        "/* jsqr is not installed (run scripts/setup.sh); BarcodeDetector only. */\n".to_owned()
+    });
+    if let Err(e) = std::fs::write(&out, text) {
+        panic!("cannot write {}: {e}", out.display());
+    }
+}

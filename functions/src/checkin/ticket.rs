@@ -1,0 +1,138 @@
+//! The ticket facts a scan decides on, read in one statement.
+
+use shared::error::Error;
+use shared::ports::Sql;
+use shared::sql::Statement;
+
+/// The first accepted scan of a ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstScan {
+    pub at_ms: i64,
+    pub gate: String,
+    pub device_id: String,
+    pub verifier_key_id: String,
+    pub nonce: String,
+}
+
+impl FirstScan {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({"at": self.at_ms, "gate": self.gate, "deviceId": self.device_id})
+    }
+}
+
+/// A ticket as the door sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DoorTicket {
+    pub id: String,
+    pub event_id: String,
+    pub status: String,
+    pub owner: String,
+    pub seat: Option<String>,
+    pub serial: Option<String>,
+    pub token_id: Option<String>,
+    pub type_name: Option<String>,
+    /// The order's status, for tickets sold off-chain.
+    pub order_status: Option<String>,
+    pub first_scan: Option<FirstScan>,
+    /// For a scanned offline pass: whether it is ours and not revoked.
+    pub pass: PassState,
+}
+
+/// What libSQL knows of a scanned pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassState {
+    /// Not a pass scan.
+    NotAsked,
+    /// We never issued this pass for this ticket.
+    Unknown,
+    Live,
+    Revoked,
+}
+
+impl DoorTicket {
+    /// The holder as door staff see it: `0x7099…79C8`.
+    pub fn holder_short(&self) -> String {
+        let owner = self.owner.as_str();
+        match (owner.get(..6), owner.get(owner.len().saturating_sub(4)..)) {
+            (Some(head), Some(tail)) if owner.len() > 10 => format!("{head}…{tail}"),
+            _ => owner.to_owned(),
+        }
+    }
+
+    /// The `ticket` object of a scan answer.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "serial": self.serial.as_deref().or(self.token_id.as_deref()),
+            "seat": self.seat,
+            "type": self.type_name,
+            "holder": self.holder_short(),
+        })
+    }
+}
+
+/// Loads ticket `ticket_id` (and, for a pass scan, the pass's state).
+///
+/// # Errors
+/// 503 when libSQL is down.
+pub async fn load(
+    sql: &impl Sql,
+    ticket_id: &str,
+    pass_id: Option<&str>,
+) -> Result<Option<DoorTicket>, Error> {
+    let rows = sql
+        .execute(
+            Statement::new(
+                "SELECT t.id, t.event_id, t.status, t.owner, t.seat_label, t.serial, t.token_id, \
+                        tt.name AS type_name, o.status AS order_status, \
+                        c.scanned_at AS first_at, c.gate AS first_gate, c.device_id AS first_device, \
+                        c.verifier_key_id AS first_key, c.nonce AS first_nonce, \
+                        (SELECT CASE WHEN p.revoked_at IS NULL THEN 'live' ELSE 'revoked' END \
+                           FROM ticket_passes p WHERE p.pass_id = ?2 AND p.ticket_id = t.id) AS pass_state \
+                   FROM tickets t \
+                   LEFT JOIN ticket_types tt ON tt.id = t.ticket_type_id \
+                   LEFT JOIN orders o ON o.id = t.order_id \
+                   LEFT JOIN checkins c ON c.ticket_id = t.id \
+                  WHERE t.id = ?1",
+            )
+            .bind(ticket_id)
+            .bind(pass_id),
+        )
+        .await?;
+    let Some(row) = rows.row(0) else {
+        return Ok(None);
+    };
+    let first_scan = match row.get::<Option<i64>>("first_at")? {
+        Some(at_ms) => Some(FirstScan {
+            at_ms,
+            gate: row.get::<Option<String>>("first_gate")?.unwrap_or_default(),
+            device_id: row
+                .get::<Option<String>>("first_device")?
+                .unwrap_or_default(),
+            verifier_key_id: row.get::<Option<String>>("first_key")?.unwrap_or_default(),
+            nonce: row
+                .get::<Option<String>>("first_nonce")?
+                .unwrap_or_default(),
+        }),
+        None => None,
+    };
+    let pass = match (pass_id, row.get::<Option<String>>("pass_state")?.as_deref()) {
+        (None, _) => PassState::NotAsked,
+        (Some(_), Some("live")) => PassState::Live,
+        (Some(_), Some(_)) => PassState::Revoked,
+        (Some(_), None) => PassState::Unknown,
+    };
+    Ok(Some(DoorTicket {
+        id: row.get("id")?,
+        event_id: row.get("event_id")?,
+        status: row.get("status")?,
+        owner: row.get("owner")?,
+        seat: row.get("seat_label")?,
+        serial: row.get("serial")?,
+        token_id: row.get("token_id")?,
+        type_name: row.get("type_name")?,
+        order_status: row.get("order_status")?,
+        first_scan,
+        pass,
+    }))
+}
