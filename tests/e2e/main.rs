@@ -5,6 +5,7 @@
 mod accounts;
 mod catalog;
 mod chain_read;
+mod checkin;
 mod clients;
 mod cron;
 mod fronts_js;

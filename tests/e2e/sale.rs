@@ -5,24 +5,19 @@
 //! order.
 
 use e2e::catalog::{EventSpec, ORGANIZER, PublishedEvent, publish_event, seat};
+use e2e::payments::{now_ms, pay_by_card, payment_event, stripe_delivery, webhook};
 use e2e::proxy::{Mode, Proxy};
-use e2e::{App, JWT_SECRET, Reply, Runtime, STRIPE_WEBHOOK_SECRET, Stack, root};
+use e2e::{App, JWT_SECRET, Reply, Runtime, STRIPE_WEBHOOK_SECRET, Stack};
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared::domain::Role;
 use shared::sale::SignedToken;
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 const ADMIN: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const OVERRIDES: &[(&str, &str)] = &[("RATE_LIMIT_WRITE", "100000:100000")];
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
 
 /// A distinct test wallet per number (EIP-55 of an all-digit address is itself).
 fn wallet(n: usize) -> String {
@@ -49,63 +44,6 @@ async fn post(app: &App, path: &str, token: &str, body: Value, headers: &[(&str,
 
 async fn get(app: &App, path: &str, token: Option<&str>, headers: &[(&str, &str)]) -> Reply {
     app.send(Method::GET, path, token, None, headers).await
-}
-
-/// A Stripe event delivery, signed by Stripe's npm library.
-async fn stripe_delivery(payload: &str, timestamp: i64, secret: &str) -> String {
-    use tokio::io::AsyncWriteExt as _;
-    let mut child = tokio::process::Command::new("node")
-        .args(["tests/js/payments/sign.mjs", secret, &timestamp.to_string()])
-        .current_dir(root())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("node runs");
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(payload.as_bytes()).await.expect("payload");
-    drop(stdin);
-    let output = child.wait_with_output().await.expect("signature");
-    assert!(output.status.success());
-    String::from_utf8(output.stdout).expect("utf-8")
-}
-
-fn payment_event(id: &str, kind: &str, order: &Value, amount: Option<&str>) -> String {
-    let amount: i64 = amount
-        .or(order["total"].as_str())
-        .and_then(|a| a.parse().ok())
-        .expect("amount");
-    serde_json::to_string_pretty(&json!({
-        "id": id, "object": "event", "type": kind, "created": now_ms() / 1000,
-        "data": {"object": {"id": format!("pi_{}", &id[4..]), "object": "payment_intent",
-            "amount": amount, "currency": "usd", "metadata": {"orderId": order["orderId"]}}},
-    }))
-    .expect("json")
-}
-
-async fn webhook(app: &App, payload: &str, signature: &str) -> Reply {
-    let response = app
-        .request(Method::POST, "/v1/payments/webhook/stripe")
-        .header("stripe-signature", signature)
-        .header("content-type", "application/json")
-        .body(payload.to_owned())
-        .send()
-        .await
-        .expect("webhook sent");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let raw = response.bytes().await.expect("body").to_vec();
-    Reply {
-        status,
-        headers,
-        body: serde_json::from_slice(&raw).unwrap_or(Value::Null),
-        raw,
-    }
-}
-
-async fn pay_by_card(app: &App, order: &Value, event_id: &str) -> Reply {
-    let payload = payment_event(event_id, "payment_intent.succeeded", order, None);
-    let signature = stripe_delivery(&payload, now_ms() / 1000, STRIPE_WEBHOOK_SECRET).await;
-    webhook(app, &payload, &signature).await
 }
 
 async fn hold(app: &App, token: &str, body: Value, admission: Option<&str>) -> Reply {

@@ -31,6 +31,8 @@ pub struct EventSpec<'a> {
     pub per_wallet_limit: Option<u32>,
     /// Sale settings to `PUT /v1/events/{id}/sale` before publishing.
     pub sale: Option<Value>,
+    /// When the event starts (ms); it lasts two hours.
+    pub starts_at: i64,
 }
 
 impl EventSpec<'_> {
@@ -46,6 +48,7 @@ impl EventSpec<'_> {
             currency: "USD",
             per_wallet_limit: None,
             sale: None,
+            starts_at: EVENT_STARTS_AT,
         }
     }
 }
@@ -80,8 +83,8 @@ pub async fn publish_event(app: &App, spec: &EventSpec<'_>) -> PublishedEvent {
     let event = send(
         Method::POST,
         "/v1/events".into(),
-        Some(json!({"title": spec.title, "startsAt": EVENT_STARTS_AT,
-                    "endsAt": EVENT_STARTS_AT + 7_200_000})),
+        Some(json!({"title": spec.title, "startsAt": spec.starts_at,
+                    "endsAt": spec.starts_at + 7_200_000})),
     )
     .await;
     assert_eq!(event.status, 201, "{}", event.body);

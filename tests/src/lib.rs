@@ -8,6 +8,7 @@
 
 pub mod catalog;
 pub mod chain;
+pub mod payments;
 mod process;
 pub mod proxy;
 

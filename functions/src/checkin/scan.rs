@@ -98,6 +98,8 @@ pub enum Mode {
 pub struct ScanOutcome {
     pub result: ScanResult,
     pub body: Json,
+    /// The stored answer of an earlier scan with the same nonce (not counted again).
+    pub replayed: bool,
 }
 
 struct Answer {
@@ -159,6 +161,9 @@ pub async fn scan<S: Services>(
             return Err(error);
         }
     };
+    if outcome.replayed {
+        return Ok(outcome);
+    }
     let elapsed = services.clock().now_ms().saturating_sub(started);
     let mut commands = metrics::commands(services, outcome.result, elapsed);
     if mode == Mode::Live {
@@ -210,7 +215,11 @@ async fn claim_nonce<S: Services>(
 fn outcome_of(stored: &str) -> Option<ScanOutcome> {
     let body: Json = serde_json::from_str(stored).ok()?;
     let result = ScanResult::parse(body.get("result")?.as_str()?)?;
-    Some(ScanOutcome { result, body })
+    Some(ScanOutcome {
+        result,
+        body,
+        replayed: true,
+    })
 }
 
 async fn run<S: Services>(
@@ -330,6 +339,7 @@ async fn admit_live<S: Services>(
         Ok(_) => Ok(ScanOutcome {
             result: ScanResult::Ok,
             body,
+            replayed: false,
         }),
         Err(e) if failed_at(&e) == Some(0) && e.is_unique_violation() => {
             release(services, &lock_key, &ours, locked).await;
@@ -419,6 +429,7 @@ async fn admit_offline<S: Services>(
             Ok(ScanOutcome {
                 result: ScanResult::Ok,
                 body,
+                replayed: false,
             })
         }
         Err(e) if failed_at(&e) == Some(0) && e.is_unique_violation() => {
@@ -467,6 +478,7 @@ async fn record<S: Services>(
         Ok(_) => Ok(ScanOutcome {
             result: answer.result,
             body,
+            replayed: false,
         }),
         Err(e) if e.is_unique_violation() => replay(services, verifier, input).await,
         Err(e) => Err(e.into()),

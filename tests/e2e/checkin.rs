@@ -1,0 +1,740 @@
+//! Tickets at the door on the release Wasm: holder codes, 500 concurrent scans of one ticket
+//! (exactly one `ok`), libSQL still refusing after Redis is flushed, nonce replay, forged /
+//! altered / expired / wrong-event / wrong-key / revoked codes, offline uploads from two
+//! devices, the sync routes and the stats; and the scanner page in headless Chromium.
+
+use e2e::catalog::{EventSpec, ORGANIZER, PublishedEvent, publish_event, seat};
+use e2e::payments::{buy_seats, now_ms};
+use e2e::{App, Reply, Runtime, Stack, root, run_node_tests};
+use reqwest::Method;
+use serde_json::{Value, json};
+use shared::checkin::online::Keyring;
+use shared::checkin::pass::{Pass, PassKeys};
+use shared::domain::Role;
+use std::collections::HashMap;
+
+const QR_SECRET: &str = "k1:door-secret-door-secret-door-secret-01";
+const PASS_SEED: &str = "pass-seed-pass-seed-pass-seed-0123456789";
+const HOLDER: &str = "0x0000000000000000000000000000000000002001";
+const OTHER: &str = "0x0000000000000000000000000000000000002002";
+
+fn overrides(ttl: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("RATE_LIMIT_WRITE", "100000:100000".to_owned()),
+        ("QR_SECRETS", QR_SECRET.to_owned()),
+        ("PASS_KEY_SEED", PASS_SEED.to_owned()),
+        ("QR_CODE_TTL_SECS", ttl.to_owned()),
+    ]
+}
+
+async fn spawn(runtime: Runtime, stack: &Stack, ttl: &str) -> App {
+    let owned = overrides(ttl);
+    let pairs: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    App::spawn(runtime, stack, &pairs).await
+}
+
+/// An event that starts in an hour (so passes are valid now) with `seats` seats.
+async fn door_event(app: &App, seats: usize) -> PublishedEvent {
+    publish_event(
+        app,
+        &EventSpec {
+            starts_at: now_ms() + 3_600_000,
+            ..EventSpec::new(seats, 0)
+        },
+    )
+    .await
+}
+
+async fn verifier_key(app: &App, event_id: &str, name: &str) -> String {
+    let organizer = app.token_for(ORGANIZER, Role::Organizer);
+    let created = app
+        .send(
+            Method::POST,
+            &format!("/v1/events/{event_id}/verifier-keys"),
+            Some(&organizer),
+            Some(json!({"name": name})),
+            &[],
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    created.body["key"].as_str().expect("key").to_owned()
+}
+
+async fn codes(app: &App, wallet: &str, ticket: &str) -> Reply {
+    let token = app.token_for(wallet, Role::User);
+    app.send(
+        Method::GET,
+        &format!("/v1/tickets/{ticket}/qr"),
+        Some(&token),
+        None,
+        &[],
+    )
+    .await
+}
+
+/// `(online code, offline pass)` of a ticket.
+async fn code_pair(app: &App, wallet: &str, ticket: &str) -> (String, String) {
+    let reply = codes(app, wallet, ticket).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    (
+        reply.body["online"]["code"]
+            .as_str()
+            .expect("online")
+            .to_owned(),
+        reply.body["offline"]["pass"]
+            .as_str()
+            .expect("pass")
+            .to_owned(),
+    )
+}
+
+fn scan_body(code: &str, gate: &str, device: &str, at: i64, nonce: &str) -> Value {
+    json!({"code": code, "gate": gate, "deviceId": device, "scannedAt": at, "nonce": nonce})
+}
+
+async fn scan(app: &App, key: &str, body: Value) -> Reply {
+    app.send(
+        Method::POST,
+        "/v1/checkin/scan",
+        None,
+        Some(body),
+        &[("x-verifier-key", key)],
+    )
+    .await
+}
+
+async fn scan_code(app: &App, key: &str, code: &str) -> Reply {
+    let nonce = format!("n{}", e2e::unique("scan").replace(['-', '.'], ""));
+    let reply = scan(app, key, scan_body(code, "Main", "dev-1", now_ms(), &nonce)).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply
+}
+
+async fn scanner_get(app: &App, key: &str, path: &str) -> Reply {
+    app.send(Method::GET, path, None, None, &[("x-verifier-key", key)])
+        .await
+}
+
+async fn refund(app: &App, order_id: &str) {
+    let organizer = app.token_for(ORGANIZER, Role::Organizer);
+    let refunded = app
+        .send(
+            Method::POST,
+            &format!("/v1/orders/{order_id}/refund"),
+            Some(&organizer),
+            Some(json!({})),
+            &[],
+        )
+        .await;
+    assert_eq!(refunded.status, 200, "{}", refunded.body);
+}
+
+async fn sql_count(stack: &Stack, sql: &str, arg: &str) -> i64 {
+    use shared::ports::Sql as _;
+    let rows = stack
+        .sql()
+        .execute(shared::sql::Statement::new(sql).bind(arg))
+        .await
+        .expect("query");
+    rows.row(0).expect("row").get::<i64>("n").expect("n")
+}
+
+/// 500 scans of one ticket from 500 devices at once: exactly one `ok`; every other answer is
+/// `already_redeemed` naming the winner's gate; after Redis is flushed libSQL still refuses.
+async fn stampede(runtime: Runtime) {
+    let stack = Stack::start().await;
+    let app = spawn(runtime, &stack, "60").await;
+    let event = door_event(&app, 2).await;
+    let key = verifier_key(&app, &event.id, "doors").await;
+    let bought = buy_seats(&app, &event.id, HOLDER, &[seat(0)]).await;
+    let ticket = &bought.tickets[0];
+    let (online, _) = code_pair(&app, HOLDER, ticket).await;
+
+    let mut tasks = Vec::new();
+    for i in 0..500 {
+        let body = scan_body(
+            &online,
+            &format!("G{}", i % 7),
+            &format!("dev-{i}"),
+            now_ms(),
+            &format!("stampede-{i:04}"),
+        );
+        let request = app
+            .request(Method::POST, "/v1/checkin/scan")
+            .header("x-verifier-key", &key)
+            .json(&body);
+        tasks.push(tokio::spawn(async move {
+            let response = request.send().await.expect("scan");
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap_or_default())
+        }));
+    }
+    let mut by_result: HashMap<String, Vec<Value>> = HashMap::new();
+    for task in tasks {
+        let (status, body) = task.await.expect("task");
+        assert_eq!(status, 200, "{body}");
+        by_result
+            .entry(body["result"].as_str().unwrap_or("?").to_owned())
+            .or_default()
+            .push(body);
+    }
+    let counts: HashMap<&str, usize> = by_result
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.len()))
+        .collect();
+    assert_eq!(counts.get("ok"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("already_redeemed"), Some(&499), "{counts:?}");
+    let winner = &by_result["ok"][0];
+    let gate = winner["gate"].as_str().expect("gate");
+    assert_eq!(winner["ticket"]["holder"], "0x0000…2001");
+    for loser in &by_result["already_redeemed"] {
+        assert_eq!(loser["firstScan"]["gate"], gate, "{loser}");
+        assert_eq!(
+            loser["firstScan"]["deviceId"], winner["deviceId"],
+            "{loser}"
+        );
+    }
+    assert_eq!(
+        sql_count(
+            &stack,
+            "SELECT count(*) AS n FROM checkins WHERE ticket_id = ?",
+            ticket
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        sql_count(
+            &stack,
+            "SELECT count(*) AS n FROM scans WHERE ticket_id = ?",
+            ticket
+        )
+        .await,
+        500,
+        "every scan is an audit row"
+    );
+    assert_eq!(
+        sql_count(
+            &stack,
+            "SELECT count(*) AS n FROM tickets WHERE id = ? AND status = 'used'",
+            ticket
+        )
+        .await,
+        1
+    );
+
+    // Redis loses everything: libSQL's unique check-in row still refuses the next scan.
+    shared::ports::Redis::exec(&stack.redis(), shared::redis::Command::new("FLUSHALL"))
+        .await
+        .expect("flush");
+    let after = scan_code(&app, &key, &online).await;
+    assert_eq!(after.body["result"], "already_redeemed", "{}", after.body);
+    assert_eq!(after.body["firstScan"]["gate"], gate);
+    // ...and the lock is repaired, so the next duplicate is turned away by Redis again.
+    let again = scan_code(&app, &key, &online).await;
+    assert_eq!(again.body["result"], "already_redeemed");
+    assert_eq!(
+        sql_count(
+            &stack,
+            "SELECT count(*) AS n FROM checkins WHERE ticket_id = ?",
+            ticket
+        )
+        .await,
+        1
+    );
+
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        metrics.contains("ticket_scans_total{result=\"ok\"} 0\n"),
+        "counters were flushed with Redis"
+    );
+    assert!(
+        metrics.contains("ticket_scans_total{result=\"already_redeemed\"} 2\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("qr_verify_latency_seconds_count 2\n"),
+        "{metrics}"
+    );
+}
+
+/// Every way a code can be wrong gets its own answer, never a 5xx; nonces replay; the holder's
+/// codes are theirs alone.
+async fn bad_codes(runtime: Runtime) {
+    let stack = Stack::start().await;
+    let app = spawn(runtime, &stack, "60").await;
+    let event = door_event(&app, 4).await;
+    let other_event = door_event(&app, 1).await;
+    let key = verifier_key(&app, &event.id, "north").await;
+    let other_key = verifier_key(&app, &other_event.id, "elsewhere").await;
+    let mine = buy_seats(&app, &event.id, HOLDER, &[seat(0), seat(1)]).await;
+    let refunded = buy_seats(&app, &event.id, OTHER, &[seat(2)]).await;
+    let elsewhere = buy_seats(&app, &other_event.id, HOLDER, &[seat(0)]).await;
+
+    // Codes are the holder's alone.
+    codes(&app, OTHER, &mine.tickets[0])
+        .await
+        .assert_error(404, "TICKET_NOT_FOUND", None);
+    let token = app.token_for(HOLDER, Role::User);
+    let svg = app
+        .send(
+            Method::GET,
+            &format!("/v1/tickets/{}/qr.svg?kind=offline", mine.tickets[0]),
+            Some(&token),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(svg.status, 200);
+    assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
+    assert_eq!(svg.header("cache-control"), Some("no-store"));
+    assert!(String::from_utf8_lossy(&svg.raw).contains("<svg"));
+
+    let (online, pass) = code_pair(&app, HOLDER, &mine.tickets[0]).await;
+    let (_, pass_again) = code_pair(&app, HOLDER, &mine.tickets[0]).await;
+    assert_eq!(pass, pass_again, "one live pass per ticket");
+
+    // Forged MAC, altered payload, expired, unknown key id, junk.
+    let (payload, mac) = online.split_once('.').expect("online code");
+    let mut forged_mac = mac.to_owned();
+    forged_mac.replace_range(0..1, if mac.starts_with('A') { "B" } else { "A" });
+    let keyring = |kid: &str, secret: &str| {
+        Keyring::new(vec![(kid.to_owned(), secret.as_bytes().to_vec())]).expect("keyring")
+    };
+    let ours = keyring("k1", QR_SECRET.split_once(':').expect("kid").1);
+    let now_secs = (now_ms() / 1000) as u64;
+    let altered_payload = {
+        use base64::Engine as _;
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let text = String::from_utf8(engine.decode(payload).expect("b64")).expect("utf-8");
+        let text = text.replace(&mine.tickets[0], &mine.tickets[1]);
+        format!("{}.{mac}", engine.encode(text))
+    };
+    let cases = [
+        (format!("{payload}.{forged_mac}"), "invalid"),
+        (altered_payload, "invalid"),
+        (
+            ours.sign(&mine.tickets[1], "0011223344556677", now_secs - 5),
+            "expired",
+        ),
+        (
+            keyring("k9", "an-attackers-secret-an-attackers-sec").sign(
+                &mine.tickets[1],
+                "0011223344556677",
+                now_secs + 60,
+            ),
+            "invalid",
+        ),
+        (
+            keyring("k1", "an-attackers-secret-an-attackers-sec").sign(
+                &mine.tickets[1],
+                "0011223344556677",
+                now_secs + 60,
+            ),
+            "invalid",
+        ),
+        ("https://example.com/not-a-ticket".to_owned(), "invalid"),
+        ("".to_owned(), "invalid"),
+        ("x".repeat(5_000), "invalid"),
+    ];
+    for (code, expected) in &cases {
+        let reply = scan_code(&app, &key, code).await;
+        assert_eq!(reply.body["result"], *expected, "{code}: {}", reply.body);
+    }
+
+    // Another event's ticket, as an online code and as a pass: wrong event, nothing disclosed.
+    let (elsewhere_online, elsewhere_pass) = code_pair(&app, HOLDER, &elsewhere.tickets[0]).await;
+    for code in [&elsewhere_online, &elsewhere_pass] {
+        let reply = scan_code(&app, &key, code).await;
+        assert_eq!(reply.body["result"], "wrong_event", "{}", reply.body);
+        assert_eq!(reply.body["ticket"], Value::Null);
+    }
+    // A pass with the right fields signed by a key that is not the event's.
+    let (genuine, _, _) = Pass::parse(&pass).expect("our pass parses");
+    let wrong_key = genuine
+        .sign(&PassKeys::new(b"not-the-seed-not-the-seed-0123456").signing_key(&event.id, 1));
+    assert_eq!(
+        scan_code(&app, &key, &wrong_key).await.body["result"],
+        "invalid"
+    );
+    // The other event's verifier key cannot read this event's keys.
+    scanner_get(
+        &app,
+        &other_key,
+        &format!("/v1/checkin/events/{}/keys", event.id),
+    )
+    .await
+    .assert_error(403, "VERIFIER_KEY_WRONG_EVENT", None);
+    scanner_get(&app, "otvk_nope", "/v1/checkin/me")
+        .await
+        .assert_error(401, "VERIFIER_KEY_INVALID", None);
+
+    // The same nonce returns the first answer, and writes one audit row.
+    let body = scan_body(&pass, "East", "dev-9", now_ms(), "replayed-nonce-1");
+    let first = scan(&app, &key, body.clone()).await;
+    assert_eq!(first.body["result"], "ok", "{}", first.body);
+    assert_eq!(first.body["ticket"]["seat"], seat(0));
+    let second = scan(&app, &key, body.clone()).await;
+    assert_eq!(second.body, first.body);
+    shared::ports::Redis::exec(&stack.redis(), shared::redis::Command::new("FLUSHALL"))
+        .await
+        .expect("flush");
+    let third = scan(&app, &key, body).await;
+    assert_eq!(
+        third.body, first.body,
+        "libSQL replays the nonce after Redis lost it"
+    );
+    assert_eq!(
+        sql_count(
+            &stack,
+            "SELECT count(*) AS n FROM scans WHERE nonce = ?",
+            "replayed-nonce-1"
+        )
+        .await,
+        1
+    );
+    // The online code of the admitted ticket now: already redeemed at East.
+    let dup = scan_code(&app, &key, &online).await;
+    assert_eq!(dup.body["result"], "already_redeemed");
+    assert_eq!(dup.body["firstScan"]["gate"], "East");
+
+    // A refund revokes the pass (and the online code), and the revocation list says so.
+    let (refunded_online, refunded_pass) = code_pair(&app, OTHER, &refunded.tickets[0]).await;
+    refund(&app, &refunded.order_id).await;
+    for code in [&refunded_online, &refunded_pass] {
+        let reply = scan_code(&app, &key, code).await;
+        assert_eq!(reply.body["result"], "revoked", "{}", reply.body);
+    }
+    codes(&app, OTHER, &refunded.tickets[0])
+        .await
+        .assert_error(409, "TICKET_REVOKED", None);
+    let (revoked_pass, _, _) = Pass::parse(&refunded_pass).expect("pass");
+    let pulled = scanner_get(
+        &app,
+        &key,
+        &format!("/v1/checkin/events/{}/revocations?since=0", event.id),
+    )
+    .await;
+    assert_eq!(pulled.status, 200, "{}", pulled.body);
+    let items = pulled.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{}", pulled.body);
+    assert_eq!(items[0]["passId"], revoked_pass.pass_id_hex());
+    assert_eq!(items[0]["reason"], "revoked");
+    let cursor = pulled.header("x-next-cursor").expect("cursor").to_owned();
+    let next = scanner_get(
+        &app,
+        &key,
+        &format!("/v1/checkin/events/{}/revocations?since={cursor}", event.id),
+    )
+    .await;
+    assert_eq!(next.body["items"], json!([]));
+
+    // The keys a scanner syncs verify the passes offline.
+    let keys = scanner_get(&app, &key, &format!("/v1/checkin/events/{}/keys", event.id)).await;
+    let public: [u8; 32] = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(keys.body["keys"][0]["publicKey"].as_str().expect("key"))
+            .expect("b64")
+            .try_into()
+            .expect("32 bytes")
+    };
+    let verifying = ed25519_dalek::VerifyingKey::from_bytes(&public).expect("key");
+    assert!(Pass::verify(&pass, |_, _| Some(verifying)).is_ok());
+    assert!(Pass::verify(&elsewhere_pass, |_, _| Some(verifying)).is_err());
+
+    // The ticket list for scanners that keep one.
+    let listed = scanner_get(
+        &app,
+        &key,
+        &format!("/v1/checkin/events/{}/tickets?modifiedSince=0", event.id),
+    )
+    .await;
+    assert_eq!(listed.body["total"], 3, "{}", listed.body);
+    let statuses: HashMap<String, String> = listed.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|t| {
+            (
+                t["ticketId"].as_str().unwrap_or_default().to_owned(),
+                t["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(statuses[&mine.tickets[0]], "used");
+    assert_eq!(statuses[&mine.tickets[1]], "valid");
+    assert_eq!(statuses[&refunded.tickets[0]], "revoked");
+    let since = listed.header("x-server-time").expect("server time");
+    let later = scanner_get(
+        &app,
+        &key,
+        &format!(
+            "/v1/checkin/events/{}/tickets?modifiedSince={since}",
+            event.id
+        ),
+    )
+    .await;
+    assert_eq!(later.body["total"], 0, "{}", later.body);
+
+    // Bad bodies: 400 naming the field.
+    scan(
+        &app,
+        &key,
+        json!({"code": "x", "gate": "", "deviceId": "d", "scannedAt": 1, "nonce": "abcdefgh"}),
+    )
+    .await
+    .assert_error(400, "VALIDATION_FAILED", Some("gate"));
+    scan(&app, &key, json!({"code": "x"})).await.assert_error(
+        400,
+        "VALIDATION_FAILED",
+        Some("body"),
+    );
+}
+
+/// Two devices scanned the same pass while offline; whichever uploads first, the earlier scan
+/// is the admission and the later one is `already_redeemed` naming the other device.
+async fn offline_conflicts(runtime: Runtime) {
+    let stack = Stack::start().await;
+    let app = spawn(runtime, &stack, "60").await;
+    let event = door_event(&app, 3).await;
+    let key = verifier_key(&app, &event.id, "south").await;
+    let bought = buy_seats(&app, &event.id, HOLDER, &[seat(0), seat(1), seat(2)]).await;
+    let t0 = now_ms() - 60_000;
+    let upload = |scans: Vec<Value>| {
+        let key = key.clone();
+        let app = &app;
+        async move {
+            let reply = app
+                .send(
+                    Method::POST,
+                    "/v1/checkin/upload",
+                    None,
+                    Some(json!({"scans": scans})),
+                    &[("x-verifier-key", &key)],
+                )
+                .await;
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            reply.body["results"].as_array().expect("results").clone()
+        }
+    };
+
+    // Later scan uploaded first, then the earlier one: the earlier one takes over.
+    let (_, pass_a) = code_pair(&app, HOLDER, &bought.tickets[0]).await;
+    let late = scan_body(
+        &pass_a,
+        "West",
+        "device-late",
+        t0 + 20_000,
+        "late-scan-0001",
+    );
+    let early = scan_body(
+        &pass_a,
+        "East",
+        "device-early",
+        t0 + 10_000,
+        "early-scan-0001",
+    );
+    let first = upload(vec![late.clone()]).await;
+    assert_eq!(first[0]["result"], "ok", "{}", first[0]);
+    let second = upload(vec![early.clone()]).await;
+    assert_eq!(second[0]["result"], "ok", "{}", second[0]);
+    assert_eq!(second[0]["supersedes"]["deviceId"], "device-late");
+    // Re-uploading the late scan now answers what was recorded for it.
+    let replayed = upload(vec![late]).await;
+    assert_eq!(replayed[0]["result"], "already_redeemed", "{}", replayed[0]);
+    assert_eq!(replayed[0]["firstScan"]["deviceId"], "device-early");
+    assert_eq!(replayed[0]["deviceId"], "device-late");
+
+    // Both in one upload, later one listed first.
+    let (_, pass_b) = code_pair(&app, HOLDER, &bought.tickets[1]).await;
+    let both = upload(vec![
+        scan_body(
+            &pass_b,
+            "West",
+            "device-late",
+            t0 + 30_000,
+            "late-scan-0002",
+        ),
+        scan_body(
+            &pass_b,
+            "East",
+            "device-early",
+            t0 + 5_000,
+            "early-scan-0002",
+        ),
+    ])
+    .await;
+    assert_eq!(both[1]["result"], "ok", "{}", both[1]);
+    assert_eq!(both[0]["result"], "already_redeemed", "{}", both[0]);
+    assert_eq!(both[0]["firstScan"]["deviceId"], "device-early");
+
+    // A live scan after the uploads: already redeemed at East (the earliest).
+    let (online_b, _) = code_pair(&app, HOLDER, &bought.tickets[1]).await;
+    let live = scan_code(&app, &key, &online_b).await;
+    assert_eq!(live.body["result"], "already_redeemed");
+    assert_eq!(live.body["firstScan"]["gate"], "East");
+
+    for (ticket, device) in [
+        (&bought.tickets[0], "device-early"),
+        (&bought.tickets[1], "device-early"),
+    ] {
+        assert_eq!(
+            sql_count(&stack, "SELECT count(*) AS n FROM checkins WHERE ticket_id = ? AND device_id = 'device-early'", ticket).await,
+            1,
+            "{device}"
+        );
+    }
+
+    // Stats: two admitted, both at East, in the buckets of their scan times.
+    let stats = scanner_get(
+        &app,
+        &key,
+        &format!("/v1/checkin/events/{}/stats", event.id),
+    )
+    .await;
+    assert_eq!(stats.status, 200, "{}", stats.body);
+    assert_eq!(stats.body["admitted"], 2, "{}", stats.body);
+    assert_eq!(stats.body["tickets"], 3);
+    assert_eq!(
+        stats.body["perGate"],
+        json!([{"gate": "East", "admitted": 2}])
+    );
+    assert_eq!(
+        stats.body["perType"],
+        json!([{"type": "Seated", "admitted": 2}]),
+        "{}",
+        stats.body
+    );
+    let buckets: i64 = stats.body["perBucket"]
+        .as_array()
+        .expect("buckets")
+        .iter()
+        .map(|b| b["admitted"].as_i64().unwrap_or(0))
+        .sum();
+    assert_eq!(buckets, 2);
+    assert_eq!(
+        stats.body["scans"],
+        json!({"ok": 2, "already_redeemed": 3}),
+        "{}",
+        stats.body
+    );
+    let organizer = app.token_for(ORGANIZER, Role::Organizer);
+    let by_organizer = app
+        .send(
+            Method::GET,
+            &format!("/v1/checkin/events/{}/stats", event.id),
+            Some(&organizer),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(by_organizer.body["admitted"], 2);
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        metrics.contains("ticket_verify_conflicts_total 3\n"),
+        "{metrics}"
+    );
+}
+
+/// The scanner page in headless Chromium with a fake camera showing real tickets' QR codes.
+async fn scanner_page(runtime: Runtime) {
+    let stack = Stack::start().await;
+    let app = spawn(runtime, &stack, "900").await;
+    let event = door_event(&app, 3).await;
+    let key = verifier_key(&app, &event.id, "browser").await;
+    let bought = buy_seats(&app, &event.id, HOLDER, &[seat(0), seat(1)]).await;
+    let refunded = buy_seats(&app, &event.id, OTHER, &[seat(2)]).await;
+    let token = app.token_for(HOLDER, Role::User);
+    let other = app.token_for(OTHER, Role::User);
+    let svg = |token: &str, ticket: &str, kind: &str| {
+        let token = token.to_owned();
+        let path = format!("/v1/tickets/{ticket}/qr.svg?kind={kind}");
+        let app = &app;
+        async move {
+            let reply = app.send(Method::GET, &path, Some(&token), None, &[]).await;
+            assert_eq!(reply.status, 200);
+            String::from_utf8(reply.raw).expect("svg")
+        }
+    };
+    let (online, _) = code_pair(&app, HOLDER, &bought.tickets[0]).await;
+    let (_, valid_pass) = code_pair(&app, HOLDER, &bought.tickets[1]).await;
+    let (_, revoked_pass) = code_pair(&app, OTHER, &refunded.tickets[0]).await;
+    let fixture = json!({
+        "baseUrl": app.base_url,
+        "verifierKey": key,
+        "eventId": event.id,
+        "gate": "North",
+        "artifactsDir": root().join("target/e2e-artifacts/scanner").display().to_string(),
+        "online": {"code": online, "svg": svg(&token, &bought.tickets[0], "online").await},
+        "validPass": {"code": valid_pass, "svg": svg(&token, &bought.tickets[1], "offline").await,
+                      "ticketId": bought.tickets[1]},
+        "revokedPass": {"code": revoked_pass, "svg": svg(&other, &refunded.tickets[0], "offline").await},
+    });
+    refund(&app, &refunded.order_id).await;
+    let dir = root().join("target/e2e-artifacts/scanner");
+    std::fs::create_dir_all(&dir).expect("artifacts dir");
+    let path = dir.join("fixture.json");
+    std::fs::write(&path, fixture.to_string()).expect("fixture");
+    let report = run_node_tests(
+        &["tests/js/scanner/scanner.test.mjs".to_owned()],
+        &[("SCANNER_FIXTURE", path.to_str().expect("path"))],
+    )
+    .await;
+    assert!(report.contains("# pass 3"), "{report}");
+    // What the page did is what the server recorded.
+    assert_eq!(
+        sql_count(
+            &stack,
+            "SELECT count(*) AS n FROM checkins WHERE event_id = ?",
+            &event.id
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        sql_count(
+            &stack,
+            "SELECT count(*) AS n FROM checkins WHERE ticket_id = ? AND offline = 1",
+            &bought.tickets[1]
+        )
+        .await,
+        1,
+        "the offline admission was uploaded"
+    );
+}
+
+#[tokio::test]
+async fn workerd_500_scans_of_one_ticket_admit_exactly_once() {
+    stampede(Runtime::Workerd).await;
+}
+
+#[tokio::test]
+async fn wasmtime_500_scans_of_one_ticket_admit_exactly_once() {
+    stampede(Runtime::Wasmtime).await;
+}
+
+#[tokio::test]
+async fn workerd_bad_codes_get_their_own_answers() {
+    bad_codes(Runtime::Workerd).await;
+}
+
+#[tokio::test]
+async fn wasmtime_bad_codes_get_their_own_answers() {
+    bad_codes(Runtime::Wasmtime).await;
+}
+
+#[tokio::test]
+async fn workerd_offline_uploads_resolve_conflicts_by_scan_time() {
+    offline_conflicts(Runtime::Workerd).await;
+}
+
+#[tokio::test]
+async fn wasmtime_offline_uploads_resolve_conflicts_by_scan_time() {
+    offline_conflicts(Runtime::Wasmtime).await;
+}
+
+#[tokio::test]
+async fn workerd_scanner_page_works_in_chromium() {
+    scanner_page(Runtime::Workerd).await;
+}
