@@ -8,12 +8,15 @@ source scripts/versions.sh
 have() { command -v "$1" >/dev/null 2>&1; }
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
-# Debian packages: the real Redis server.
-if ! have redis-server; then
-  log "installing redis-server (apt)"
+# Debian packages: the real Redis server, and Chromium for the scanner page's browser test.
+missing=()
+have redis-server || missing+=(redis-server)
+have chromium || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]} (apt)"
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # Rust targets for the two edge runtimes.

@@ -162,7 +162,7 @@
   async function login(evt) {
     evt.preventDefault();
     const key = $('key').value.trim();
-    const gate = $('gate').value.trim();
+    const gate = Array.from($('gate').value.replace(/\p{Cc}/gu, ' ').trim()).slice(0, 64).join(''); // as the server accepts
     const err = $('login-error');
     err.textContent = '';
     if (!key) { err.textContent = 'Enter the verifier key.'; return; }
@@ -252,7 +252,7 @@
       const moved = Number.isFinite(b.cursor) && b.cursor !== e.cursor;
       if (moved) e.cursor = b.cursor;
       saveEvent(e);
-      if (b.items.length === 0 || !moved) break;
+      if (b.items.length === 0 || !moved || b.more === false) break;
     }
     e.revSyncedAt = Date.now();
     saveEvent(e);
@@ -281,24 +281,35 @@
     saveQueue();
   }
 
+  function unqueue(batch) {
+    const sent = new Set(batch.map((s) => s.nonce));
+    queue = queue.filter((s) => !sent.has(s.nonce));
+    saveQueue();
+  }
+
+  // The server checks a whole upload before it records any of it, so one malformed scan gets
+  // the batch a 400: then the scans go one at a time and only the one refused alone is dropped.
   async function upload() {
     if (uploading || !session.key || !navigator.onLine) return;
     uploading = true;
+    let size = UPLOAD_BATCH;
+    let dropped = 0;
     try {
       while (queue.length) {
-        const batch = queue.slice(0, UPLOAD_BATCH);
+        const batch = queue.slice(0, size);
         const res = await api('POST', '/v1/checkin/upload', { scans: batch }, 30000);
+        if (res.status === 400 && batch.length > 1) { size = 1; continue; }
+        if (res.status === 400) { dropped += 1; unqueue(batch); continue; }
         if (res.status !== 200) {
           $('upload-status').textContent = 'upload failed: ' + errorMessage(res);
           return;
         }
-        const sent = new Set(batch.map((s) => s.nonce));
-        queue = queue.filter((s) => !sent.has(s.nonce));
-        saveQueue();
+        unqueue(batch);
         const results = isObject(res.body) && Array.isArray(res.body.results) ? res.body.results : [];
         const refused = results.filter((r) => isObject(r) && r.result !== 'ok').length;
         $('upload-status').textContent = `uploaded ${batch.length} offline scan(s) at ${formatTime(Date.now())}` +
-          (refused ? ` · ${refused} not admitted by the server` : '');
+          (refused ? ` · ${refused} not admitted by the server` : '') +
+          (dropped ? ` · ${dropped} malformed scan(s) dropped` : '');
       }
     } catch { /* network: try again later */ } finally {
       uploading = false;
@@ -336,14 +347,15 @@
     } catch { return null; }
   }
 
-  async function signatureOk(e, pass) {
+  // → 'ok' | 'bad' | 'no-key'
+  async function checkSignature(e, pass) {
     const key = e.keys.find((k) => k.generation === pass.keyGeneration);
     const raw = key && unb64url(key.publicKey);
-    if (!raw || raw.length !== 32) return false;
+    if (!raw || raw.length !== 32) return 'no-key';
     try {
       const pk = await crypto.subtle.importKey('raw', raw, { name: 'Ed25519' }, false, ['verify']);
-      return await crypto.subtle.verify({ name: 'Ed25519' }, pk, pass.signature, pass.body);
-    } catch { return false; }
+      return (await crypto.subtle.verify({ name: 'Ed25519' }, pk, pass.signature, pass.body)) ? 'ok' : 'bad';
+    } catch { return 'bad'; }
   }
 
   // → {result, reason, ticket, firstScan?, queue} (queue: whether to upload the scan later).
@@ -356,8 +368,12 @@
     if (!globalThis.crypto || !crypto.subtle) {
       return { result: 'unverifiable', reason: 'this browser cannot check passes (the page needs HTTPS)', ticket, queue: true };
     }
-    if (!(await signatureOk(e, pass))) {
-      return { result: 'invalid', reason: 'signature does not verify with the event key', ticket: null, queue: true };
+    const signature = await checkSignature(e, pass);
+    if (signature !== 'ok') {
+      const reason = signature === 'no-key'
+        ? `no event key of generation ${pass.keyGeneration} on this device (sync while online)`
+        : 'signature does not verify with the event key';
+      return { result: 'invalid', reason, ticket: null, queue: true };
     }
     const now = Math.floor(Date.now() / 1000);
     if (now < pass.validFrom || now > pass.validUntil) {

@@ -202,7 +202,7 @@ async fn dispatch<S: Services>(
         TicketQr | TicketQrSvg => routes::ticket_codes::dispatch(services, route, call).await,
         CheckinScan | CheckinUpload | CheckinMe | CheckinKeys | CheckinRevocations
         | CheckinTickets | CheckinStats => routes::checkin::dispatch(services, route, call).await,
-        ScannerPage | ScannerAsset => routes::scanner::get(route, call),
+        ScannerRedirect | ScannerPage | ScannerAsset => routes::scanner::get(route, call),
     }
 }
 

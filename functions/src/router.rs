@@ -71,6 +71,7 @@ pub enum Route {
     CheckinRevocations,
     CheckinTickets,
     CheckinStats,
+    ScannerRedirect,
     ScannerPage,
     ScannerAsset,
 }
@@ -162,6 +163,7 @@ impl Route {
         Route::CheckinRevocations,
         Route::CheckinTickets,
         Route::CheckinStats,
+        Route::ScannerRedirect,
         Route::ScannerPage,
         Route::ScannerAsset,
     ];
@@ -223,6 +225,7 @@ impl Route {
             Route::CheckinRevocations => "/v1/checkin/events/{id}/revocations",
             Route::CheckinTickets => "/v1/checkin/events/{id}/tickets",
             Route::CheckinStats => "/v1/checkin/events/{id}/stats",
+            Route::ScannerRedirect => "/scanner",
             Route::ScannerPage => "/scanner/",
             Route::ScannerAsset => "/scanner/{file}",
         }
@@ -262,6 +265,7 @@ impl Route {
             | Route::CheckinRevocations
             | Route::CheckinTickets
             | Route::CheckinStats
+            | Route::ScannerRedirect
             | Route::ScannerPage
             | Route::ScannerAsset => &[Get, Head],
         }
@@ -284,7 +288,7 @@ impl Route {
             | Route::CheckinRevocations
             | Route::CheckinTickets
             | Route::CheckinStats => RateGroup::Scanner,
-            Route::ScannerPage | Route::ScannerAsset => RateGroup::Read,
+            Route::ScannerRedirect | Route::ScannerPage | Route::ScannerAsset => RateGroup::Read,
             Route::SiweChallenge | Route::SiweVerify | Route::Nonce | Route::VerifySig => {
                 RateGroup::Auth
             }

@@ -7,6 +7,7 @@
 //! runtime vs the other), not as absolute numbers: this is a 2-core machine that also runs
 //! Redis, the fronts and anvil.
 
+mod checkin;
 mod holds;
 
 use e2e::{App, Runtime, Stack, root};
@@ -251,7 +252,9 @@ async fn main() {
         let (message, signature) = signed_siwe(&app).await;
         let siwe = per_op_ms(&app, "siwe", 200, &message, &signature).await;
         let jwt = per_op_ms(&app, "jwt", 2000, "", "").await;
-        crypto.push((runtime, siwe, jwt));
+        let qr_hmac = per_op_ms(&app, "qr_hmac", 5000, "", "").await;
+        let pass_ed25519 = per_op_ms(&app, "pass_ed25519", 500, "", "").await;
+        crypto.push((runtime, siwe, jwt, qr_hmac, pass_ed25519));
         // Warm up (JIT, instance pools, connections).
         let _ = load(&format!("{}/health", app.base_url)).await;
         let mut baseline = None;
@@ -273,14 +276,20 @@ async fn main() {
     println!();
     holds::run(&stack).await;
     println!();
+    checkin::run(&stack).await;
+    println!();
     indexer_backfill().await;
     println!();
     println!(
-        "## Login crypto inside the Wasm build (per operation; goals: SIWE < 2 ms, JWT < 0.2 ms)"
+        "## Crypto inside the Wasm build (per operation; goals: SIWE < 2 ms, JWT < 0.2 ms, QR HMAC < 0.2 ms, pass Ed25519 < 0.2 ms)"
     );
-    println!("| runtime | SIWE parse + EIP-191 recover | JWT HS256 verify |");
-    println!("|---|---|---|");
-    for (runtime, siwe, jwt) in crypto {
-        println!("| {runtime:?} | {siwe:.3} ms | {jwt:.4} ms |");
+    println!(
+        "| runtime | SIWE parse + EIP-191 recover | JWT HS256 verify | online code HMAC verify | offline pass Ed25519 verify |"
+    );
+    println!("|---|---|---|---|---|");
+    for (runtime, siwe, jwt, qr_hmac, pass_ed25519) in crypto {
+        println!(
+            "| {runtime:?} | {siwe:.3} ms | {jwt:.4} ms | {qr_hmac:.4} ms | {pass_ed25519:.4} ms |"
+        );
     }
 }

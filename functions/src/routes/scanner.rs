@@ -16,6 +16,12 @@ const JSQR: &str = include_str!(concat!(env!("OUT_DIR"), "/jsQR.js"));
 /// # Errors
 /// 404 `ROUTE_NOT_FOUND` for any other file.
 pub fn get(route: Route, call: &Call<'_>) -> Result<Response, Error> {
+    if route == Route::ScannerRedirect {
+        // The page loads its scripts by relative URL: it must be served from `/scanner/`.
+        let mut response = Response::with_body(308, "text/plain; charset=utf-8", Vec::new());
+        response.headers.set("location", "/scanner/");
+        return Ok(response);
+    }
     let (content_type, body) = match (route, call.params.get("file")) {
         (Route::ScannerPage, _) | (_, "index.html") => ("text/html; charset=utf-8", INDEX),
         (_, "app.js") => ("text/javascript; charset=utf-8", APP),
