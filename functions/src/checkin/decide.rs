@@ -36,8 +36,8 @@ pub fn decode(config: &CheckinConfig, code: &str, event_id: &str, at_secs: u64) 
                 ticket_id: online.ticket_id,
                 pass_id: None,
             },
-            Err(OnlineError::Expired(online)) => {
-                refused(ScanResult::Expired, Some(online.ticket_id))
+            Err(OnlineError::Expired { ticket_id }) => {
+                refused(ScanResult::Expired, Some(ticket_id))
             }
             Err(_) => refused(ScanResult::Invalid, None),
         },

@@ -144,10 +144,10 @@ pub async fn scan<S: Services>(
 ) -> Result<ScanOutcome, Error> {
     let started = services.clock().now_ms();
     let nonce_key = keys::scan_nonce(services, &verifier.key_id, &input.nonce);
-    if mode == Mode::Live {
-        if let Some(replay) = claim_nonce(services, &nonce_key).await? {
-            return Ok(replay);
-        }
+    if mode == Mode::Live
+        && let Some(replay) = claim_nonce(services, &nonce_key).await?
+    {
+        return Ok(replay);
     }
     let outcome = match run(services, verifier, input, mode).await {
         Ok(outcome) => outcome,

@@ -20,6 +20,14 @@ impl FirstScan {
     }
 }
 
+/// A wallet as door staff see it (`0x7099…79C8`): enough to match the holder's app, no more.
+pub fn shorten_holder(owner: &str) -> String {
+    match (owner.get(..6), owner.get(owner.len().saturating_sub(4)..)) {
+        (Some(head), Some(tail)) if owner.len() > 10 => format!("{head}…{tail}"),
+        _ => owner.to_owned(),
+    }
+}
+
 /// A ticket as the door sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DoorTicket {
@@ -52,11 +60,7 @@ pub enum PassState {
 impl DoorTicket {
     /// The holder as door staff see it: `0x7099…79C8`.
     pub fn holder_short(&self) -> String {
-        let owner = self.owner.as_str();
-        match (owner.get(..6), owner.get(owner.len().saturating_sub(4)..)) {
-            (Some(head), Some(tail)) if owner.len() > 10 => format!("{head}…{tail}"),
-            _ => owner.to_owned(),
-        }
+        shorten_holder(&self.owner)
     }
 
     /// The `ticket` object of a scan answer.

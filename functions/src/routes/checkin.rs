@@ -2,6 +2,7 @@
 //! keys, pass revocations, the ticket list), plus the event's check-in stats.
 
 use crate::call::Call;
+use crate::checkin::ticket::shorten_holder;
 use crate::checkin::{Mode, ScanInput, scan};
 use crate::extract::{
     Page, Paged, Verifier, authenticate_verifier, json_body, json_body_with_limit,
@@ -195,11 +196,7 @@ async fn tickets<S: Services>(services: &S, call: &Call<'_>) -> Result<Response,
     let mut items = Vec::new();
     if let Some(rows) = results.first() {
         for row in rows.iter() {
-            let owner: String = row.get("owner")?;
-            let holder = match (owner.get(..6), owner.get(owner.len().saturating_sub(4)..)) {
-                (Some(head), Some(tail)) if owner.len() > 10 => format!("{head}…{tail}"),
-                _ => owner.clone(),
-            };
+            let holder = shorten_holder(&row.get::<String>("owner")?);
             items.push(json!({
                 "ticketId": row.get::<String>("id")?,
                 "serial": row.get::<Option<String>>("serial")?,

@@ -66,7 +66,9 @@ impl Keyring {
             .verify_slice(&parsed.mac)
             .map_err(|_| OnlineError::BadSignature)?;
         if parsed.expires_at_secs < now_secs {
-            return Err(OnlineError::Expired(parsed));
+            return Err(OnlineError::Expired {
+                ticket_id: parsed.ticket_id,
+            });
         }
         Ok(parsed)
     }
@@ -98,8 +100,9 @@ pub enum OnlineError {
     UnknownKey,
     #[error("signature does not match")]
     BadSignature,
+    /// A code we signed, past its expiry (the ticket it names, for the audit).
     #[error("code expired")]
-    Expired(OnlineCode),
+    Expired { ticket_id: String },
 }
 
 impl OnlineCode {
