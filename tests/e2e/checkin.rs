@@ -1,10 +1,12 @@
 //! Tickets at the door on the release Wasm: holder codes, 500 concurrent scans of one ticket
 //! (exactly one `ok`), libSQL still refusing after Redis is flushed, nonce replay, forged /
 //! altered / expired / wrong-event / wrong-key / revoked codes, offline uploads from two
-//! devices, the sync routes and the stats; and the scanner page in headless Chromium.
+//! devices, the sync routes and the stats, Redis and libSQL faults; and the scanner page in
+//! headless Chromium.
 
 use e2e::catalog::{EventSpec, ORGANIZER, PublishedEvent, publish_event, seat};
 use e2e::payments::{buy_seats, now_ms};
+use e2e::proxy::{Mode, Proxy};
 use e2e::{App, Reply, Runtime, Stack, root, run_node_tests};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -637,6 +639,77 @@ async fn offline_conflicts(runtime: Runtime) {
     );
 }
 
+/// Redis down: the door keeps working on libSQL alone (exactly one `ok`, nonce replay from
+/// libSQL), and the lock is repaired when Redis is back. libSQL down mid-scan: 503, nothing
+/// written, the lock given back, and the retry with the same nonce admits.
+async fn faults(runtime: Runtime) {
+    let stack = Stack::start().await;
+    let redis = Proxy::start(&stack.upstash_url).await;
+    let libsql = Proxy::start(&stack.libsql_url).await;
+    let mut owned = overrides("60");
+    owned.push(("UPSTASH_REDIS_REST_URL", redis.url.clone()));
+    owned.push(("LIBSQL_URL", libsql.url.clone()));
+    let pairs: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = App::spawn(runtime, &stack, &pairs).await;
+    let event = door_event(&app, 2).await;
+    let key = verifier_key(&app, &event.id, "faults").await;
+    let bought = buy_seats(&app, &event.id, HOLDER, &[seat(0), seat(1)]).await;
+    let (first, _) = code_pair(&app, HOLDER, &bought.tickets[0]).await;
+    let (second, _) = code_pair(&app, HOLDER, &bought.tickets[1]).await;
+
+    redis.set(Mode::Down);
+    let body = scan_body(&first, "North", "dev-r", now_ms(), "redis-down-0001");
+    let admitted = scan(&app, &key, body.clone()).await;
+    assert_eq!(admitted.status, 200, "{}", admitted.body);
+    assert_eq!(admitted.body["result"], "ok", "{}", admitted.body);
+    assert_eq!(
+        scan(&app, &key, body).await.body,
+        admitted.body,
+        "replayed from libSQL"
+    );
+    let duplicate = scan_code(&app, &key, &first).await;
+    assert_eq!(duplicate.body["result"], "already_redeemed");
+    assert_eq!(duplicate.body["firstScan"]["gate"], "North");
+    redis.set(Mode::Pass);
+    assert_eq!(
+        scan_code(&app, &key, &first).await.body["result"],
+        "already_redeemed"
+    );
+
+    // libSQL answers the key check and the ticket read, then fails on the write.
+    let body = scan_body(&second, "South", "dev-l", now_ms(), "libsql-down-0001");
+    libsql.set(Mode::DownAfter(2));
+    scan(&app, &key, body.clone())
+        .await
+        .assert_error(503, "LIBSQL_UNAVAILABLE", None);
+    libsql.set(Mode::Pass);
+    assert_eq!(
+        sql_count(
+            &stack,
+            "SELECT count(*) AS n FROM checkins WHERE ticket_id = ?",
+            &bought.tickets[1]
+        )
+        .await,
+        0,
+        "nothing written"
+    );
+    let retried = scan(&app, &key, body).await;
+    assert_eq!(
+        retried.body["result"], "ok",
+        "the lock was given back: {}",
+        retried.body
+    );
+    assert_eq!(
+        sql_count(
+            &stack,
+            "SELECT count(*) AS n FROM checkins WHERE ticket_id = ?",
+            &bought.tickets[1]
+        )
+        .await,
+        1
+    );
+}
+
 /// The scanner page in headless Chromium with a fake camera showing real tickets' QR codes.
 async fn scanner_page(runtime: Runtime) {
     let stack = Stack::start().await;
@@ -732,6 +805,16 @@ async fn workerd_offline_uploads_resolve_conflicts_by_scan_time() {
 #[tokio::test]
 async fn wasmtime_offline_uploads_resolve_conflicts_by_scan_time() {
     offline_conflicts(Runtime::Wasmtime).await;
+}
+
+#[tokio::test]
+async fn workerd_scans_survive_redis_and_libsql_faults() {
+    faults(Runtime::Workerd).await;
+}
+
+#[tokio::test]
+async fn wasmtime_scans_survive_redis_and_libsql_faults() {
+    faults(Runtime::Wasmtime).await;
 }
 
 #[tokio::test]
