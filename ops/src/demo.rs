@@ -1,5 +1,5 @@
-//! Demo data for the local stack: one organizer, a published event with two ticket types and
-//! a few seats. Idempotent (`INSERT OR IGNORE`), applied in one atomic batch.
+//! Demo data for the local stack: one organizer, a published event with two ticket types, a
+//! few seats and a verifier key for the scanner page. Idempotent (`INSERT OR IGNORE`), applied in one atomic batch.
 
 use crate::http::ReqwestHttp;
 use shared::hrana::HranaClient;

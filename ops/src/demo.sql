@@ -15,3 +15,9 @@ INSERT OR IGNORE INTO seats (event_id, label, section, row_label, number, ticket
     ('evt_00000000000000000001', 'VIP-A-2', 'VIP', 'A', '2', 'tt_00000000000000000002'),
     ('evt_00000000000000000001', 'VIP-A-3', 'VIP', 'A', '3', 'tt_00000000000000000002'),
     ('evt_00000000000000000001', 'VIP-A-4', 'VIP', 'A', '4', 'tt_00000000000000000002');
+-- A scanner key for the demo event, so /scanner/ can be tried at once:
+-- X-Verifier-Key: otvk_00000000000000d0_demo-door-secret-demo-door-secret-0001 (only its hash is stored).
+INSERT OR IGNORE INTO verifier_keys (id, event_id, name, secret_hash, created_by, created_at) VALUES
+    ('vk_00000000000000d0', 'evt_00000000000000000001', 'Demo door',
+     'b4b3453aea6fe78a8cc3afafef877db905dc6da0915400532a25a491e1118a32',
+     '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', 1763700000000);

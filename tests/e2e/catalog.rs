@@ -731,4 +731,18 @@ async fn demo_data_is_served_by_the_public_catalog() {
         .await
         .expect("json");
     assert_eq!(seats.to_string().matches("VIP-A-").count(), 4, "{seats}");
+    // The scanner key `make dev` prints opens the demo event's door.
+    let me: serde_json::Value = app
+        .request(reqwest::Method::GET, "/v1/checkin/me")
+        .header(
+            "x-verifier-key",
+            "otvk_00000000000000d0_demo-door-secret-demo-door-secret-0001",
+        )
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["eventId"], id, "{me}");
 }
