@@ -233,8 +233,24 @@ async fn stampede(runtime: Runtime) {
     assert_eq!(after.body["result"], "already_redeemed", "{}", after.body);
     assert_eq!(after.body["firstScan"]["gate"], gate);
     // ...and the lock is repaired, so the next duplicate is turned away by Redis again.
+    let locks = shared::ports::Redis::exec(
+        &stack.redis(),
+        shared::redis::Command::new("KEYS").arg(format!("*checkin:{ticket}")),
+    )
+    .await
+    .expect("keys");
+    assert!(
+        matches!(&locks, shared::redis::Value::Array(keys) if keys.len() == 1),
+        "{locks:?}"
+    );
     let again = scan_code(&app, &key, &online).await;
     assert_eq!(again.body["result"], "already_redeemed");
+    assert_eq!(again.body["firstScan"]["gate"], gate);
+    assert_eq!(
+        again.body["ticket"]["holder"], "0x0000…2001",
+        "{}",
+        again.body
+    );
     assert_eq!(
         sql_count(
             &stack,

@@ -21,6 +21,8 @@ use shared::redis::{Command, Script, Value};
 use shared::sql::{SqlError, Statement};
 use std::sync::LazyLock;
 
+static BEGIN: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../scripts/checkin_begin.lua")));
 static RELEASE_LOCK: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../scripts/checkin_release.lua")));
 
@@ -104,7 +106,8 @@ pub struct ScanOutcome {
 
 struct Answer {
     result: ScanResult,
-    ticket: Option<DoorTicket>,
+    /// The `ticket` object of the answer (what door staff see).
+    ticket: Option<Json>,
     ticket_id: Option<String>,
     first_scan: Option<FirstScan>,
     /// An offline scan that displaced a later one: that one's device.
@@ -116,7 +119,7 @@ impl Answer {
         let mut body = json!({
             "result": self.result.as_str(),
             "reason": self.result.reason(),
-            "ticket": self.ticket.as_ref().map(DoorTicket::json),
+            "ticket": self.ticket,
             "firstScan": self.first_scan.as_ref().map(FirstScan::json),
             "nonce": input.nonce,
             "gate": input.gate,
@@ -144,15 +147,11 @@ pub async fn scan<S: Services>(
 ) -> Result<ScanOutcome, Error> {
     let started = services.clock().now_ms();
     let nonce_key = keys::scan_nonce(services, &verifier.key_id, &input.nonce);
-    if mode == Mode::Live
-        && let Some(replay) = claim_nonce(services, &nonce_key).await?
-    {
-        return Ok(replay);
-    }
-    let outcome = match run(services, verifier, input, mode).await {
+    let outcome = match run(services, verifier, input, mode, &nonce_key).await {
         Ok(outcome) => outcome,
         Err(error) => {
-            if mode == Mode::Live {
+            // Free the nonce so the client's retry runs again (a 409 leaves the first scan's).
+            if mode == Mode::Live && error.code() != "SCAN_IN_FLIGHT" {
                 let _ = services
                     .redis()
                     .exec(Command::new("DEL").arg(&nonce_key))
@@ -202,10 +201,7 @@ async fn claim_nonce<S: Services>(
         Err(_) => Ok(None),
         Ok(Value::Nil) => Ok(None),
         Ok(value) => match value.as_str() {
-            Some("pending") => Err(Error::conflict(
-                "SCAN_IN_FLIGHT",
-                "a scan with this nonce is still being answered; retry in a moment",
-            )),
+            Some("pending") => Err(in_flight()),
             Some(stored) => Ok(outcome_of(stored)),
             None => Ok(None),
         },
@@ -227,6 +223,7 @@ async fn run<S: Services>(
     verifier: &Verifier,
     input: &ScanInput,
     mode: Mode,
+    nonce_key: &str,
 ) -> Result<ScanOutcome, Error> {
     let now_ms = services.clock().now_ms() as i64;
     let at_ms = match mode {
@@ -238,6 +235,11 @@ async fn run<S: Services>(
     let (ticket_id, pass_id) =
         match decide::decode(config, input.code.trim(), &verifier.event_id, at_secs) {
             Decoded::Refused { result, ticket_id } => {
+                if mode == Mode::Live
+                    && let Some(replay) = claim_nonce(services, nonce_key).await?
+                {
+                    return Ok(replay);
+                }
                 let answer = Answer {
                     result,
                     ticket: None,
@@ -249,13 +251,24 @@ async fn run<S: Services>(
             }
             Decoded::Genuine { ticket_id, pass_id } => (ticket_id, pass_id),
         };
+    if mode == Mode::Live {
+        match begin_live(services, nonce_key, &ticket_id).await? {
+            Begin::Replay(outcome) => return Ok(outcome),
+            Begin::Locked(lock) => {
+                // A duplicate at the door: answered from the lock, no libSQL read.
+                let answer = lock.answer(&verifier.event_id, ticket_id);
+                return record(services, verifier, input, mode, &answer, now_ms).await;
+            }
+            Begin::Free => {}
+        }
+    }
     let ticket = ticket::load(services.sql(), &ticket_id, pass_id.as_deref()).await?;
     let verdict = decide::judge(ticket.as_ref(), &verifier.event_id);
     let mut answer = Answer {
         result: verdict,
         first_scan: ticket.as_ref().and_then(|t| t.first_scan.clone()),
         ticket_id: Some(ticket_id),
-        ticket,
+        ticket: ticket.as_ref().map(DoorTicket::json),
         supersedes: None,
     };
     // Another event's ticket: the scanner learns nothing about it.
@@ -263,31 +276,127 @@ async fn run<S: Services>(
         answer.ticket = None;
         answer.first_scan = None;
     }
-    match (verdict, mode) {
-        (ScanResult::Ok, Mode::Live) => admit_live(services, verifier, input, answer, now_ms).await,
-        (ScanResult::Ok | ScanResult::AlreadyRedeemed, Mode::Offline) => {
-            admit_offline(services, verifier, input, answer, now_ms).await
+    match (verdict, mode, ticket) {
+        (ScanResult::AlreadyRedeemed, Mode::Live, Some(ticket)) => {
+            // Redis had lost the lock (flushed, failed over): point it at libSQL's admission
+            // again, so the next duplicates are turned away without reading libSQL.
+            if let Some(first) = &ticket.first_scan {
+                let lock_key = keys::checkin_lock(services, &ticket.id);
+                repair_lock(services, &lock_key, first, &ticket).await;
+            }
+            record(services, verifier, input, mode, &answer, now_ms).await
+        }
+        (ScanResult::Ok, Mode::Live, Some(ticket)) => {
+            admit_live(services, verifier, input, answer, &ticket, now_ms).await
+        }
+        (ScanResult::Ok | ScanResult::AlreadyRedeemed, Mode::Offline, Some(ticket)) => {
+            admit_offline(services, verifier, input, answer, &ticket, now_ms).await
         }
         _ => record(services, verifier, input, mode, &answer, now_ms).await,
     }
 }
 
-/// The lock value: who took it, so a replay of the winning scan is recognised.
-fn lock_value(verifier: &Verifier, input: &ScanInput, at_ms: i64) -> String {
-    json!({"at": at_ms, "gate": input.gate, "deviceId": input.device_id,
-           "keyId": verifier.key_id, "nonce": input.nonce})
-    .to_string()
+/// This scan as the first scan of its ticket, at `at_ms`.
+fn first_scan_of(verifier: &Verifier, input: &ScanInput, at_ms: i64) -> FirstScan {
+    FirstScan {
+        at_ms,
+        gate: input.gate.clone(),
+        device_id: input.device_id.clone(),
+        verifier_key_id: verifier.key_id.clone(),
+        nonce: input.nonce.clone(),
+    }
 }
 
-fn first_scan_of_lock(value: &str) -> Option<FirstScan> {
-    let v: Json = serde_json::from_str(value).ok()?;
-    Some(FirstScan {
-        at_ms: v.get("at")?.as_i64()?,
-        gate: v.get("gate")?.as_str()?.to_owned(),
-        device_id: v.get("deviceId")?.as_str()?.to_owned(),
-        verifier_key_id: v.get("keyId")?.as_str()?.to_owned(),
-        nonce: v.get("nonce")?.as_str()?.to_owned(),
-    })
+/// What Redis says at the start of a live scan of a genuine code.
+enum Begin {
+    /// A scan with this nonce already ran: its answer.
+    Replay(ScanOutcome),
+    /// The ticket was admitted (the lock's value).
+    Locked(Lock),
+    /// Not admitted as far as Redis knows (or Redis is down): ask libSQL.
+    Free,
+}
+
+/// Claims the scan's nonce and peeks at the ticket's lock, in one round trip.
+async fn begin_live<S: Services>(
+    services: &S,
+    nonce_key: &str,
+    ticket_id: &str,
+) -> Result<Begin, Error> {
+    let lock_key = keys::checkin_lock(services, ticket_id);
+    let reply = services
+        .redis()
+        .eval(
+            &BEGIN,
+            &[nonce_key, &lock_key],
+            &[&NONCE_LEASE_MS.to_string()],
+        )
+        .await;
+    // Redis down: libSQL's unique rows still decide, and replay the nonce.
+    let Ok(Value::Array(parts)) = reply else {
+        return Ok(Begin::Free);
+    };
+    let text = |i: usize| parts.get(i).and_then(Value::as_str);
+    match (text(0), text(1)) {
+        (Some("nonce"), Some("pending")) => Err(in_flight()),
+        (Some("nonce"), Some(stored)) => Ok(outcome_of(stored).map_or(Begin::Free, Begin::Replay)),
+        (Some("locked"), Some(value)) => Ok(Lock::parse(value).map_or(Begin::Free, Begin::Locked)),
+        _ => Ok(Begin::Free),
+    }
+}
+
+fn in_flight() -> Error {
+    Error::conflict(
+        "SCAN_IN_FLIGHT",
+        "a scan with this nonce is still being answered; retry in a moment",
+    )
+}
+
+/// A ticket's check-in lock: who admitted it, and what the door shows for it.
+struct Lock {
+    first: FirstScan,
+    event_id: String,
+    ticket: Json,
+}
+
+impl Lock {
+    fn value(first: &FirstScan, ticket: &DoorTicket) -> String {
+        json!({"at": first.at_ms, "gate": first.gate, "deviceId": first.device_id,
+               "keyId": first.verifier_key_id, "nonce": first.nonce,
+               "event": ticket.event_id, "ticket": ticket.json()})
+        .to_string()
+    }
+
+    fn parse(value: &str) -> Option<Lock> {
+        let v: Json = serde_json::from_str(value).ok()?;
+        Some(Lock {
+            first: FirstScan {
+                at_ms: v.get("at")?.as_i64()?,
+                gate: v.get("gate")?.as_str()?.to_owned(),
+                device_id: v.get("deviceId")?.as_str()?.to_owned(),
+                verifier_key_id: v.get("keyId")?.as_str()?.to_owned(),
+                nonce: v.get("nonce")?.as_str()?.to_owned(),
+            },
+            event_id: v.get("event")?.as_str()?.to_owned(),
+            ticket: v.get("ticket")?.clone(),
+        })
+    }
+
+    /// The answer to a scan of the locked ticket at a scanner of `event_id`.
+    fn answer(self, event_id: &str, ticket_id: String) -> Answer {
+        let ours = self.event_id == event_id;
+        Answer {
+            result: if ours {
+                ScanResult::AlreadyRedeemed
+            } else {
+                ScanResult::WrongEvent
+            },
+            ticket: ours.then_some(self.ticket),
+            ticket_id: Some(ticket_id),
+            first_scan: ours.then_some(self.first),
+            supersedes: None,
+        }
+    }
 }
 
 async fn admit_live<S: Services>(
@@ -295,15 +404,11 @@ async fn admit_live<S: Services>(
     verifier: &Verifier,
     input: &ScanInput,
     mut answer: Answer,
+    ticket: &DoorTicket,
     now_ms: i64,
 ) -> Result<ScanOutcome, Error> {
-    let Some(ticket) = answer.ticket.clone() else {
-        return Err(Error::Internal(
-            "an admissible scan without its ticket".into(),
-        ));
-    };
     let lock_key = keys::checkin_lock(services, &ticket.id);
-    let ours = lock_value(verifier, input, now_ms);
+    let ours = Lock::value(&first_scan_of(verifier, input, now_ms), ticket);
     let taken = services
         .redis()
         .exec(
@@ -321,7 +426,7 @@ async fn admit_live<S: Services>(
         Ok(value) => {
             // Somebody was first: answer without touching the check-in row.
             answer.result = ScanResult::AlreadyRedeemed;
-            answer.first_scan = value.as_str().and_then(first_scan_of_lock);
+            answer.first_scan = value.as_str().and_then(Lock::parse).map(|lock| lock.first);
             return record(services, verifier, input, Mode::Live, &answer, now_ms).await;
         }
         // Redis down: the unique check-in row alone decides.
@@ -330,11 +435,11 @@ async fn admit_live<S: Services>(
     let body = answer.body(input, Mode::Live);
     let mut batch = vec![
         scan_row(verifier, input, Mode::Live, &answer, &body, now_ms),
-        checkin_row(verifier, input, &ticket, now_ms, Mode::Live),
+        checkin_row(verifier, input, ticket, now_ms, Mode::Live),
         mark_used(&ticket.id, now_ms),
         Statement::guard_changed(),
     ];
-    batch.extend(chain_mark_used(&ticket, now_ms));
+    batch.extend(chain_mark_used(ticket, now_ms));
     match services.sql().batch_atomic(batch).await {
         Ok(_) => Ok(ScanOutcome {
             result: ScanResult::Ok,
@@ -351,7 +456,7 @@ async fn admit_live<S: Services>(
             answer.result = refused_after_race(reloaded.as_ref(), &verifier.event_id);
             answer.first_scan = reloaded.as_ref().and_then(|t| t.first_scan.clone());
             if let Some(first) = &answer.first_scan {
-                repair_lock(services, &lock_key, first).await;
+                repair_lock(services, &lock_key, first, ticket).await;
             } else {
                 release(services, &lock_key, &ours, locked).await;
             }
@@ -369,13 +474,9 @@ async fn admit_offline<S: Services>(
     verifier: &Verifier,
     input: &ScanInput,
     mut answer: Answer,
+    ticket: &DoorTicket,
     now_ms: i64,
 ) -> Result<ScanOutcome, Error> {
-    let Some(ticket) = answer.ticket.clone() else {
-        return Err(Error::Internal(
-            "an admissible scan without its ticket".into(),
-        ));
-    };
     let earlier = ticket
         .first_scan
         .as_ref()
@@ -393,7 +494,7 @@ async fn admit_offline<S: Services>(
     let body = answer.body(input, Mode::Offline);
     let mut batch = vec![
         scan_row(verifier, input, Mode::Offline, &answer, &body, now_ms),
-        checkin_row(verifier, input, &ticket, now_ms, Mode::Offline),
+        checkin_row(verifier, input, ticket, now_ms, Mode::Offline),
         Statement::guard_changed(),
         mark_used(&ticket.id, now_ms),
     ];
@@ -412,17 +513,12 @@ async fn admit_offline<S: Services>(
             .bind(previous.nonce.as_str()),
         );
     }
-    batch.extend(chain_mark_used(&ticket, now_ms));
+    batch.extend(chain_mark_used(ticket, now_ms));
     match services.sql().batch_atomic(batch).await {
         Ok(_) => {
-            let first = FirstScan {
-                at_ms: input.scanned_at,
-                gate: input.gate.clone(),
-                device_id: input.device_id.clone(),
-                verifier_key_id: verifier.key_id.clone(),
-                nonce: input.nonce.clone(),
-            };
-            repair_lock(services, &keys::checkin_lock(services, &ticket.id), &first).await;
+            let first = first_scan_of(verifier, input, input.scanned_at);
+            let lock_key = keys::checkin_lock(services, &ticket.id);
+            repair_lock(services, &lock_key, &first, ticket).await;
             if answer.supersedes.is_some() {
                 metrics::conflict(services).await;
             }
@@ -598,15 +694,18 @@ async fn release<S: Services>(services: &S, lock_key: &str, ours: &str, locked: 
 }
 
 /// Points the lock at the admission libSQL holds.
-async fn repair_lock<S: Services>(services: &S, lock_key: &str, first: &FirstScan) {
-    let value = json!({"at": first.at_ms, "gate": first.gate, "deviceId": first.device_id,
-                       "keyId": first.verifier_key_id, "nonce": first.nonce});
+async fn repair_lock<S: Services>(
+    services: &S,
+    lock_key: &str,
+    first: &FirstScan,
+    ticket: &DoorTicket,
+) {
     let _ = services
         .redis()
         .exec(
             Command::new("SET")
                 .arg(lock_key)
-                .arg(value.to_string())
+                .arg(Lock::value(first, ticket))
                 .arg("EX")
                 .arg(LOCK_KEEP_SECS),
         )
