@@ -27,13 +27,46 @@ fn hash_key<S: Services>(services: &S) -> String {
     format!("{}metrics:http", services.config().redis.key_prefix)
 }
 
+/// The bucket `ms` falls in: its index in [`BUCKETS_MS`], or `BUCKETS_MS.len()` for `+Inf`.
+pub fn bucket_index(ms: u64) -> usize {
+    BUCKETS_MS
+        .iter()
+        .position(|le| ms <= *le)
+        .unwrap_or(BUCKETS_MS.len())
+}
+
+/// Writes one histogram series in seconds: `buckets` are per-bucket counts in [`bucket_index`]
+/// order (made cumulative here), `sum_ms` the sum of the observations; `labels` may be empty.
+pub fn write_histogram(out: &mut String, name: &str, labels: &str, buckets: &[i64], sum_ms: i64) {
+    let (open, sep) = if labels.is_empty() {
+        ("", "")
+    } else {
+        (labels, ",")
+    };
+    let braced = if labels.is_empty() {
+        String::new()
+    } else {
+        format!("{{{labels}}}")
+    };
+    let mut cumulative = 0;
+    for (i, le) in BUCKETS_MS.iter().enumerate() {
+        cumulative += buckets.get(i).copied().unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{open}{sep}le=\"{}\"}} {cumulative}",
+            *le as f64 / 1000.0
+        );
+    }
+    cumulative += buckets.get(BUCKETS_MS.len()).copied().unwrap_or(0);
+    let _ = writeln!(out, "{name}_bucket{{{open}{sep}le=\"+Inf\"}} {cumulative}");
+    let _ = writeln!(out, "{name}_sum{braced} {}", sum_ms as f64 / 1000.0);
+    let _ = writeln!(out, "{name}_count{braced} {cumulative}");
+}
+
 /// The commands that add one sample: request count, one latency bucket, latency sum.
 pub fn commands(key: &str, sample: &Sample) -> Vec<Command> {
     let series = format!("{}|{}", sample.method, sample.route);
-    let bucket = BUCKETS_MS
-        .iter()
-        .position(|le| sample.duration_ms <= *le)
-        .unwrap_or(BUCKETS_MS.len());
+    let bucket = bucket_index(sample.duration_ms);
     vec![
         Command::new("HINCRBY")
             .arg(key)
@@ -236,28 +269,12 @@ pub fn render(fields: &[(String, i64)]) -> String {
     out.push_str("# TYPE http_request_duration_seconds histogram\n");
     for ((method, route), series) in &latency {
         let labels = format!("method=\"{method}\",route=\"{route}\"");
-        let mut cumulative = 0;
-        for (i, le) in BUCKETS_MS.iter().enumerate() {
-            cumulative += series.buckets.get(i).copied().unwrap_or(0);
-            let _ = writeln!(
-                out,
-                "http_request_duration_seconds_bucket{{{labels},le=\"{}\"}} {cumulative}",
-                *le as f64 / 1000.0
-            );
-        }
-        cumulative += series.buckets.get(BUCKETS_MS.len()).copied().unwrap_or(0);
-        let _ = writeln!(
-            out,
-            "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {cumulative}"
-        );
-        let _ = writeln!(
-            out,
-            "http_request_duration_seconds_sum{{{labels}}} {}",
-            series.sum_ms as f64 / 1000.0
-        );
-        let _ = writeln!(
-            out,
-            "http_request_duration_seconds_count{{{labels}}} {cumulative}"
+        write_histogram(
+            &mut out,
+            "http_request_duration_seconds",
+            &labels,
+            &series.buckets,
+            series.sum_ms,
         );
     }
     out

@@ -129,6 +129,17 @@ impl Rows {
             values,
         })
     }
+
+    /// The `n` of a `SELECT count(*) AS n …` (0 when there is no row).
+    ///
+    /// # Errors
+    /// [`SqlError::Decode`] when `n` is missing or not an integer.
+    pub fn count(&self) -> Result<i64, SqlError> {
+        self.row(0)
+            .map(|row| row.get::<i64>("n"))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
 }
 
 /// One result row, addressed by column name.
@@ -241,6 +252,14 @@ impl SqlError {
     /// Whether a [`Statement::guard`] failed (its condition no longer held).
     pub fn is_guard_failure(&self) -> bool {
         matches!(self, SqlError::Statement { message, .. } if message.contains("malformed JSON"))
+    }
+
+    /// The position in its batch of the statement that failed, if a statement did.
+    pub fn failed_index(&self) -> Option<usize> {
+        match self {
+            SqlError::Statement { index, .. } => *index,
+            _ => None,
+        }
     }
 
     /// Whether a statement failed on a UNIQUE / PRIMARY KEY constraint.

@@ -1,7 +1,7 @@
 //! Check-in metrics, kept in one Redis hash like the HTTP ones (global across instances):
 //! scans by result, verify conflicts, and the latency from code to decision.
 
-use crate::metrics::BUCKETS_MS;
+use crate::metrics::{BUCKETS_MS, bucket_index, write_histogram};
 use crate::services::Services;
 use shared::checkin::ScanResult;
 use shared::ports::Redis;
@@ -16,10 +16,7 @@ pub fn key<S: Services>(services: &S) -> String {
 /// The commands that count one scan that took `elapsed_ms` to decide.
 pub fn commands<S: Services>(services: &S, result: ScanResult, elapsed_ms: u64) -> Vec<Command> {
     let key = key(services);
-    let bucket = BUCKETS_MS
-        .iter()
-        .position(|le| elapsed_ms <= *le)
-        .unwrap_or(BUCKETS_MS.len());
+    let bucket = bucket_index(elapsed_ms);
     let mut commands = vec![
         Command::new("HINCRBY")
             .arg(&key)
@@ -76,26 +73,16 @@ pub fn render(fields: &[(String, i64)]) -> String {
     let _ = writeln!(out, "ticket_verify_conflicts_total {}", value("conflicts"));
     out.push_str("# HELP qr_verify_latency_seconds Time from receiving a code to a durable decision (verify, lock, write).\n");
     out.push_str("# TYPE qr_verify_latency_seconds histogram\n");
-    let mut cumulative = 0;
-    for (i, le) in BUCKETS_MS.iter().enumerate() {
-        cumulative += value(&format!("verify_bucket|{i}"));
-        let _ = writeln!(
-            out,
-            "qr_verify_latency_seconds_bucket{{le=\"{}\"}} {cumulative}",
-            *le as f64 / 1000.0
-        );
-    }
-    cumulative += value(&format!("verify_bucket|{}", BUCKETS_MS.len()));
-    let _ = writeln!(
-        out,
-        "qr_verify_latency_seconds_bucket{{le=\"+Inf\"}} {cumulative}"
+    let buckets: Vec<i64> = (0..=BUCKETS_MS.len())
+        .map(|i| value(&format!("verify_bucket|{i}")))
+        .collect();
+    write_histogram(
+        &mut out,
+        "qr_verify_latency_seconds",
+        "",
+        &buckets,
+        value("verify_sum_ms"),
     );
-    let _ = writeln!(
-        out,
-        "qr_verify_latency_seconds_sum {}",
-        value("verify_sum_ms") as f64 / 1000.0
-    );
-    let _ = writeln!(out, "qr_verify_latency_seconds_count {cumulative}");
     out
 }
 

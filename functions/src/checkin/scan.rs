@@ -18,7 +18,7 @@ use shared::checkin::ScanResult;
 use shared::error::Error;
 use shared::ports::{Clock, Redis, Sql};
 use shared::redis::{Command, Script, Value};
-use shared::sql::{SqlError, Statement};
+use shared::sql::Statement;
 use std::sync::LazyLock;
 
 static BEGIN: LazyLock<Script> =
@@ -179,35 +179,6 @@ pub async fn scan<S: Services>(
     Ok(outcome)
 }
 
-/// Takes the nonce for this scan, or returns the answer a scan with it already got.
-async fn claim_nonce<S: Services>(
-    services: &S,
-    nonce_key: &str,
-) -> Result<Option<ScanOutcome>, Error> {
-    let reply = services
-        .redis()
-        .exec(
-            Command::new("SET")
-                .arg(nonce_key)
-                .arg("pending")
-                .arg("NX")
-                .arg("GET")
-                .arg("PX")
-                .arg(NONCE_LEASE_MS),
-        )
-        .await;
-    match reply {
-        // Redis down: libSQL's unique (key, nonce) still replays the first answer.
-        Err(_) => Ok(None),
-        Ok(Value::Nil) => Ok(None),
-        Ok(value) => match value.as_str() {
-            Some("pending") => Err(in_flight()),
-            Some(stored) => Ok(outcome_of(stored)),
-            None => Ok(None),
-        },
-    }
-}
-
 fn outcome_of(stored: &str) -> Option<ScanOutcome> {
     let body: Json = serde_json::from_str(stored).ok()?;
     let result = ScanResult::parse(body.get("result")?.as_str()?)?;
@@ -236,7 +207,7 @@ async fn run<S: Services>(
         match decide::decode(config, input.code.trim(), &verifier.event_id, at_secs) {
             Decoded::Refused { result, ticket_id } => {
                 if mode == Mode::Live
-                    && let Some(replay) = claim_nonce(services, nonce_key).await?
+                    && let Begin::Replay(replay) = begin_live(services, nonce_key, None).await?
                 {
                     return Ok(replay);
                 }
@@ -252,7 +223,8 @@ async fn run<S: Services>(
             Decoded::Genuine { ticket_id, pass_id } => (ticket_id, pass_id),
         };
     if mode == Mode::Live {
-        match begin_live(services, nonce_key, &ticket_id).await? {
+        let lock_key = keys::checkin_lock(services, &ticket_id);
+        match begin_live(services, nonce_key, Some(&lock_key)).await? {
             Begin::Replay(outcome) => return Ok(outcome),
             Begin::Locked(lock) => {
                 // A duplicate at the door: answered from the lock, no libSQL read.
@@ -307,30 +279,27 @@ fn first_scan_of(verifier: &Verifier, input: &ScanInput, at_ms: i64) -> FirstSca
     }
 }
 
-/// What Redis says at the start of a live scan of a genuine code.
+/// What Redis says at the start of a live scan.
 enum Begin {
     /// A scan with this nonce already ran: its answer.
     Replay(ScanOutcome),
-    /// The ticket was admitted (the lock's value).
+    /// The ticket was admitted (the lock's value; only asked for a genuine code).
     Locked(Lock),
     /// Not admitted as far as Redis knows (or Redis is down): ask libSQL.
     Free,
 }
 
-/// Claims the scan's nonce and peeks at the ticket's lock, in one round trip.
+/// Claims the scan's nonce and, given the ticket's lock key, peeks at the lock, in one round
+/// trip.
 async fn begin_live<S: Services>(
     services: &S,
     nonce_key: &str,
-    ticket_id: &str,
+    lock_key: Option<&str>,
 ) -> Result<Begin, Error> {
-    let lock_key = keys::checkin_lock(services, ticket_id);
+    let keys: Vec<&str> = std::iter::once(nonce_key).chain(lock_key).collect();
     let reply = services
         .redis()
-        .eval(
-            &BEGIN,
-            &[nonce_key, &lock_key],
-            &[&NONCE_LEASE_MS.to_string()],
-        )
+        .eval(&BEGIN, &keys, &[&NONCE_LEASE_MS.to_string()])
         .await;
     // Redis down: libSQL's unique rows still decide, and replay the nonce.
     let Ok(Value::Array(parts)) = reply else {
@@ -446,11 +415,11 @@ async fn admit_live<S: Services>(
             body,
             replayed: false,
         }),
-        Err(e) if failed_at(&e) == Some(0) && e.is_unique_violation() => {
+        Err(e) if e.failed_index() == Some(0) && e.is_unique_violation() => {
             release(services, &lock_key, &ours, locked).await;
             replay(services, verifier, input).await
         }
-        Err(e) if failed_at(&e).is_some_and(|i| i >= 1) => {
+        Err(e) if e.failed_index().is_some_and(|i| i >= 1) => {
             // libSQL already has this ticket's admission (Redis lost it, or a chain `used`).
             let reloaded = ticket::load(services.sql(), &ticket.id, None).await?;
             answer.result = refused_after_race(reloaded.as_ref(), &verifier.event_id);
@@ -528,10 +497,10 @@ async fn admit_offline<S: Services>(
                 replayed: false,
             })
         }
-        Err(e) if failed_at(&e) == Some(0) && e.is_unique_violation() => {
+        Err(e) if e.failed_index() == Some(0) && e.is_unique_violation() => {
             replay(services, verifier, input).await
         }
-        Err(e) if failed_at(&e).is_some_and(|i| i >= 1) => {
+        Err(e) if e.failed_index().is_some_and(|i| i >= 1) => {
             // An earlier scan got there between our read and our write.
             let reloaded = ticket::load(services.sql(), &ticket.id, None).await?;
             answer.result = refused_after_race(reloaded.as_ref(), &verifier.event_id);
@@ -549,13 +518,6 @@ fn refused_after_race(ticket: Option<&DoorTicket>, event_id: &str) -> ScanResult
     match decide::judge(ticket, event_id) {
         ScanResult::Ok => ScanResult::AlreadyRedeemed,
         other => other,
-    }
-}
-
-fn failed_at(error: &SqlError) -> Option<usize> {
-    match error {
-        SqlError::Statement { index, .. } => *index,
-        _ => None,
     }
 }
 

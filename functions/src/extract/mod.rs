@@ -11,4 +11,4 @@ pub use caller::{Caller, authenticate, bearer as bearer_token, jwt_codec};
 pub use json::{json_body, json_body_or_empty, json_body_with_limit};
 pub use page::{Page, Paged};
 pub use query::Query;
-pub use verifier::{Verifier, authenticate_verifier};
+pub use verifier::{Verifier, authenticate_event_verifier, authenticate_verifier};

@@ -34,6 +34,16 @@ impl Page {
         Ok(Page { page, page_size })
     }
 
+    /// This page of a list of `total` items.
+    pub fn paged<T>(&self, items: Vec<T>, total: i64) -> Paged<T> {
+        Paged {
+            page: self.page,
+            page_size: self.page_size,
+            total,
+            items,
+        }
+    }
+
     /// Rows to skip.
     pub fn offset(&self) -> i64 {
         i64::from(self.page - 1) * i64::from(self.page_size)

@@ -17,6 +17,11 @@ pub struct Verifier {
 }
 
 impl Verifier {
+    /// What `GET /v1/checkin/me` (and `…/verifier/me`) answer.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({"keyId": self.key_id, "eventId": self.event_id, "name": self.name})
+    }
+
     /// Fails unless the key belongs to `event_id`.
     ///
     /// # Errors
@@ -38,6 +43,20 @@ pub fn parse_key(key: &str) -> Option<(&str, &str)> {
     let (id, secret) = key.strip_prefix("otvk_")?.split_once('_')?;
     let valid = id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()) && secret.len() >= 32;
     valid.then_some((id, secret))
+}
+
+/// Authenticates a scanner of event `event_id`.
+///
+/// # Errors
+/// As [`authenticate_verifier`]; 403 `VERIFIER_KEY_WRONG_EVENT`.
+pub async fn authenticate_event_verifier<S: Services>(
+    services: &S,
+    request: &Request,
+    event_id: &str,
+) -> Result<Verifier, Error> {
+    let verifier = authenticate_verifier(services, request).await?;
+    verifier.require_event(event_id)?;
+    Ok(verifier)
 }
 
 /// Authenticates a scanner.

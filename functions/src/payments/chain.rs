@@ -260,10 +260,7 @@ async fn apply_refund<S: Services>(
             .bind(fact.order_ref.as_str()),
         )
         .await?
-        .row(0)
-        .map(|r| r.get::<i64>("n"))
-        .transpose()?
-        .unwrap_or(0);
+        .count()?;
     match order {
         Some(order) if open == 0 && order.is_sold() => {
             let batch = vec![

@@ -8,7 +8,7 @@ use crate::services::Services;
 use shared::domain::EventId;
 use shared::error::Error;
 use shared::ports::{Clock, Rng, Sql};
-use shared::sql::{SqlError, Statement};
+use shared::sql::Statement;
 
 /// How an order was paid.
 #[derive(Debug, Clone)]
@@ -71,7 +71,7 @@ pub async fn pay<S: Services>(
     batch.extend(last);
     match services.sql().batch_atomic(batch).await {
         Ok(_) => {}
-        Err(e) if e.is_unique_violation() && failed_index(&e).is_some_and(|i| i < skip) => {
+        Err(e) if e.is_unique_violation() && e.failed_index().is_some_and(|i| i < skip) => {
             return Ok(PayOutcome::Duplicate);
         }
         Err(e) if e.is_guard_failure() => return Ok(PayOutcome::NotPayable),
@@ -79,13 +79,6 @@ pub async fn pay<S: Services>(
     }
     sell(services, order).await;
     Ok(PayOutcome::Paid)
-}
-
-fn failed_index(error: &SqlError) -> Option<usize> {
-    match error {
-        SqlError::Statement { index, .. } => *index,
-        _ => None,
-    }
 }
 
 /// The `INSERT` of an order's tickets: one per seat, `quantity` per general-admission line,

@@ -2,7 +2,7 @@
 
 use crate::audit;
 use crate::call::Call;
-use crate::extract::{Page, Paged, authenticate, json_body};
+use crate::extract::{Page, authenticate, json_body};
 use crate::http::Response;
 use crate::router::Route;
 use crate::services::Services;
@@ -158,13 +158,5 @@ async fn audit_log<S: Services>(services: &S, call: &Call<'_>) -> Result<Respons
             }));
         }
     }
-    Ok(Response::json(
-        200,
-        &Paged {
-            page: page.page,
-            page_size: page.page_size,
-            total,
-            items,
-        },
-    ))
+    Ok(Response::json(200, &page.paged(items, total)))
 }

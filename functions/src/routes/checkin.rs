@@ -5,7 +5,8 @@ use crate::call::Call;
 use crate::checkin::ticket::shorten_holder;
 use crate::checkin::{Mode, ScanInput, scan};
 use crate::extract::{
-    Page, Paged, Verifier, authenticate_verifier, json_body, json_body_with_limit,
+    Page, Verifier, authenticate_event_verifier, authenticate_verifier, json_body,
+    json_body_with_limit,
 };
 use crate::http::Response;
 use crate::router::Route;
@@ -16,7 +17,7 @@ use shared::checkin::pass::public_key_text;
 use shared::error::Error;
 use shared::http::Method;
 use shared::ports::{Clock, Sql};
-use shared::sql::Statement;
+use shared::sql::{Rows, Statement};
 
 /// Most scans in one upload.
 const MAX_UPLOAD: usize = 500;
@@ -50,9 +51,7 @@ pub async fn dispatch<S: Services>(
 
 /// The scanner of the event in the path.
 async fn event_scanner<S: Services>(services: &S, call: &Call<'_>) -> Result<Verifier, Error> {
-    let verifier = authenticate_verifier(services, call.request).await?;
-    verifier.require_event(call.params.get("id"))?;
-    Ok(verifier)
+    authenticate_event_verifier(services, call.request, call.params.get("id")).await
 }
 
 async fn post_scan<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
@@ -95,10 +94,7 @@ async fn post_upload<S: Services>(services: &S, call: &Call<'_>) -> Result<Respo
 
 async fn me<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
     let verifier = authenticate_verifier(services, call.request).await?;
-    Ok(Response::json(
-        200,
-        &json!({"keyId": verifier.key_id, "eventId": verifier.event_id, "name": verifier.name}),
-    ))
+    Ok(Response::json(200, &verifier.json()))
 }
 
 async fn keys<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
@@ -211,21 +207,8 @@ async fn tickets<S: Services>(services: &S, call: &Call<'_>) -> Result<Response,
             }));
         }
     }
-    let total = results
-        .get(1)
-        .and_then(|rows| rows.row(0))
-        .map(|row| row.get::<i64>("n"))
-        .transpose()?
-        .unwrap_or(0);
-    let mut response = Response::json(
-        200,
-        &Paged {
-            page: page.page,
-            page_size: page.page_size,
-            total,
-            items,
-        },
-    );
+    let total = results.get(1).map(Rows::count).transpose()?.unwrap_or(0);
+    let mut response = Response::json(200, &page.paged(items, total));
     response
         .headers
         .set("x-server-time", server_time.to_string());
@@ -275,12 +258,7 @@ async fn stats<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, E
         ])
         .await?;
     let count = |i: usize| -> Result<i64, Error> {
-        Ok(results
-            .get(i)
-            .and_then(|rows| rows.row(0))
-            .map(|row| row.get::<i64>("n"))
-            .transpose()?
-            .unwrap_or(0))
+        Ok(results.get(i).map(Rows::count).transpose()?.unwrap_or(0))
     };
     let groups = |i: usize, name: &str| -> Result<Vec<serde_json::Value>, Error> {
         let mut out = Vec::new();

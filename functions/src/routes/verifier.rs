@@ -3,7 +3,7 @@
 
 use crate::audit;
 use crate::call::Call;
-use crate::extract::{Caller, authenticate, authenticate_verifier, json_body};
+use crate::extract::{Caller, authenticate, authenticate_event_verifier, json_body};
 use crate::http::Response;
 use crate::router::Route;
 use crate::services::Services;
@@ -158,10 +158,7 @@ async fn revoke<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, 
 }
 
 async fn me<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
-    let verifier = authenticate_verifier(services, call.request).await?;
-    verifier.require_event(call.params.get("id"))?;
-    Ok(Response::json(
-        200,
-        &json!({"keyId": verifier.key_id, "eventId": verifier.event_id, "name": verifier.name}),
-    ))
+    let verifier =
+        authenticate_event_verifier(services, call.request, call.params.get("id")).await?;
+    Ok(Response::json(200, &verifier.json()))
 }

@@ -7,7 +7,7 @@
 use super::record::{EVENT_COLUMNS, EventRecord};
 use crate::cache::cached_json;
 use crate::call::Call;
-use crate::extract::{Page, Paged, Query};
+use crate::extract::{Page, Query};
 use crate::http::Response;
 use crate::keys;
 use crate::services::Services;
@@ -178,21 +178,12 @@ pub async fn get<S: Services>(services: &S, call: &Call<'_>) -> Result<Response,
             // Two reads in parallel: one round trip of latency.
             let (count, page) =
                 futures::join!(services.sql().execute(count), services.sql().execute(page));
-            let total = count?
-                .row(0)
-                .map(|row| row.get::<i64>("n"))
-                .transpose()?
-                .unwrap_or(0);
+            let total = count?.count()?;
             let items = page?
                 .iter()
                 .map(|row| EventRecord::from_row(&row).map(|e| e.to_json()))
                 .collect::<Result<Vec<_>, Error>>()?;
-            let paged = Paged {
-                page: query.page.page,
-                page_size: query.page.page_size,
-                total,
-                items,
-            };
+            let paged = query.page.paged(items, total);
             serde_json::to_value(paged).map_err(|e| Error::Internal(e.to_string()))
         },
     )

@@ -93,21 +93,12 @@ impl PageQuery<'_> {
             .bind(self.page.offset());
         let (count, rows) =
             futures::join!(services.sql().execute(count), services.sql().execute(rows));
-        let total = count?
-            .row(0)
-            .map(|row| row.get::<i64>("n"))
-            .transpose()?
-            .unwrap_or(0);
+        let total = count?.count()?;
         let items = rows?
             .iter()
             .map(|row| item(&row))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Paged {
-            page: self.page.page,
-            page_size: self.page.page_size,
-            total,
-            items,
-        })
+        Ok(self.page.paged(items, total))
     }
 }
 

@@ -4,7 +4,7 @@
 use super::view;
 use super::{not_found, runs_event};
 use crate::call::Call;
-use crate::extract::{Page, Paged, authenticate};
+use crate::extract::{Page, authenticate};
 use crate::http::Response;
 use crate::payments::fulfil::end_unpaid;
 use crate::payments::order::OrderRecord;
@@ -69,7 +69,7 @@ pub async fn mine<S: Services>(services: &S, call: &Call<'_>) -> Result<Response
     for row in rows?.iter() {
         items.push(view(services, &OrderRecord::from_row(&row)?).await?);
     }
-    Ok(Response::json(200, &paged(items, &page, count(total?)?)))
+    Ok(Response::json(200, &page.paged(items, total?.count()?)))
 }
 
 /// `GET /v1/me/tickets`: tickets the caller's wallet owns (from paid orders and from the
@@ -97,7 +97,7 @@ pub async fn tickets<S: Services>(services: &S, call: &Call<'_>) -> Result<Respo
                 .bind(wallet.as_str())
         )
     );
-    let total = count(total?)?;
+    let total = total?.count()?;
     let items = rows?
         .iter()
         .map(|row| {
@@ -115,22 +115,5 @@ pub async fn tickets<S: Services>(services: &S, call: &Call<'_>) -> Result<Respo
             }))
         })
         .collect::<Result<Vec<_>, Error>>()?;
-    Ok(Response::json(200, &paged(items, &page, total)))
-}
-
-fn count(rows: shared::sql::Rows) -> Result<i64, Error> {
-    Ok(rows
-        .row(0)
-        .map(|r| r.get::<i64>("n"))
-        .transpose()?
-        .unwrap_or(0))
-}
-
-fn paged(items: Vec<serde_json::Value>, page: &Page, total: i64) -> Paged<serde_json::Value> {
-    Paged {
-        page: page.page,
-        page_size: page.page_size,
-        total,
-        items,
-    }
+    Ok(Response::json(200, &page.paged(items, total)))
 }
