@@ -4,32 +4,15 @@
 //! writes the audit row), and a 500-way contention burst on one fresh ticket.
 
 use crate::{CONNECTIONS, SECONDS, load, load_with};
-use e2e::catalog::{EventSpec, ORGANIZER, publish_event, seat};
+use e2e::catalog::{EventSpec, publish_event, seat};
+use e2e::door::{code_pair, verifier_key};
 use e2e::payments::{buy_seats, now_ms};
 use e2e::{App, Runtime, Stack};
 use reqwest::Method;
 use serde_json::{Value, json};
-use shared::domain::Role;
 use std::io::Write as _;
 
 const HOLDER: &str = "0x0000000000000000000000000000000000003001";
-
-async fn online_code(app: &App, ticket: &str) -> String {
-    let token = app.token_for(HOLDER, Role::User);
-    let reply = app
-        .send(
-            Method::GET,
-            &format!("/v1/tickets/{ticket}/qr"),
-            Some(&token),
-            None,
-            &[],
-        )
-        .await;
-    reply.body["online"]["code"]
-        .as_str()
-        .expect("code")
-        .to_owned()
-}
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -57,22 +40,9 @@ pub async fn run(stack: &Stack) {
         },
     )
     .await;
-    let organizer = app.token_for(ORGANIZER, Role::Organizer);
-    let key = app
-        .send(
-            Method::POST,
-            &format!("/v1/events/{}/verifier-keys", event.id),
-            Some(&organizer),
-            Some(json!({"name": "bench"})),
-            &[],
-        )
-        .await
-        .body["key"]
-        .as_str()
-        .expect("key")
-        .to_owned();
+    let key = verifier_key(&app, &event.id, "bench").await;
     let bought = buy_seats(&app, &event.id, HOLDER, &[seat(0), seat(1)]).await;
-    let code = online_code(&app, &bought.tickets[0]).await;
+    let (code, _) = code_pair(&app, HOLDER, &bought.tickets[0]).await;
 
     println!(
         "## Check-in scans on workerd: autocannon -c {CONNECTIONS} -d {SECONDS}s, a fresh nonce per scan of one admitted ticket"
@@ -115,7 +85,7 @@ pub async fn run(stack: &Stack) {
     let _ = std::io::stdout().flush();
 
     // 500 devices scan one fresh ticket at once.
-    let fresh = online_code(&app, &bought.tickets[1]).await;
+    let (fresh, _) = code_pair(&app, HOLDER, &bought.tickets[1]).await;
     let started = std::time::Instant::now();
     let mut tasks = Vec::new();
     for i in 0..500 {

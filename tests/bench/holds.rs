@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use shared::domain::Role;
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write as _;
-use std::sync::Arc;
 
 const BUYER: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 /// The largest supply the catalog accepts (`shared::domain::MAX_SUPPLY`): room for every hold.
@@ -51,30 +50,18 @@ async fn redis_cli(port: u16, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
 
-/// Sends every `(token, body)` at once (at most 200 in flight, as in the e2e test) and returns
-/// the replies as `(status, body)` in request order.
+/// Sends every `(token, body)` hold at once (at most 200 in flight) and returns the replies as
+/// `(status, body)` in request order.
 async fn burst(app: &App, requests: Vec<(String, Value)>) -> Vec<(u16, Value)> {
-    let gate = Arc::new(tokio::sync::Semaphore::new(200));
-    let mut tasks = Vec::with_capacity(requests.len());
-    for (token, body) in requests {
-        let request = app
-            .request(Method::POST, "/v1/holds")
-            .bearer_auth(token)
-            .json(&body);
-        let gate = gate.clone();
-        tasks.push(tokio::spawn(async move {
-            let _permit = gate.acquire().await.expect("semaphore");
-            let response = request.send().await.expect("request sent");
-            let status = response.status().as_u16();
-            let body = response.json::<Value>().await.unwrap_or(Value::Null);
-            (status, body)
-        }));
-    }
-    let mut replies = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        replies.push(task.await.expect("task"));
-    }
-    replies
+    let requests = requests
+        .into_iter()
+        .map(|(token, body)| {
+            app.request(Method::POST, "/v1/holds")
+                .bearer_auth(token)
+                .json(&body)
+        })
+        .collect();
+    app.burst(requests, 200).await
 }
 
 /// The three hold figures, on one workerd App against `stack`.

@@ -5,6 +5,7 @@
 //! headless Chromium.
 
 use e2e::catalog::{EventSpec, ORGANIZER, PublishedEvent, publish_event, seat};
+use e2e::door::{code_pair, codes, verifier_key};
 use e2e::payments::{buy_seats, now_ms};
 use e2e::proxy::{Mode, Proxy};
 use e2e::{App, Reply, Runtime, Stack, root, run_node_tests};
@@ -45,49 +46,6 @@ async fn door_event(app: &App, seats: usize) -> PublishedEvent {
         },
     )
     .await
-}
-
-async fn verifier_key(app: &App, event_id: &str, name: &str) -> String {
-    let organizer = app.token_for(ORGANIZER, Role::Organizer);
-    let created = app
-        .send(
-            Method::POST,
-            &format!("/v1/events/{event_id}/verifier-keys"),
-            Some(&organizer),
-            Some(json!({"name": name})),
-            &[],
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    created.body["key"].as_str().expect("key").to_owned()
-}
-
-async fn codes(app: &App, wallet: &str, ticket: &str) -> Reply {
-    let token = app.token_for(wallet, Role::User);
-    app.send(
-        Method::GET,
-        &format!("/v1/tickets/{ticket}/qr"),
-        Some(&token),
-        None,
-        &[],
-    )
-    .await
-}
-
-/// `(online code, offline pass)` of a ticket.
-async fn code_pair(app: &App, wallet: &str, ticket: &str) -> (String, String) {
-    let reply = codes(app, wallet, ticket).await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    (
-        reply.body["online"]["code"]
-            .as_str()
-            .expect("online")
-            .to_owned(),
-        reply.body["offline"]["pass"]
-            .as_str()
-            .expect("pass")
-            .to_owned(),
-    )
 }
 
 fn scan_body(code: &str, gate: &str, device: &str, at: i64, nonce: &str) -> Value {
@@ -152,28 +110,23 @@ async fn stampede(runtime: Runtime) {
     let ticket = &bought.tickets[0];
     let (online, _) = code_pair(&app, HOLDER, ticket).await;
 
-    let mut tasks = Vec::new();
-    for i in 0..500 {
-        let body = scan_body(
-            &online,
-            &format!("G{}", i % 7),
-            &format!("dev-{i}"),
-            now_ms(),
-            &format!("stampede-{i:04}"),
-        );
-        let request = app
-            .request(Method::POST, "/v1/checkin/scan")
-            .header("x-verifier-key", &key)
-            .json(&body);
-        tasks.push(tokio::spawn(async move {
-            let response = request.send().await.expect("scan");
-            let status = response.status().as_u16();
-            (status, response.json::<Value>().await.unwrap_or_default())
-        }));
-    }
+    let requests = (0..500)
+        .map(|i| {
+            let body = scan_body(
+                &online,
+                &format!("G{}", i % 7),
+                &format!("dev-{i}"),
+                now_ms(),
+                &format!("stampede-{i:04}"),
+            );
+            app.request(Method::POST, "/v1/checkin/scan")
+                .header("x-verifier-key", &key)
+                .json(&body)
+        })
+        .collect();
     let mut by_result: HashMap<String, Vec<Value>> = HashMap::new();
-    for task in tasks {
-        let (status, body) = task.await.expect("task");
+    // All 500 in flight at once.
+    for (status, body) in app.burst(requests, 500).await {
         assert_eq!(status, 200, "{body}");
         by_result
             .entry(body["result"].as_str().unwrap_or("?").to_owned())

@@ -9,7 +9,6 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use shared::domain::Role;
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Room for the 1,000-request burst from one IP.
@@ -35,30 +34,18 @@ async fn hold(app: &App, token: &str, body: Value) -> Reply {
         .await
 }
 
-/// Sends every `(token, body)` at once (at most 200 in flight) and returns the replies as
+/// Sends every `(token, body)` hold at once (at most 200 in flight) and returns the replies as
 /// `(status, body)` in request order.
 async fn burst(app: &App, requests: Vec<(String, Value)>) -> Vec<(u16, Value)> {
-    let gate = Arc::new(tokio::sync::Semaphore::new(200));
-    let mut tasks = Vec::with_capacity(requests.len());
-    for (token, body) in requests {
-        let request = app
-            .request(Method::POST, "/v1/holds")
-            .bearer_auth(token)
-            .json(&body);
-        let gate = gate.clone();
-        tasks.push(tokio::spawn(async move {
-            let _permit = gate.acquire().await.expect("semaphore");
-            let response = request.send().await.expect("request sent");
-            let status = response.status().as_u16();
-            let body = response.json::<Value>().await.unwrap_or(Value::Null);
-            (status, body)
-        }));
-    }
-    let mut replies = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        replies.push(task.await.expect("task"));
-    }
-    replies
+    let requests = requests
+        .into_iter()
+        .map(|(token, body)| {
+            app.request(Method::POST, "/v1/holds")
+                .bearer_auth(token)
+                .json(&body)
+        })
+        .collect();
+    app.burst(requests, 200).await
 }
 
 /// 1,000 concurrent holds from 1,000 wallets for 100 seats and 50 GA units: every seat is

@@ -8,6 +8,7 @@
 
 pub mod catalog;
 pub mod chain;
+pub mod door;
 pub mod payments;
 mod process;
 pub mod proxy;
@@ -452,6 +453,35 @@ impl App {
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// Sends every request at once (at most `in_flight` at a time) and returns the replies as
+    /// `(status, JSON body)` in request order.
+    pub async fn burst(
+        &self,
+        requests: Vec<reqwest::RequestBuilder>,
+        in_flight: usize,
+    ) -> Vec<(u16, serde_json::Value)> {
+        let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(in_flight));
+        let mut tasks = Vec::with_capacity(requests.len());
+        for request in requests {
+            let gate = gate.clone();
+            tasks.push(tokio::spawn(async move {
+                let _permit = gate.acquire().await.expect("semaphore");
+                let response = request.send().await.expect("request sent");
+                let status = response.status().as_u16();
+                let body = response
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap_or(serde_json::Value::Null);
+                (status, body)
+            }));
+        }
+        let mut replies = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            replies.push(task.await.expect("task"));
+        }
+        replies
     }
 
     /// A request builder for `path`.
