@@ -3,7 +3,9 @@
 //! auth and libSQL around it), and the no-oversell count of a 1,000-request burst for 100 seats.
 
 use crate::{CONNECTIONS, load, load_with};
-use e2e::catalog::{EventSpec, PublishedEvent, availability, publish_event, seat, type_counts};
+use e2e::catalog::{
+    EventSpec, PublishedEvent, availability, hold_burst, publish_event, seat, type_counts,
+};
 use e2e::{App, Runtime, Stack, root};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -48,20 +50,6 @@ async fn redis_cli(port: u16, args: &[&str]) -> String {
         .expect("redis-cli runs");
     assert!(output.status.success(), "redis-cli {args:?} failed");
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
-
-/// Sends every `(token, body)` hold at once (at most 200 in flight) and returns the replies as
-/// `(status, body)` in request order.
-async fn burst(app: &App, requests: Vec<(String, Value)>) -> Vec<(u16, Value)> {
-    let requests = requests
-        .into_iter()
-        .map(|(token, body)| {
-            app.request(Method::POST, "/v1/holds")
-                .bearer_auth(token)
-                .json(&body)
-        })
-        .collect();
-    app.burst(requests, 200).await
 }
 
 /// The three hold figures, on one workerd App against `stack`.
@@ -273,7 +261,7 @@ async fn no_oversell(app: &App) {
         })
         .collect();
     let started = std::time::Instant::now();
-    let replies = burst(app, requests).await;
+    let replies = hold_burst(app, requests).await;
     let wall = started.elapsed().as_secs_f64();
 
     let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();

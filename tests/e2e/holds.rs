@@ -2,7 +2,9 @@
 //! general-admission quantities mixed), per-wallet limits under concurrency, release and
 //! re-hold, and Redis failing in the middle of a hold.
 
-use e2e::catalog::{EventSpec, PublishedEvent, availability, publish_event, seat, type_counts};
+use e2e::catalog::{
+    EventSpec, PublishedEvent, availability, hold_burst, publish_event, seat, type_counts,
+};
 use e2e::proxy::{Mode, Proxy};
 use e2e::{App, Reply, Runtime, Stack};
 use reqwest::Method;
@@ -34,20 +36,6 @@ async fn hold(app: &App, token: &str, body: Value) -> Reply {
         .await
 }
 
-/// Sends every `(token, body)` hold at once (at most 200 in flight) and returns the replies as
-/// `(status, body)` in request order.
-async fn burst(app: &App, requests: Vec<(String, Value)>) -> Vec<(u16, Value)> {
-    let requests = requests
-        .into_iter()
-        .map(|(token, body)| {
-            app.request(Method::POST, "/v1/holds")
-                .bearer_auth(token)
-                .json(&body)
-        })
-        .collect();
-    app.burst(requests, 200).await
-}
-
 /// 1,000 concurrent holds from 1,000 wallets for 100 seats and 50 GA units: every seat is
 /// held exactly once, GA never oversells, and availability agrees with the replies.
 async fn no_oversell(runtime: Runtime) {
@@ -67,7 +55,7 @@ async fn no_oversell(runtime: Runtime) {
             (app.token_for(&wallet(i), Role::User), body)
         })
         .collect();
-    let replies = burst(&app, requests).await;
+    let replies = hold_burst(&app, requests).await;
 
     let mut seats_held = HashSet::new();
     let mut ga_held = 0;
@@ -147,7 +135,7 @@ async fn wallet_limit_under_concurrency(runtime: Runtime) {
             (token.clone(), body)
         })
         .collect();
-    let replies = burst(&app, requests).await;
+    let replies = hold_burst(&app, requests).await;
     let created = replies.iter().filter(|(s, _)| *s == 201).count();
     assert_eq!(created, 8, "{replies:?}");
     for (status, body) in replies.iter().filter(|(s, _)| *s != 201) {

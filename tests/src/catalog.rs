@@ -165,3 +165,17 @@ pub fn type_counts(body: &Value, tt: &str) -> (i64, i64, i64) {
     let n = |k: &str| entry[k].as_i64().expect("count");
     (n("held"), n("sold"), n("free"))
 }
+
+/// Sends every `(token, body)` hold at once (at most 200 in flight) and returns the replies as
+/// `(status, body)` in request order.
+pub async fn hold_burst(app: &App, requests: Vec<(String, Value)>) -> Vec<(u16, Value)> {
+    let requests = requests
+        .into_iter()
+        .map(|(token, body)| {
+            app.request(Method::POST, "/v1/holds")
+                .bearer_auth(token)
+                .json(&body)
+        })
+        .collect();
+    app.burst(requests, 200).await
+}
