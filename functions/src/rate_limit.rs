@@ -58,7 +58,7 @@ impl Decision {
     }
 }
 
-fn limit_of<S: Services>(services: &S, group: RateGroup) -> Option<RateLimit> {
+pub fn limit_of<S: Services>(services: &S, group: RateGroup) -> Option<RateLimit> {
     let limits = &services.config().rate_limits;
     match group {
         RateGroup::None => None,
@@ -70,7 +70,7 @@ fn limit_of<S: Services>(services: &S, group: RateGroup) -> Option<RateLimit> {
 }
 
 /// The client's IP as the host shell saw it, or `unknown` (all such clients share a bucket).
-fn client_ip(request: &Request) -> &str {
+pub fn client_ip(request: &Request) -> &str {
     request.client_ip.as_deref().unwrap_or("unknown")
 }
 

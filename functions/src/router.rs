@@ -298,6 +298,16 @@ impl Route {
         }
     }
 
+    /// Whether the route checks its rate limit (and the caller's token revocation) inside its
+    /// own Redis script call, so the request costs one round trip ([`crate::gate`]).
+    pub fn gated(self, method: Method) -> bool {
+        matches!(
+            (self, method),
+            (Route::Holds | Route::Orders | Route::Queue | Route::CheckinScan, Post)
+                | (Route::QueueStatus, Get | Head)
+        )
+    }
+
     fn is_public_read(self) -> bool {
         matches!(
             self,

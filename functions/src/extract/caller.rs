@@ -55,12 +55,13 @@ pub fn bearer(request: &Request) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// Authenticates the request.
+/// Checks the access token without Redis: signature, expiry, audience. Hot routes check its
+/// revocation inside their own script call ([`crate::gate::Gate`]).
 ///
 /// # Errors
 /// 401 `AUTH_TOKEN_MISSING` / `AUTH_TOKEN_INVALID` / `AUTH_TOKEN_EXPIRED` /
-/// `AUTH_TOKEN_AUDIENCE` / `AUTH_TOKEN_REVOKED`; 503 when Redis (revocations) is down.
-pub async fn authenticate<S: Services>(services: &S, request: &Request) -> Result<Caller, Error> {
+/// `AUTH_TOKEN_AUDIENCE`.
+pub fn authenticate_token<S: Services>(services: &S, request: &Request) -> Result<Caller, Error> {
     let token = bearer(request).ok_or_else(|| {
         Error::unauthorized(
             "AUTH_TOKEN_MISSING",
@@ -83,13 +84,29 @@ pub async fn authenticate<S: Services>(services: &S, request: &Request) -> Resul
                 "the access token is for another service",
             ),
         })?;
+    Ok(Caller {
+        wallet: verified.wallet,
+        role: verified.role,
+        jti: verified.jti,
+        sid: verified.sid,
+        expires_at_ms: verified.expires_at_ms,
+    })
+}
+
+/// Authenticates the request.
+///
+/// # Errors
+/// 401 `AUTH_TOKEN_MISSING` / `AUTH_TOKEN_INVALID` / `AUTH_TOKEN_EXPIRED` /
+/// `AUTH_TOKEN_AUDIENCE` / `AUTH_TOKEN_REVOKED`; 503 when Redis (revocations) is down.
+pub async fn authenticate<S: Services>(services: &S, request: &Request) -> Result<Caller, Error> {
+    let caller = authenticate_token(services, request)?;
     // One round trip: the token's own revocation and its session's (logout, refresh reuse).
     let state = services
         .redis()
         .exec(
             Command::new("MGET")
-                .arg(keys::revoked_jti(services, &verified.jti))
-                .arg(keys::refresh_family(services, &verified.sid)),
+                .arg(keys::revoked_jti(services, &caller.jti))
+                .arg(keys::refresh_family(services, &caller.sid)),
         )
         .await?;
     let Value::Array(state) = state else {
@@ -103,11 +120,5 @@ pub async fn authenticate<S: Services>(services: &S, request: &Request) -> Resul
             "the access token was revoked (logged out)",
         ));
     }
-    Ok(Caller {
-        wallet: verified.wallet,
-        role: verified.role,
-        jti: verified.jti,
-        sid: verified.sid,
-        expires_at_ms: verified.expires_at_ms,
-    })
+    Ok(caller)
 }

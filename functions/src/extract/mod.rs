@@ -7,7 +7,7 @@ mod page;
 mod query;
 mod verifier;
 
-pub use caller::{Caller, authenticate, bearer as bearer_token, jwt_codec};
+pub use caller::{Caller, authenticate, authenticate_token, bearer as bearer_token, jwt_codec};
 pub use json::{json_body, json_body_or_empty, json_body_with_limit};
 pub use page::{Page, Paged};
 pub use query::Query;

@@ -1,8 +1,10 @@
 //! The sale rules every flash-sale route applies: an event's sale settings and pause state
 //! (read from libSQL in one round trip), the sale window, and the waiting room's passes.
 
+pub mod catalog;
+pub mod deny_cache;
 mod passes;
 mod state;
 
-pub use passes::{AdmissionPass, QueueTicket, check_admission};
-pub use state::{SaleState, load_state};
+pub use passes::{AdmissionPass, QueueTicket, admitted_event, check_admission};
+pub use state::load_state;

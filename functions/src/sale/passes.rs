@@ -87,6 +87,38 @@ fn admission_header(request: &Request) -> Option<&str> {
 /// # Errors
 /// 403 `ADMISSION_REQUIRED` (no token), `ADMISSION_INVALID` (forged, or bound to another
 /// wallet or event), `ADMISSION_EXPIRED`.
+/// The event of the request's admission token when it is valid for `wallet` and unexpired
+/// (`None`: no token). The order route learns the event from the hold inside its script, so it
+/// asks which event the token admits to instead of checking it against one.
+///
+/// # Errors
+/// 403 `ADMISSION_INVALID` / `ADMISSION_EXPIRED`.
+pub fn admitted_event<S: Services>(
+    services: &S,
+    request: &Request,
+    wallet: &WalletAddress,
+) -> Result<Option<String>, Error> {
+    let Some(token) = admission_header(request) else {
+        return Ok(None);
+    };
+    let pass: AdmissionPass = signer(services, AdmissionPass::PURPOSE)
+        .verify(token)
+        .map_err(|e| Error::forbidden("ADMISSION_INVALID", format!("admission token: {e}")))?;
+    if pass.w != wallet.checksummed() {
+        return Err(Error::forbidden(
+            "ADMISSION_INVALID",
+            "the admission token was issued to another wallet or event",
+        ));
+    }
+    if pass.x <= services.clock().now_ms() as i64 {
+        return Err(Error::forbidden(
+            "ADMISSION_EXPIRED",
+            "the admission token has expired; your shopping session is over",
+        ));
+    }
+    Ok(Some(pass.e))
+}
+
 pub fn check_admission<S: Services>(
     services: &S,
     request: &Request,

@@ -1,21 +1,69 @@
--- Takes a hold, all or nothing.
--- KEYS[9] = the new hold's record key.
--- ARGV: 1 record prefix, 2 hold id, 3 wallet, 4 event id, 5 TTL ms,
---       6 per-wallet limit for the whole event (0: none),
---       7 request JSON {"items": [[type, seat or '', quantity], ...],
---                       "types": {type: {"limit": n (0: none), "supply": n (-1: by seat)}}},
---       8 price snapshot JSON (kept in the record for the order).
--- Returns {'OK', expiresAt} | {'UNLOADED'} | {'SEATS', label...} | {'SOLD_OUT', type, left}
---       | {'LIMIT', type ('' for the event limit), allowed}.
+-- Takes a hold, all or nothing, deciding everything from Redis: the catalog snapshot says
+-- what exists, what it costs and whether the sale is open; the inventory says what is free.
+-- KEYS: 1-8 the event's inventory, 9 the new hold's record, 10 the catalog snapshot,
+--       11 its seat map, 12 the global catalog epoch (then the gate's keys).
+-- ARGV: 1 record prefix, 2 hold id, 3 wallet, 4 event id, 5 '1' when the request carries a
+--       valid admission token, 6 request JSON {"seats": [label, ...]} | {"type": id,
+--       "quantity": n} (then the gate's spec).
+-- Returns {'OK', expiresAt, stored JSON {"items", "priceSnapshot"}} | {'NOCATALOG'}
+--       | {'UNLOADED'} | a sale refusal (catalog_lib.lua) | {'BAD_SEAT', index, label}
+--       | {'BAD_TYPE'} | {'SEATED'} | {'MIXED_CURRENCY'} | {'SEATS', label...}
+--       | {'SOLD_OUT', type, left} | {'LIMIT', type ('' for the event limit), allowed}.
+local cat = catalog_get(KEYS[10], KEYS[12])
+if not cat then
+  return {'NOCATALOG'}
+end
+local now = now_ms()
+local refusal = sale_refusal(cat, now, ARGV[5] == '1', false)
+if refusal then
+  return refusal
+end
 if not is_loaded() then
   return {'UNLOADED'}
 end
-local now = now_ms()
 sweep(now, 500)
 local id, wallet, event = ARGV[2], ARGV[3], ARGV[4]
-local ttl, event_limit = tonumber(ARGV[5]), tonumber(ARGV[6])
-local request = cjson.decode(ARGV[7])
-local items, types = request.items, request.types
+local ttl = tonumber(cat.sale.holdTtlMs)
+local event_limit = tonumber(cat.sale.walletLimit)
+local want = cjson.decode(ARGV[6])
+
+-- The lines of the hold, each checked against the catalog.
+local items, types = {}, {}
+if want.seats then
+  for i, label in ipairs(want.seats) do
+    local tt = redis.call('HGET', KEYS[11], label)
+    if not tt then
+      return {'BAD_SEAT', i - 1, label}
+    end
+    items[#items + 1] = {tt, label, 1}
+  end
+else
+  local info = cat.types[want.type]
+  if not info then
+    return {'BAD_TYPE'}
+  end
+  if info.seated then
+    return {'SEATED'}
+  end
+  items[1] = {want.type, '', tonumber(want.quantity)}
+end
+-- What the buyer sees and the order will charge: each line's price, the total in the one
+-- currency they share.
+local lines, price_total, currency = {}, '0', nil
+for _, item in ipairs(items) do
+  local info = cat.types[item[1]]
+  if currency and currency ~= info.currency then
+    return {'MIXED_CURRENCY'}
+  end
+  currency = info.currency
+  price_total = dec_add(price_total, dec_mul(info.price, item[3]))
+  local seat = cjson.null
+  if item[2] ~= '' then seat = item[2] end
+  lines[#lines + 1] = {ticketTypeId = item[1], seatLabel = seat, quantity = item[3],
+    price = info.price, currency = info.currency}
+  types[item[1]] = {limit = info.limit or 0, supply = info.seated and -1 or info.supply}
+end
+local stored = cjson.encode({items = lines, priceSnapshot = {total = price_total, currency = currency}})
 
 -- Every seat must be free; a seat held by an expired hold is freed on the way.
 local conflicts = {}
@@ -81,5 +129,5 @@ end
 -- Take everything.
 take(id, wallet, items)
 local expires = now + ttl
-record_hold(id, wallet, event, items, expires, ARGV[8], nil)
-return {'OK', string.format('%d', expires)}
+record_hold(id, wallet, event, items, expires, stored, nil)
+return {'OK', string.format('%d', expires), stored}

@@ -18,6 +18,15 @@ local META, SEATS, STOCK, WALLETS, EXPIRY = KEYS[1], KEYS[2], KEYS[3], KEYS[4], 
 local WAITLIST, WAITING, OFFERS = KEYS[6], KEYS[7], KEYS[8]
 local RECORD_PREFIX = ARGV[1]
 
+-- Points the functions below at event `event`'s inventory, for a script that learns the event
+-- from a hold record (an order names only its hold). The names follow `keys::inventory`.
+local function use_inventory(prefix, event)
+  local base = prefix .. 'inv:{' .. event .. '}:'
+  META, SEATS, STOCK, WALLETS = base .. 'meta', base .. 'seats', base .. 'stock', base .. 'wallets'
+  EXPIRY, WAITLIST, WAITING = base .. 'expiry', base .. 'waitlist', base .. 'waiting'
+  OFFERS = base .. 'offers'
+end
+
 -- Time comes from the Redis server, so edge instances with skewed clocks agree.
 local function now_ms()
   local t = redis.call('TIME')

@@ -36,7 +36,7 @@ pub async fn dispatch<S: Services>(
     route: Route,
     call: &Call<'_>,
 ) -> Result<Response, Error> {
-    match (route, call.method) {
+    let result = match (route, call.method) {
         (Route::Events, Method::Get) => list::get(services, call).await,
         (Route::Events, Method::Post) => events::create(services, call).await,
         (Route::Event, Method::Get) => events::get(services, call).await,
@@ -53,7 +53,13 @@ pub async fn dispatch<S: Services>(
             call.method,
             route.template()
         ))),
+    };
+    // A committed change to an event's catalog: the next hold must see it.
+    let changed = result.as_ref().is_ok_and(|r| r.status < 300);
+    if changed && call.method != Method::Get && route != Route::Events {
+        crate::sale::catalog::invalidate(services, call.params.get("id")).await?;
     }
+    result
 }
 
 /// The `{id}` of the path. An id that cannot exist is reported like a missing event: the

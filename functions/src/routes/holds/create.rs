@@ -1,313 +1,134 @@
 //! `POST /v1/holds`: takes seats or units of a ticket type for a while, all or nothing.
 //!
-//! libSQL says what exists (the event is published, the seats and types are real, their
-//! prices and limits); one run of `hold.lua` decides, atomically, whether it is free and takes
-//! it. Prices are snapshotted into the hold so a later order charges what the buyer saw.
+//! One Redis round trip in the common case and no libSQL: one run of the gated `hold.lua`
+//! passes the rate limit and the token's revocation, reads the event's catalog snapshot
+//! (status, types, prices, seat map, sale window and pause), and takes what is free. Prices
+//! are snapshotted into the hold so a later order charges what the buyer saw. A missing
+//! snapshot or inventory is built from libSQL and the script runs again.
 
 use super::request::{HoldId, HoldInput, HoldRequest, Want};
 use crate::call::Call;
-use crate::extract::{authenticate, json_body};
+use crate::extract::{Caller, authenticate_token, json_body};
+use crate::gate::Gate;
 use crate::http::Response;
-use crate::inventory::{HOLD, Inventory, texts};
-use crate::sale::{SaleState, check_admission, load_state};
+use crate::inventory::{Inventory, texts};
+use crate::sale::catalog::{self, CatalogKeys};
+use crate::sale::check_admission;
 use crate::services::Services;
-use alloy_primitives::U256;
 use serde_json::{Value, json};
-use shared::domain::{Amount, EventId, EventStatus};
 use shared::error::Error;
-use shared::ports::{Clock, Sql};
-use shared::sql::{Row, Statement};
-use std::collections::BTreeMap;
+use shared::redis::{Script, Value as Reply};
+use std::sync::LazyLock;
 
-/// A ticket type as a hold needs it.
-#[derive(Debug, Clone)]
-struct TypeInfo {
-    price: String,
-    currency: String,
-    supply: i64,
-    /// 0: no limit.
-    per_wallet_limit: i64,
-    /// Sold by seat (it has seats in the map) rather than by quantity.
-    seated: bool,
-}
-
-impl TypeInfo {
-    fn from_row(row: &Row<'_>) -> Result<(String, Self), Error> {
-        Ok((
-            row.get("id")?,
-            TypeInfo {
-                price: row.get("price")?,
-                currency: row.get("currency")?,
-                supply: row.get("supply")?,
-                per_wallet_limit: row.get::<Option<i64>>("per_wallet_limit")?.unwrap_or(0),
-                seated: row.get::<i64>("seated")? != 0,
-            },
-        ))
-    }
-}
-
-/// One line of a hold.
-#[derive(Debug, Clone)]
-struct Item {
-    ticket_type_id: String,
-    seat: Option<String>,
-    quantity: u32,
-}
-
-/// The event's status and ticket types, and (for a seat hold) the requested seats' types.
-struct Catalog {
-    status: Option<EventStatus>,
-    types: BTreeMap<String, TypeInfo>,
-    seats: BTreeMap<String, String>,
-}
-
-async fn read_catalog<S: Services>(services: &S, request: &HoldRequest) -> Result<Catalog, Error> {
-    let id = request.event_id.as_str();
-    let event = Statement::new("SELECT status FROM events WHERE id = ?").bind(id);
-    let types = Statement::new(
-        "SELECT t.id, t.price, t.currency, t.supply, t.per_wallet_limit, \
-         EXISTS (SELECT 1 FROM seats s WHERE s.event_id = t.event_id \
-                 AND s.ticket_type_id = t.id) AS seated \
-         FROM ticket_types t WHERE t.event_id = ?",
-    )
-    .bind(id);
-    let seats = match &request.want {
-        Want::Seats(labels) => {
-            let mut statement = Statement::new(format!(
-                "SELECT label, ticket_type_id FROM seats WHERE event_id = ? AND label IN ({})",
-                vec!["?"; labels.len()].join(", ")
-            ))
-            .bind(id);
-            for label in labels {
-                statement = statement.bind(label.as_str());
-            }
-            Some(statement)
-        }
-        Want::Quantity { .. } => None,
-    };
-    let sql = services.sql();
-    let (event, types, seats) = futures::join!(sql.execute(event), sql.execute(types), async {
-        match seats {
-            Some(statement) => sql.execute(statement).await.map(Some),
-            None => Ok(None),
-        }
-    });
-    let status = match event?.row(0) {
-        Some(row) => {
-            let status: String = row.get("status")?;
-            Some(EventStatus::parse(&status).ok_or_else(|| {
-                Error::Internal(format!("stored event status {status:?} does not parse"))
-            })?)
-        }
-        None => None,
-    };
-    let types = types?
-        .iter()
-        .map(|row| TypeInfo::from_row(&row))
-        .collect::<Result<_, Error>>()?;
-    let seats = match seats? {
-        Some(rows) => rows
-            .iter()
-            .map(|row| Ok((row.get("label")?, row.get("ticket_type_id")?)))
-            .collect::<Result<_, Error>>()?,
-        None => BTreeMap::new(),
-    };
-    Ok(Catalog {
-        status,
-        types,
-        seats,
-    })
-}
-
-/// Checks the event can be held from.
-fn check_event(id: &EventId, status: Option<EventStatus>) -> Result<(), Error> {
-    match status {
-        Some(EventStatus::Published) => Ok(()),
-        Some(EventStatus::Cancelled) => Err(Error::conflict(
-            "EVENT_STATE_CONFLICT",
-            "the event is cancelled: nothing can be held",
-        )),
-        // Drafts are not public: as absent as a missing event.
-        _ => Err(Error::not_found(
-            "EVENT_NOT_FOUND",
-            format!("there is no event {:?}", id.as_str()),
-        )),
-    }
-}
-
-/// The lines of the hold, each checked against the catalog.
-fn items(want: &Want, catalog: &Catalog) -> Result<Vec<Item>, Error> {
-    match want {
-        Want::Seats(labels) => labels
-            .iter()
-            .enumerate()
-            .map(|(i, label)| {
-                let tt = catalog.seats.get(label.as_str()).ok_or_else(|| {
-                    Error::invalid(
-                        format!("seats[{i}]"),
-                        format!("there is no seat {:?} at this event", label.as_str()),
-                    )
-                })?;
-                Ok(Item {
-                    ticket_type_id: tt.clone(),
-                    seat: Some(label.as_str().to_owned()),
-                    quantity: 1,
-                })
-            })
-            .collect(),
-        Want::Quantity {
-            ticket_type_id,
-            quantity,
-        } => {
-            let info = catalog.types.get(ticket_type_id.as_str()).ok_or_else(|| {
-                Error::invalid(
-                    "ticketTypeId",
-                    format!("{ticket_type_id} is not a ticket type of this event"),
-                )
-            })?;
-            if info.seated {
-                return Err(Error::invalid(
-                    "ticketTypeId",
-                    format!("{ticket_type_id} is sold by seat: send seats instead"),
-                ));
-            }
-            Ok(vec![Item {
-                ticket_type_id: ticket_type_id.as_str().to_owned(),
-                seat: None,
-                quantity: *quantity,
-            }])
-        }
-    }
-}
-
-/// The items as the client sees them, and the total in the one currency they share.
-fn price_snapshot(items: &[Item], catalog: &Catalog) -> Result<(Vec<Value>, Value), Error> {
-    let mut total = U256::ZERO;
-    let mut currency: Option<&str> = None;
-    let mut lines = Vec::with_capacity(items.len());
-    for item in items {
-        let info = type_info(catalog, &item.ticket_type_id)?;
-        let price = Amount::parse(&info.price)
-            .map_err(|e| Error::Internal(format!("stored price does not parse: {e}")))?;
-        match currency {
-            Some(c) if c != info.currency => {
-                return Err(Error::invalid(
-                    "seats",
-                    "the seats of one hold must be priced in one currency",
-                ));
-            }
-            _ => currency = Some(&info.currency),
-        }
-        total = price
-            .value()
-            .checked_mul(U256::from(item.quantity))
-            .and_then(|line| total.checked_add(line))
-            .ok_or_else(|| Error::invalid("body", "the total does not fit in 256 bits"))?;
-        lines.push(json!({
-            "ticketTypeId": item.ticket_type_id,
-            "seatLabel": item.seat,
-            "quantity": item.quantity,
-            "price": info.price,
-            "currency": info.currency,
-        }));
-    }
-    Ok((
-        lines,
-        json!({ "total": total.to_string(), "currency": currency }),
+/// Takes a hold (`hold.lua`, after the gate and the catalog and inventory functions).
+static HOLD: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        include_str!("../../scripts/gate_lib.lua"),
+        include_str!("../../scripts/hold_lib.lua"),
+        include_str!("../../scripts/catalog_lib.lua"),
+        "local function main()\n",
+        include_str!("../../scripts/hold.lua"),
+        "\nend\nreturn gate_run(main)\n"
     ))
-}
-
-fn type_info<'c>(catalog: &'c Catalog, id: &str) -> Result<&'c TypeInfo, Error> {
-    // A seat's type is a type of its event (the catalog checks it on upload).
-    catalog
-        .types
-        .get(id)
-        .ok_or_else(|| Error::Internal(format!("seat of unknown ticket type {id}")))
-}
-
-/// The script's request argument: the lines, and the limit and stock of each type.
-fn script_request(items: &[Item], catalog: &Catalog) -> Result<String, Error> {
-    let mut types = serde_json::Map::new();
-    for item in items {
-        let info = type_info(catalog, &item.ticket_type_id)?;
-        types.insert(
-            item.ticket_type_id.clone(),
-            json!({
-                "limit": info.per_wallet_limit,
-                "supply": if info.seated { -1 } else { info.supply },
-            }),
-        );
-    }
-    let lines: Vec<Value> = items
-        .iter()
-        .map(|i| {
-            json!([
-                i.ticket_type_id,
-                i.seat.as_deref().unwrap_or(""),
-                i.quantity
-            ])
-        })
-        .collect();
-    Ok(json!({ "items": lines, "types": types }).to_string())
-}
+});
 
 /// `POST /v1/holds`.
 ///
 /// # Errors
-/// 401; 403 `ADMISSION_REQUIRED` / `ADMISSION_INVALID` / `ADMISSION_EXPIRED` (sales with a
-/// waiting room); 400 `VALIDATION_FAILED` (naming an unknown seat, `seats[2]`); 404
-/// `EVENT_NOT_FOUND`; 409 `SALE_NOT_STARTED` / `SALE_ENDED`; 503 `SALES_PAUSED`;
-/// 409 `EVENT_STATE_CONFLICT` (cancelled), `SEATS_UNAVAILABLE` (listing the seats),
-/// `SOLD_OUT`; 422 `WALLET_LIMIT_EXCEEDED`; 503 `REDIS_UNAVAILABLE` (nothing held).
+/// 401; 429 `RATE_LIMITED`; 403 `ADMISSION_REQUIRED` / `ADMISSION_INVALID` /
+/// `ADMISSION_EXPIRED` (sales with a waiting room); 400 `VALIDATION_FAILED` (naming an unknown
+/// seat, `seats[2]`); 404 `EVENT_NOT_FOUND`; 409 `SALE_NOT_STARTED` / `SALE_ENDED`; 503
+/// `SALES_PAUSED`; 409 `EVENT_STATE_CONFLICT` (cancelled), `SEATS_UNAVAILABLE` (listing the
+/// seats), `SOLD_OUT`; 422 `WALLET_LIMIT_EXCEEDED`; 503 `REDIS_UNAVAILABLE` (nothing held).
 pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
-    let caller = authenticate(services, call.request).await?;
+    let caller = authenticate_token(services, call.request)?;
     let request = HoldRequest::try_from(json_body::<HoldInput>(call.request)?)?;
-    let (catalog, sale) = futures::join!(
-        read_catalog(services, &request),
-        load_state(services, &request.event_id)
-    );
-    let (catalog, sale): (Catalog, SaleState) = (catalog?, sale?);
-    check_event(&request.event_id, catalog.status)?;
-    sale.check_open(services.clock().now_ms() as i64)?;
-    if sale.needs_admission() {
-        check_admission(services, call.request, &request.event_id, &caller.wallet)?;
-    }
-    let items = items(&request.want, &catalog)?;
-    let (lines, snapshot) = price_snapshot(&items, &catalog)?;
+    let gate = Gate::new(services, call, Some(&caller));
+    // Admission tokens are pure HMAC: checked here, the script only asks whether the sale
+    // needs one.
+    let admission = check_admission(services, call.request, &request.event_id, &caller.wallet);
     let hold_id = HoldId::generate(services.rng());
-    let wallet = caller.wallet.checksummed();
-    let inventory = Inventory::new(&services.config().redis.key_prefix, &request.event_id);
+    let prefix = &services.config().redis.key_prefix;
+    let inventory = Inventory::new(prefix, &request.event_id);
+    let catalog_keys = CatalogKeys::new(prefix, request.event_id.as_str());
     let record_key = inventory.record_key(hold_id.as_str());
-    let stored = json!({ "items": lines, "priceSnapshot": snapshot }).to_string();
-    let (status, parts) = inventory
-        .run(
-            services.redis(),
-            services.sql(),
-            &HOLD,
-            &[&record_key],
-            &[
-                hold_id.as_str(),
-                &wallet,
-                request.event_id.as_str(),
-                &sale.hold_ttl_ms().to_string(),
-                &sale.event_wallet_limit().to_string(),
-                &script_request(&items, &catalog)?,
-                &stored,
-            ],
-        )
-        .await?;
-    let number = |i: usize| parts.get(i).and_then(|v| v.as_i64()).unwrap_or(0);
-    let text = |i: usize| parts.get(i).and_then(|v| v.as_str()).unwrap_or_default();
-    match status.as_str() {
+    let want = match &request.want {
+        Want::Seats(labels) => {
+            json!({ "seats": labels.iter().map(|l| l.as_str()).collect::<Vec<_>>() })
+        }
+        Want::Quantity {
+            ticket_type_id,
+            quantity,
+        } => json!({ "type": ticket_type_id.as_str(), "quantity": quantity }),
+    }
+    .to_string();
+    let wallet = caller.wallet.checksummed();
+    let args = [
+        hold_id.as_str(),
+        wallet.as_str(),
+        request.event_id.as_str(),
+        if admission.is_ok() { "1" } else { "0" },
+        want.as_str(),
+    ];
+    let extra = [
+        record_key.as_str(),
+        catalog_keys.snapshot.as_str(),
+        catalog_keys.seats.as_str(),
+        catalog_keys.epoch.as_str(),
+    ];
+    // At most: build the catalog, then the inventory, then hold.
+    let mut parts = Vec::new();
+    let mut status = String::new();
+    for _ in 0..3 {
+        let keys = inventory.keys_with(&extra);
+        let argv = inventory.args_with(&args);
+        let reply = gate.eval(services, call, &HOLD, &keys, &argv).await?;
+        (status, parts) = split(reply)?;
+        match status.as_str() {
+            "NOCATALOG" => catalog::load(services, &request.event_id).await?,
+            "UNLOADED" => inventory.load_sold(services.redis(), services.sql()).await?,
+            _ => break,
+        }
+    }
+    answer(call, &caller, &request, &hold_id, admission, &status, &parts)
+}
+
+fn split(reply: Reply) -> Result<(String, Vec<Reply>), Error> {
+    let Reply::Array(mut parts) = reply else {
+        return Err(Error::Internal(format!("hold.lua answered {reply:?}")));
+    };
+    if parts.is_empty() {
+        return Err(Error::Internal("hold.lua answered nothing".into()));
+    }
+    let status = parts.remove(0).as_str().unwrap_or_default().to_owned();
+    Ok((status, parts))
+}
+
+/// The response (or error) for the script's answer.
+fn answer(
+    call: &Call<'_>,
+    caller: &Caller,
+    request: &HoldRequest,
+    hold_id: &HoldId,
+    admission: Result<(), Error>,
+    status: &str,
+    parts: &[Reply],
+) -> Result<Response, Error> {
+    let number = |i: usize| parts.get(i).and_then(Reply::as_i64).unwrap_or(0);
+    let text = |i: usize| parts.get(i).and_then(Reply::as_str).unwrap_or_default();
+    let event_id = &request.event_id;
+    match status {
         "OK" => {
+            let stored: Value = serde_json::from_str(text(1))
+                .map_err(|e| Error::Internal(format!("hold.lua stored a bad snapshot: {e}")))?;
             let mut response = Response::json(
                 201,
                 &json!({
                     "holdId": hold_id,
-                    "eventId": request.event_id,
+                    "eventId": event_id,
                     "expiresAt": number(0),
-                    "items": lines,
-                    "priceSnapshot": snapshot,
+                    "items": stored["items"],
+                    "priceSnapshot": stored["priceSnapshot"],
                 }),
             );
             response
@@ -317,7 +138,7 @@ pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
         }
         "SEATS" => {
             // The list is also a field of the body, so clients need not parse the message.
-            let seats = texts(&parts);
+            let seats = texts(parts);
             let error = Error::conflict(
                 "SEATS_UNAVAILABLE",
                 format!("these seats are held or sold: {}", seats.join(", ")),
@@ -346,6 +167,53 @@ pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
                 )
             },
         )),
-        other => Err(Error::Internal(format!("hold.lua answered {other}"))),
+        "BAD_SEAT" => Err(Error::invalid(
+            format!("seats[{}]", number(0)),
+            format!("there is no seat {:?} at this event", text(1)),
+        )),
+        "BAD_TYPE" => Err(Error::invalid(
+            "ticketTypeId",
+            "this is not a ticket type of this event".to_owned(),
+        )),
+        "SEATED" => Err(Error::invalid(
+            "ticketTypeId",
+            "this ticket type is sold by seat: send seats instead".to_owned(),
+        )),
+        "MIXED_CURRENCY" => Err(Error::invalid(
+            "seats",
+            "the seats of one hold must be priced in one currency",
+        )),
+        "ADMISSION" => Err(admission.err().unwrap_or_else(|| {
+            Error::Internal(format!("hold.lua wants an admission {caller:?} has"))
+        })),
+        other => Err(sale_refusal(other, event_id.as_str(), text(0)).unwrap_or_else(|| {
+            Error::Internal(format!("hold.lua answered {other}"))
+        })),
     }
+}
+
+/// The error of a sale refusal from `catalog_lib.lua` (`detail`: its first part).
+pub fn sale_refusal(status: &str, event_id: &str, detail: &str) -> Option<Error> {
+    Some(match status {
+        "NO_EVENT" => Error::not_found("EVENT_NOT_FOUND", format!("there is no event {event_id:?}")),
+        "CANCELLED" => Error::conflict(
+            "EVENT_STATE_CONFLICT",
+            "the event is cancelled: nothing can be held",
+        ),
+        "PAUSED" => Error::Client {
+            status: 503,
+            code: "SALES_PAUSED",
+            message: if detail == "*" {
+                "all sales are paused by the operator; retry later".to_owned()
+            } else {
+                "this event's sale is paused by the operator; retry later".to_owned()
+            },
+        },
+        "NOT_STARTED" => Error::conflict(
+            "SALE_NOT_STARTED",
+            format!("the sale starts at {detail} (ms since the epoch)"),
+        ),
+        "ENDED" => Error::conflict("SALE_ENDED", "the sale has ended"),
+        _ => return None,
+    })
 }

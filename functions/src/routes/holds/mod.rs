@@ -13,6 +13,7 @@ mod create;
 mod release;
 mod request;
 
+pub use create::sale_refusal;
 pub use request::HoldId;
 
 use crate::call::Call;

@@ -7,16 +7,18 @@
 //! order id is derived from the caller and the key, so a retry after a lost response finds
 //! the order it already wrote instead of writing a second.
 
-use super::idempotency::{self, Begin};
-use super::view;
+use super::idempotency::{self, Claimed};
+use super::view_of;
 use crate::call::Call;
-use crate::extract::{Caller, authenticate, json_body};
+use crate::extract::{authenticate_token, json_body};
+use crate::gate::Gate;
 use crate::http::Response;
-use crate::inventory::{CLAIM, Inventory, UNCLAIM, texts};
+use crate::inventory::{Inventory, UNCLAIM, texts};
 use crate::keys;
-use crate::payments::order::OrderRecord;
-use crate::routes::holds::HoldId;
-use crate::sale::{check_admission, load_state};
+use crate::payments::order::{OrderItem, OrderRecord};
+use crate::routes::holds::{HoldId, sale_refusal};
+use crate::sale::admitted_event;
+use crate::sale::catalog;
 use crate::services::Services;
 use alloy_primitives::U256;
 use serde::Deserialize;
@@ -24,9 +26,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use shared::domain::EventId;
 use shared::error::Error;
-use shared::ports::{Clock, Redis, Sql};
-use shared::redis::Command;
+use shared::ports::{Clock, Sql};
+use shared::redis::{Script, Value as Reply};
 use shared::sql::Statement;
+use std::sync::LazyLock;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -41,81 +44,78 @@ fn hold_not_found(id: &str) -> Error {
     )
 }
 
-/// `POST /v1/orders`.
+/// Places the order (`order_place.lua`, gated, with the hold and catalog functions).
+static PLACE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        include_str!("../../scripts/gate_lib.lua"),
+        include_str!("../../scripts/hold_lib.lua"),
+        include_str!("../../scripts/catalog_lib.lua"),
+        "local function main()\n",
+        include_str!("../../scripts/order_place.lua"),
+        "\nend\nreturn gate_run(main)\n"
+    ))
+});
+
+/// `POST /v1/orders`: one Redis round trip (gate, idempotency key, sale rules, claim) and one
+/// Hrana request (the order and its items, atomically); the idempotent response is stored
+/// after the response is sent.
 ///
 /// # Errors
-/// 400 `IDEMPOTENCY_KEY_REQUIRED` / `VALIDATION_FAILED`; 401; 403 `HOLD_NOT_OWNER` /
+/// 400 `IDEMPOTENCY_KEY_REQUIRED` / `VALIDATION_FAILED`; 401; 429; 403 `HOLD_NOT_OWNER` /
 /// `ADMISSION_*`; 404 `HOLD_NOT_FOUND`; 409 `HOLD_ORDERED` / `IDEMPOTENCY_IN_FLIGHT` /
 /// `SALE_ENDED`; 422 `IDEMPOTENCY_KEY_REUSED`; 503 `SALES_PAUSED` / `*_UNAVAILABLE` (the
 /// hold is kept; retry with the same key).
 pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
-    let caller = authenticate(services, call.request).await?;
+    let caller = authenticate_token(services, call.request)?;
     let key = idempotency::key_of(call.request)?;
-    let wallet = caller.wallet.checksummed();
-    match idempotency::begin(services, &wallet, key, &call.request.body).await? {
-        Begin::Replay(response) => Ok(response),
-        Begin::Run(claimed) => {
-            let outcome = place(services, call, &caller, key).await;
-            claimed.finish(services, &outcome, call.request_id).await;
-            outcome
-        }
-    }
-}
-
-async fn place<S: Services>(
-    services: &S,
-    call: &Call<'_>,
-    caller: &Caller,
-    key: &str,
-) -> Result<Response, Error> {
     let input: OrderInput = json_body(call.request)?;
     let hold = HoldId::parse(&input.hold_id).ok_or_else(|| hold_not_found(&input.hold_id))?;
+    let gate = Gate::new(services, call, Some(&caller));
     let wallet = caller.wallet.checksummed();
     let order_id = derived_id(&wallet, key);
-    if let Some(existing) = OrderRecord::load(services.sql(), "id", &order_id).await? {
-        // Written by an earlier attempt whose answer was lost.
-        return Ok(Response::json(201, &view(services, &existing).await?));
-    }
+    let admitted = admitted_event(services, call.request, &caller.wallet);
     let prefix = &services.config().redis.key_prefix;
     let record = keys::hold_record(prefix, hold.as_str());
-    let fields = services
-        .redis()
-        .exec(Command::new("HMGET").arg(&record).arg("event").arg("offer"))
-        .await?;
-    let fields = match fields {
-        shared::redis::Value::Array(parts) => texts(&parts),
-        _ => Vec::new(),
-    };
-    let event = fields
-        .first()
-        .filter(|e| !e.is_empty())
-        .ok_or_else(|| hold_not_found(hold.as_str()))?;
-    let event_id = EventId::parse(event)
-        .map_err(|e| Error::Internal(format!("hold {hold} names event {event:?}: {e}")))?;
-    let is_offer = fields.get(1).is_some_and(|o| !o.is_empty());
-    let sale = load_state(services, &event_id).await?;
-    let now = services.clock().now_ms() as i64;
-    sale.check_not_paused()?;
-    if !is_offer {
-        sale.check_not_ended(now)?;
+    let idempotency_key = keys::idempotency(services, &wallet, key);
+    let epoch = keys::catalog_epoch(prefix);
+    let hash = idempotency::body_hash(&call.request.body);
+    let lease = idempotency::lease_ms().to_string();
+    let admitted_to = admitted.as_ref().ok().cloned().flatten().unwrap_or_default();
+    let record_prefix = keys::hold_record_prefix(prefix);
+    let args = [
+        record_prefix.as_str(),
+        hold.as_str(),
+        &wallet,
+        &order_id,
+        prefix,
+        &hash,
+        &lease,
+        &admitted_to,
+    ];
+    let mut parts = Vec::new();
+    for _ in 0..3 {
+        let reply = gate
+            .eval(services, call, &PLACE, &[&record, &idempotency_key, &epoch], &args)
+            .await?;
+        parts = match reply {
+            Reply::Array(parts) => texts(&parts),
+            other => return Err(Error::Internal(format!("order_place.lua answered {other:?}"))),
+        };
+        let event = parts.get(1).map(String::as_str).unwrap_or_default();
+        match parts.first().map(String::as_str) {
+            Some("NOCATALOG") => catalog::load(services, &event_of(&hold, event)?).await?,
+            Some("UNLOADED") => {
+                Inventory::new(prefix, &event_of(&hold, event)?)
+                    .load_sold(services.redis(), services.sql())
+                    .await?;
+            }
+            _ => break,
+        }
     }
-    // A waitlist offer is its own admission.
-    if sale.needs_admission() && !is_offer {
-        check_admission(services, call.request, &event_id, &caller.wallet)?;
-    }
-    let deadline = now + sale.payment_window_ms() as i64;
-    let inventory = Inventory::new(prefix, &event_id);
-    let (status, parts) = inventory
-        .run(
-            services.redis(),
-            services.sql(),
-            &CLAIM,
-            &[&record],
-            &[hold.as_str(), &wallet, &order_id, &deadline.to_string()],
-        )
-        .await?;
-    match status.as_str() {
+    let part = |i: usize| parts.get(i).map(String::as_str).unwrap_or_default();
+    match part(0) {
         "OK" => {}
+        "SEEN" => return idempotency::replay(part(1), &hash),
         "NOT_FOUND" => return Err(hold_not_found(hold.as_str())),
         "NOT_OWNER" => {
             return Err(Error::forbidden(
@@ -129,22 +129,29 @@ async fn place<S: Services>(
                 "this hold already belongs to another order",
             ));
         }
-        other => return Err(Error::Internal(format!("hold_claim.lua answered {other}"))),
+        "ADMISSION" => {
+            return Err(admitted.err().unwrap_or_else(|| {
+                Error::forbidden(
+                    "ADMISSION_REQUIRED",
+                    "this sale has a waiting room: send the admission token in X-Admission-Token",
+                )
+            }));
+        }
+        other => {
+            return Err(sale_refusal(other, part(1), part(1))
+                .unwrap_or_else(|| Error::Internal(format!("order_place.lua answered {other}"))));
+        }
     }
-    let parts = texts(&parts);
-    let (order, statements) = order_statements(&OrderRow {
-        id: &order_id,
-        event_id: &event_id,
-        payer: &wallet,
-        hold: hold.as_str(),
-        deadline,
-        now,
-        snapshot: parts.get(1).map_or("", String::as_str),
-    })?;
-    match services.sql().batch_atomic(statements).await {
-        Ok(_) => {}
-        Err(e) => {
-            // Keep the hold as it was, so the client can retry.
+    let claimed = Claimed::new(idempotency_key, hash);
+    let event_id = event_of(&hold, part(1))?;
+    let deadline: i64 = part(6)
+        .parse()
+        .map_err(|_| Error::Internal("order_place.lua answered no deadline".into()))?;
+    let outcome = write(services, &hold, &order_id, &event_id, &wallet, deadline, part(3)).await;
+    match &outcome {
+        // libSQL failed: keep the hold as it was and forget the key, so the client can retry.
+        Err(e) if e.status() >= 500 => {
+            let inventory = Inventory::new(prefix, &event_id);
             let undo = inventory
                 .run_loaded(
                     services.redis(),
@@ -158,14 +165,73 @@ async fn place<S: Services>(
                     "hold {hold} not unclaimed after a failed order: {undo}"
                 ));
             }
-            return Err(e.into());
+            services.defer(claimed.finish_command(&outcome, call.request_id));
         }
+        _ => services.defer(claimed.finish_command(&outcome, call.request_id)),
     }
-    let mut response = Response::json(201, &view(services, &order).await?);
+    outcome
+}
+
+fn event_of(hold: &HoldId, event: &str) -> Result<EventId, Error> {
+    EventId::parse(event)
+        .map_err(|e| Error::Internal(format!("hold {hold} names event {event:?}: {e}")))
+}
+
+/// Writes the order in one atomic Hrana request and answers it. An order with this id exists
+/// already when an earlier attempt wrote it and its answer was lost: that order is the answer.
+async fn write<S: Services>(
+    services: &S,
+    hold: &HoldId,
+    order_id: &str,
+    event_id: &EventId,
+    wallet: &str,
+    deadline: i64,
+    snapshot: &str,
+) -> Result<Response, Error> {
+    let now = services.clock().now_ms() as i64;
+    let (order, statements) = order_statements(&OrderRow {
+        id: order_id,
+        event_id,
+        payer: wallet,
+        hold: hold.as_str(),
+        deadline,
+        now,
+        snapshot,
+    })?;
+    let order = match services.sql().batch_atomic(statements).await {
+        Ok(_) => order,
+        Err(e) if e.failed_index() == Some(0) && e.is_unique_violation() => {
+            OrderRecord::load(services.sql(), "id", order_id)
+                .await?
+                .ok_or_else(|| Error::Internal(format!("order {order_id} vanished")))?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let items = snapshot_items(snapshot);
+    let mut response = Response::json(201, &view_of(services, &order, items));
     response
         .headers
         .set("location", format!("/v1/orders/{order_id}"));
     Ok(response)
+}
+
+/// The items of a hold's stored snapshot, as the order's items.
+fn snapshot_items(snapshot: &str) -> Vec<OrderItem> {
+    let stored: Value = serde_json::from_str(snapshot).unwrap_or_default();
+    stored["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|item| OrderItem {
+                    ticket_type_id: item["ticketTypeId"].as_str().unwrap_or_default().to_owned(),
+                    seat_label: item["seatLabel"].as_str().map(str::to_owned),
+                    price: item["price"].as_str().unwrap_or("0").to_owned(),
+                    quantity: item["quantity"].as_i64().unwrap_or(1),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `ord_` + 20 hex digits of SHA-256(wallet, key): a retry with the same key names the same

@@ -4,17 +4,10 @@
 //! that failed on our side (5xx) forgets its key, so the client's retry runs again.
 
 use crate::http::{Request, Response};
-use crate::keys;
-use crate::services::Services;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::error::Error;
-use shared::ports::Redis;
-use shared::redis::{Command, Script, Value};
-use std::sync::LazyLock;
-
-static BEGIN: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("../../scripts/idempotency_begin.lua")));
+use shared::redis::Command;
 
 /// How long a finished response is replayed.
 const KEEP_MS: u64 = 24 * 3600 * 1000;
@@ -29,20 +22,15 @@ struct Stored {
     status: u16,
     #[serde(default)]
     body: serde_json::Value,
+    /// The `Location` of a created resource, replayed with the body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    location: Option<String>,
 }
 
 /// A key taken by this request.
 pub struct Claimed {
     key: String,
     hash: String,
-}
-
-/// What the key says.
-pub enum Begin {
-    /// Go ahead; finish with [`Claimed::finish`].
-    Run(Claimed),
-    /// The stored response of the earlier request.
-    Replay(Response),
 }
 
 /// The request's key: 1–200 visible ASCII characters.
@@ -65,86 +53,79 @@ pub fn key_of(request: &Request) -> Result<&str, Error> {
     Ok(key)
 }
 
-/// Takes the key for this request, or answers from what the earlier request left.
+/// The hash a record keeps of the request body (a reused key with another body is refused).
+pub fn body_hash(body: &[u8]) -> String {
+    hex::encode(Sha256::digest(body))
+}
+
+/// How long an in-flight request holds its key.
+pub fn lease_ms() -> u64 {
+    LEASE_MS
+}
+
+/// The answer to a request whose key has record `stored`: the earlier response, or why not.
 ///
 /// # Errors
-/// 409 `IDEMPOTENCY_IN_FLIGHT` (with `Retry-After`); 422 `IDEMPOTENCY_KEY_REUSED`;
-/// 503 `REDIS_UNAVAILABLE`.
-pub async fn begin<S: Services>(
-    services: &S,
-    wallet: &str,
-    idempotency_key: &str,
-    body: &[u8],
-) -> Result<Begin, Error> {
-    let key = keys::idempotency(services, wallet, idempotency_key);
-    let hash = hex::encode(Sha256::digest(body));
-    let reply = services
-        .redis()
-        .eval(&BEGIN, &[&key], &[&hash, &LEASE_MS.to_string()])
-        .await?;
-    let parts = match &reply {
-        Value::Array(parts) => parts.as_slice(),
-        _ => &[],
-    };
-    match parts.first().and_then(Value::as_str) {
-        Some("BEGIN") => Ok(Begin::Run(Claimed { key, hash })),
-        Some("SEEN") => {
-            let stored: Stored = parts
-                .get(1)
-                .and_then(Value::as_str)
-                .and_then(|s| serde_json::from_str(s).ok())
-                .ok_or_else(|| Error::Internal("unreadable idempotency record".to_owned()))?;
-            if stored.hash != hash {
-                return Err(Error::unprocessable(
-                    "IDEMPOTENCY_KEY_REUSED",
-                    "this Idempotency-Key was used with a different body; use a new key",
-                ));
-            }
-            if stored.state != "done" {
-                return Err(Error::Client {
-                    status: 409,
-                    code: "IDEMPOTENCY_IN_FLIGHT",
-                    message: "a request with this Idempotency-Key is still running; retry shortly"
-                        .to_owned(),
-                });
-            }
-            let mut response = Response::json(stored.status, &stored.body);
-            response.headers.set("idempotent-replayed", "true");
-            Ok(Begin::Replay(response))
-        }
-        _ => Err(Error::Internal(format!(
-            "idempotency_begin.lua answered {reply:?}"
-        ))),
+/// 409 `IDEMPOTENCY_IN_FLIGHT`; 422 `IDEMPOTENCY_KEY_REUSED`; internal for a bad record.
+pub fn replay(stored: &str, hash: &str) -> Result<Response, Error> {
+    let stored: Stored = serde_json::from_str(stored)
+        .map_err(|_| Error::Internal("unreadable idempotency record".to_owned()))?;
+    if stored.hash != hash {
+        return Err(Error::unprocessable(
+            "IDEMPOTENCY_KEY_REUSED",
+            "this Idempotency-Key was used with a different body; use a new key",
+        ));
     }
+    if stored.state != "done" {
+        return Err(Error::Client {
+            status: 409,
+            code: "IDEMPOTENCY_IN_FLIGHT",
+            message: "a request with this Idempotency-Key is still running; retry shortly"
+                .to_owned(),
+        });
+    }
+    let mut response = Response::json(stored.status, &stored.body);
+    response.headers.set("idempotent-replayed", "true");
+    if let Some(location) = stored.location {
+        response.headers.set("location", location);
+    }
+    Ok(response)
 }
 
 impl Claimed {
-    /// Stores the outcome for replay, or forgets the key when the failure was ours (5xx) or
-    /// transient (409, 429), so a retry runs again.
-    pub async fn finish<S: Services>(
+    /// The key `key` (its Redis key) taken for a body with hash `hash`.
+    pub fn new(key: String, hash: String) -> Self {
+        Claimed { key, hash }
+    }
+
+    /// The command that stores the outcome for replay, or forgets the key when the failure
+    /// was ours (5xx) or transient (409, 429), so a retry runs again.
+    pub fn finish_command(
         self,
-        services: &S,
         outcome: &Result<Response, Error>,
         request_id: &str,
-    ) {
+    ) -> Command {
         let stored = match outcome {
             Ok(response) if response.status < 500 => Some((
                 response.status,
                 serde_json::from_slice(&response.body).unwrap_or_default(),
+                response.headers.get("location").map(str::to_owned),
             )),
             Err(e) if e.status() < 500 && !matches!(e.status(), 409 | 429) => Some((
                 e.status(),
                 serde_json::to_value(e.body(request_id)).unwrap_or_default(),
+                None,
             )),
             _ => None,
         };
-        let command = match stored {
-            Some((status, body)) => {
+        match stored {
+            Some((status, body, location)) => {
                 let record = Stored {
                     state: "done".to_owned(),
                     hash: self.hash,
                     status,
                     body,
+                    location,
                 };
                 Command::new("SET")
                     .arg(&self.key)
@@ -153,10 +134,6 @@ impl Claimed {
                     .arg(KEEP_MS.to_string())
             }
             None => Command::new("DEL").arg(&self.key),
-        };
-        if let Err(e) = services.redis().exec(command).await {
-            // The lease lapses on its own; until then a retry is told to wait.
-            services.log_error(&format!("idempotency record not stored: {e}"));
         }
     }
 }

@@ -78,6 +78,15 @@ async fn runs_event<S: Services>(
 /// 503 `LIBSQL_UNAVAILABLE`.
 pub async fn view<S: Services>(services: &S, order: &OrderRecord) -> Result<Value, Error> {
     let items = load_items(services.sql(), &order.id).await?;
+    Ok(view_of(services, order, items))
+}
+
+/// The order as clients see it, given its items.
+pub fn view_of<S: Services>(
+    services: &S,
+    order: &OrderRecord,
+    items: Vec<crate::payments::order::OrderItem>,
+) -> Value {
     let now = services.clock().now_ms() as i64;
     let status = order.effective_status(now);
     let mut body = json!({
@@ -106,5 +115,5 @@ pub async fn view<S: Services>(services: &S, order: &OrderRecord) -> Result<Valu
                 "orderRef": order.order_ref, "token": token, "amount": order.total })),
         });
     }
-    Ok(body)
+    body
 }

@@ -56,6 +56,8 @@ pub async fn put<S: Services>(services: &S, call: &Call<'_>) -> Result<Response,
             ),
         ])
         .await?;
+    let reason = input.reason.as_deref().unwrap_or_default();
+    crate::sale::deny_cache::write(services, &wallet.checksummed(), Some(reason)).await?;
     Ok(Response::json(
         200,
         &json!({ "address": wallet, "denied": true, "reason": input.reason }),
@@ -85,6 +87,7 @@ pub async fn delete<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
             ),
         ])
         .await?;
+    crate::sale::deny_cache::write(services, &wallet.checksummed(), None).await?;
     Ok(Response::json(
         200,
         &json!({ "address": wallet, "denied": false }),

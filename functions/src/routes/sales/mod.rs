@@ -35,7 +35,12 @@ pub async fn dispatch<S: Services>(
     call: &Call<'_>,
 ) -> Result<Response, Error> {
     match (route, call.method) {
-        (Route::SaleSettings, Method::Put) => settings::put(services, call).await,
+        (Route::SaleSettings, Method::Put) => {
+            let response = settings::put(services, call).await?;
+            // The next hold must sell inside the new window, with the new limits.
+            crate::sale::catalog::invalidate(services, call.params.get("id")).await?;
+            Ok(response)
+        }
         (Route::SaleSettings, Method::Get) => settings::get(services, call).await,
         (Route::Queue, Method::Post) => queue::join(services, call).await,
         (Route::QueueStatus, Method::Get) => queue::status(services, call).await,

@@ -64,6 +64,7 @@ pub async fn pause<S: Services>(services: &S, call: &Call<'_>) -> Result<Respons
             ),
         ])
         .await?;
+    crate::sale::catalog::invalidate_scope(services, &scope).await?;
     status_response(services).await
 }
 
@@ -92,6 +93,7 @@ pub async fn resume<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
             ),
         ])
         .await?;
+    crate::sale::catalog::invalidate_scope(services, &scope).await?;
     let settled = payments::chain::settle_pending(services).await?;
     let mut response = status_response(services).await?;
     response

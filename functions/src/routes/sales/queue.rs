@@ -7,22 +7,42 @@
 //! is O(1) and touches Redis not at all.
 
 use crate::call::Call;
-use crate::extract::authenticate;
+use crate::extract::authenticate_token;
+use crate::gate::Gate;
 use crate::http::Response;
 use crate::keys;
-use crate::sale::{AdmissionPass, QueueTicket, SaleState, load_state};
+use crate::routes::holds::sale_refusal;
+use crate::sale::catalog::{self, CatalogKeys};
+use crate::sale::{AdmissionPass, QueueTicket, deny_cache};
 use crate::services::Services;
 use serde_json::{Value, json};
-use shared::domain::{EventId, WalletAddress};
+use shared::domain::EventId;
 use shared::error::Error;
-use shared::ports::{Clock, Redis, Rng, Sql};
-use shared::redis::{Command, Script};
-use shared::sale::{Admission, QueueMode, SaleSettings};
-use shared::sql::Statement;
+use shared::ports::{Clock, Rng};
+use shared::redis::{Script, Value as Value_};
+use shared::sale::{Admission, SaleSettings};
 use std::sync::LazyLock;
 
-static JOIN: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("../../scripts/queue_join.lua")));
+/// Joins (`queue_join.lua`, gated, with the catalog's functions).
+static JOIN: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        include_str!("../../scripts/gate_lib.lua"),
+        include_str!("../../scripts/catalog_lib.lua"),
+        "local function main()\n",
+        include_str!("../../scripts/queue_join.lua"),
+        "\nend\nreturn gate_run(main)\n"
+    ))
+});
+/// Reads what a status poll needs (`queue_status.lua`, gated, with the catalog's functions).
+static STATUS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        include_str!("../../scripts/gate_lib.lua"),
+        include_str!("../../scripts/catalog_lib.lua"),
+        "local function main()\n",
+        include_str!("../../scripts/queue_status.lua"),
+        "\nend\nreturn gate_run(main)\n"
+    ))
+});
 
 /// The header (or `ticket` query parameter) that carries a queue ticket.
 const TICKET_HEADER: &str = "x-queue-ticket";
@@ -34,16 +54,6 @@ fn event_id(call: &Call<'_>) -> Result<EventId, Error> {
 }
 
 /// The settings of a sale with a waiting room.
-fn waiting_room(state: &SaleState) -> Result<SaleSettings, Error> {
-    match state.settings {
-        Some(settings) if settings.waiting_room => Ok(settings),
-        _ => Err(Error::conflict(
-            "NO_WAITING_ROOM",
-            "this event's sale has no waiting room: hold seats directly",
-        )),
-    }
-}
-
 /// The body both routes answer with.
 fn standing_body<S: Services>(
     services: &S,
@@ -102,53 +112,10 @@ fn standing_body<S: Services>(
 /// 401; 403 `WALLET_DENIED`; 404 `EVENT_NOT_FOUND`; 409 `NO_WAITING_ROOM` / `SALE_ENDED`;
 /// 503 `SALES_PAUSED` / `REDIS_UNAVAILABLE` / `LIBSQL_UNAVAILABLE`.
 pub async fn join<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
-    let caller = authenticate(services, call.request).await?;
+    let caller = authenticate_token(services, call.request)?;
     let id = event_id(call)?;
+    let gate = Gate::new(services, call, Some(&caller));
     let wallet = caller.wallet.checksummed();
-    let sql = services.sql();
-    let (state, checks) = futures::join!(
-        load_state(services, &id),
-        sql.execute(
-            Statement::new(
-                "SELECT (SELECT status FROM events WHERE id = ?) AS status, \
-                 (SELECT COALESCE(reason, '') FROM deny_list WHERE wallet = ?) AS denied",
-            )
-            .bind(id.as_str())
-            .bind(wallet.as_str()),
-        )
-    );
-    let (state, checks) = (state?, checks?);
-    let row = checks
-        .row(0)
-        .ok_or_else(|| Error::Internal("the join check returned no row".to_owned()))?;
-    if row.get::<Option<String>>("status")?.as_deref() != Some("published") {
-        return Err(Error::not_found(
-            "EVENT_NOT_FOUND",
-            format!("there is no event {:?} on sale", id.as_str()),
-        ));
-    }
-    if row.get::<Option<String>>("denied")?.is_some() {
-        return Err(Error::forbidden(
-            "WALLET_DENIED",
-            "this wallet may not join the sale",
-        ));
-    }
-    let settings = waiting_room(&state)?;
-    state.check_not_paused()?;
-    let now = services.clock().now_ms() as i64;
-    state.check_not_ended(now)?;
-    let ticket = enqueue(services, &id, &caller.wallet, &settings).await?;
-    let body = standing_body(services, &settings, &ticket, now)?;
-    Ok(Response::json(200, &body))
-}
-
-/// Runs `queue_join.lua` and returns the wallet's queue ticket.
-async fn enqueue<S: Services>(
-    services: &S,
-    id: &EventId,
-    wallet: &WalletAddress,
-    settings: &SaleSettings,
-) -> Result<QueueTicket, Error> {
     let part = |p: &str| keys::queue(services, id.as_str(), p);
     let (members, pre, pre_seq, post_seq) = (
         part("members"),
@@ -156,44 +123,77 @@ async fn enqueue<S: Services>(
         part("pre-seq"),
         part("post-seq"),
     );
+    let prefix = &services.config().redis.key_prefix;
+    let catalog_keys = CatalogKeys::new(prefix, id.as_str());
+    let deny = deny_cache::key(services);
     // 48 random bits: exact as a Redis sorted-set score (a double).
     let mut bytes = [0u8; 8];
     services.rng().fill(&mut bytes[2..]);
     let score = u64::from_be_bytes(bytes).to_string();
-    let mode = match settings.queue_mode {
-        QueueMode::Fifo => "fifo",
-        QueueMode::Random => "random",
-    };
-    let start = settings.starts_at_ms.to_string();
-    let wallet_text = wallet.checksummed();
-    let reply = services
-        .redis()
-        .eval(
-            &JOIN,
-            &[&members, &pre, &pre_seq, &post_seq],
-            &[&wallet_text, &start, mode, &score],
-        )
-        .await?;
-    let parts = match &reply {
-        shared::redis::Value::Array(parts) => parts.as_slice(),
-        _ => &[],
-    };
-    let number = |i: usize| parts.get(i).and_then(shared::redis::Value::as_i64);
-    let (position, joined) = match parts.first().and_then(|v| v.as_str()) {
-        Some("POS") => (number(1).map(|p| p as u64), number(2)),
-        Some("PRE") => (None, number(1)),
-        _ => {
-            return Err(Error::Internal(format!(
-                "queue_join.lua answered {reply:?}"
-            )));
+    let keys = [
+        members.as_str(),
+        &pre,
+        &pre_seq,
+        &post_seq,
+        &catalog_keys.snapshot,
+        &catalog_keys.epoch,
+        &deny,
+    ];
+    let mut parts = Vec::new();
+    for _ in 0..3 {
+        parts = array(gate.eval(services, call, &JOIN, &keys, &[&wallet, &score]).await?);
+        match text(&parts, 0) {
+            "NOCATALOG" => catalog::load(services, &id).await?,
+            "NODENY" => deny_cache::load(services).await?,
+            _ => break,
         }
+    }
+    let number = |i: usize| parts.get(i).and_then(Value_::as_i64);
+    let (position, joined, sale) = match text(&parts, 0) {
+        "POS" => (number(1).map(|p| p as u64), number(2), text(&parts, 3)),
+        "PRE" => (None, number(1), text(&parts, 2)),
+        other => return Err(refusal(other, &id, text(&parts, 1))),
     };
-    Ok(QueueTicket {
+    let settings = catalog::settings_of(sale)?
+        .ok_or_else(|| Error::Internal("queue_join.lua admitted a sale without settings".into()))?;
+    let ticket = QueueTicket {
         e: id.as_str().to_owned(),
-        w: wallet_text,
+        w: wallet,
         p: position,
         j: joined.unwrap_or(0),
-    })
+    };
+    let now = services.clock().now_ms() as i64;
+    let body = standing_body(services, &settings, &ticket, now)?;
+    Ok(Response::json(200, &body))
+}
+
+/// A script reply as its parts.
+fn array(reply: Value_) -> Vec<Value_> {
+    match reply {
+        Value_::Array(parts) => parts,
+        other => vec![other],
+    }
+}
+
+fn text(parts: &[Value_], i: usize) -> &str {
+    parts.get(i).and_then(Value_::as_str).unwrap_or_default()
+}
+
+/// The error for a refusal of the waiting room's scripts.
+fn refusal(status: &str, id: &EventId, detail: &str) -> Error {
+    match status {
+        "NO_EVENT" => Error::not_found(
+            "EVENT_NOT_FOUND",
+            format!("there is no event {:?} on sale", id.as_str()),
+        ),
+        "DENIED" => Error::forbidden("WALLET_DENIED", "this wallet may not join the sale"),
+        "NO_WAITING_ROOM" => Error::conflict(
+            "NO_WAITING_ROOM",
+            "this event's sale has no waiting room: hold seats directly",
+        ),
+        other => sale_refusal(other, id.as_str(), detail)
+            .unwrap_or_else(|| Error::Internal(format!("a queue script answered {other}"))),
+    }
 }
 
 /// `GET /v1/sales/{eventId}/queue/status` with the queue ticket in `X-Queue-Ticket` (or
@@ -216,24 +216,40 @@ pub async fn status<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
             )
         })?;
     let mut ticket = QueueTicket::verify(services, presented.trim(), &id)?;
-    let state = load_state(services, &id).await?;
-    let settings = waiting_room(&state)?;
+    let gate = Gate::new(services, call, None);
+    let pre = keys::queue(services, id.as_str(), "pre");
+    let catalog_keys = CatalogKeys::new(&services.config().redis.key_prefix, id.as_str());
+    let keys = [pre.as_str(), &catalog_keys.snapshot, &catalog_keys.epoch];
+    // A ticket without a place may learn it: the draw is fixed once the sale started.
+    let want_rank = if ticket.p.is_none() { "1" } else { "0" };
+    let mut parts = Vec::new();
+    for _ in 0..2 {
+        parts = array(
+            gate.eval(services, call, &STATUS, &keys, &[&ticket.w, want_rank])
+                .await?,
+        );
+        if text(&parts, 0) != "NOCATALOG" {
+            break;
+        }
+        catalog::load(services, &id).await?;
+    }
+    if text(&parts, 0) != "OK" {
+        return Err(refusal(text(&parts, 0), &id, ""));
+    }
+    let settings = catalog::settings_of(text(&parts, 1))?.ok_or_else(|| {
+        Error::Internal("queue_status.lua answered a sale without settings".into())
+    })?;
     let now = services.clock().now_ms() as i64;
     if ticket.p.is_none() && now >= settings.starts_at_ms {
-        // The draw is fixed now: read the place once; the new ticket carries it.
-        let rank = services
-            .redis()
-            .exec(
-                Command::new("ZRANK")
-                    .arg(keys::queue(services, id.as_str(), "pre"))
-                    .arg(&ticket.w),
-            )
-            .await?;
-        let rank = rank.as_i64().ok_or_else(|| Error::Client {
-            status: 410,
-            code: "QUEUE_TICKET_STALE",
-            message: "the queue no longer knows this ticket: join again".to_owned(),
-        })?;
+        // The draw is fixed now: the new ticket carries the place.
+        let rank = parts.get(2).and_then(Value_::as_i64).unwrap_or(-1);
+        if rank < 0 {
+            return Err(Error::Client {
+                status: 410,
+                code: "QUEUE_TICKET_STALE",
+                message: "the queue no longer knows this ticket: join again".to_owned(),
+            });
+        }
         ticket.p = Some(rank as u64);
     }
     let body = standing_body(services, &settings, &ticket, now)?;
