@@ -1,10 +1,14 @@
 //! What handlers can reach: the ports bundled with the configuration.
 
 use shared::config::Config;
+use shared::deadline::Deadline;
 use shared::hrana::HranaClient;
 use shared::ports::{ChainRpc, Clock, HttpClient, Redis, Rng, Sql};
+use shared::redis::Command;
 use shared::rpc::RpcClient;
 use shared::upstash::UpstashClient;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// The dependencies of a request. Handlers are generic over it, so unit tests can pass fakes
 /// and the shells pass [`EdgeServices`].
@@ -24,23 +28,37 @@ pub trait Services {
 
     /// Writes an operator-facing error line (Workers: `console.error`; Spin: stderr).
     fn log_error(&self, _line: &str) {}
+
+    /// Queues a Redis command to run after the response is sent (storing an idempotent
+    /// response, confirming a lock, …), so it costs the request no round trip. Deferred
+    /// commands go out in order, together with a due metrics flush, in one `/pipeline` request
+    /// (see [`crate::AfterResponse`]); they are not atomic, and a failure only reaches the
+    /// operator's log, so defer only what the request's outcome does not depend on. Use plain
+    /// commands or `EVAL`: an `EVALSHA` answered `NOSCRIPT` there is not retried.
+    fn defer(&self, _command: Command) {}
 }
 
+/// The platform's [`HttpClient`] with the deadline every outbound call gets.
+pub type Outbound<H, C> = Deadline<H, Rc<C>>;
+
 /// The production services: Upstash REST, Hrana over HTTP and JSON-RPC, all over one
-/// platform [`HttpClient`].
+/// platform [`HttpClient`] wrapped in a [`Deadline`] of `DEPENDENCY_TIMEOUT_MS`.
 pub struct EdgeServices<H, C, R> {
     log: fn(&str),
-    redis: UpstashClient<H>,
-    sql: HranaClient<H>,
-    chain: RpcClient<H>,
-    clock: C,
+    redis: UpstashClient<Outbound<H, C>>,
+    sql: HranaClient<Outbound<H, C>>,
+    chain: RpcClient<Outbound<H, C>>,
+    clock: Rc<C>,
     rng: R,
     config: Config,
+    deferred: RefCell<Vec<Command>>,
 }
 
 impl<H: HttpClient + Clone, C: Clock, R: Rng> EdgeServices<H, C, R> {
     /// Wires the protocol clients to the configured endpoints.
     pub fn new(http: H, clock: C, rng: R, log: fn(&str), config: Config) -> Self {
+        let clock = Rc::new(clock);
+        let http = Deadline::new(http, clock.clone(), config.dependency_timeout_ms);
         EdgeServices {
             log,
             redis: UpstashClient::new(
@@ -57,14 +75,20 @@ impl<H: HttpClient + Clone, C: Clock, R: Rng> EdgeServices<H, C, R> {
             clock,
             rng,
             config,
+            deferred: RefCell::default(),
         }
+    }
+
+    /// Takes the commands handlers deferred so far.
+    pub(crate) fn take_deferred(&self) -> Vec<Command> {
+        std::mem::take(&mut *self.deferred.borrow_mut())
     }
 }
 
 impl<H: HttpClient + Clone, C: Clock, R: Rng> Services for EdgeServices<H, C, R> {
-    type Redis = UpstashClient<H>;
-    type Sql = HranaClient<H>;
-    type Chain = RpcClient<H>;
+    type Redis = UpstashClient<Outbound<H, C>>;
+    type Sql = HranaClient<Outbound<H, C>>;
+    type Chain = RpcClient<Outbound<H, C>>;
     type Clock = C;
     type Rng = R;
 
@@ -88,5 +112,8 @@ impl<H: HttpClient + Clone, C: Clock, R: Rng> Services for EdgeServices<H, C, R>
     }
     fn log_error(&self, line: &str) {
         (self.log)(line);
+    }
+    fn defer(&self, command: Command) {
+        self.deferred.borrow_mut().push(command);
     }
 }

@@ -141,6 +141,15 @@ pub struct IndexerConfig {
     pub max_lag_blocks: u64,
 }
 
+/// When an instance sends the HTTP metrics it aggregated (see `functions::metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricsConfig {
+    /// Flush once the oldest unflushed sample is this old (0: after every request).
+    pub flush_secs: u64,
+    /// Flush once this many samples are waiting.
+    pub flush_samples: u32,
+}
+
 /// Everything a function needs to run.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -152,8 +161,13 @@ pub struct Config {
     /// Bearer secret of the HTTP-triggered cron route (Spin has no cron trigger of its own).
     /// Unset: the route is disabled.
     pub cron_secret: Option<Secret>,
-    /// Upper bound for one dependency call made by `/ready`.
+    /// Deadline of every outbound call (Redis, libSQL, RPC): a call with no answer by then
+    /// fails as the dependency being unavailable (503). Also bounds each `/ready` check.
     pub dependency_timeout_ms: u64,
+    pub metrics: MetricsConfig,
+    /// How many events' inventories one scheduled upkeep run reconciles (each costs three
+    /// subrequests; Workers Free allows 50 per invocation).
+    pub reconcile_events_per_run: usize,
     /// Public base URL of this deployment (`https://tickets.example.com`): the SIWE URI, and
     /// its authority is the SIWE domain; also the JWT issuer.
     pub public_url: String,
@@ -380,6 +394,11 @@ impl Config {
                     2_000
                 }),
         };
+        let metrics = MetricsConfig {
+            flush_secs: r.number("METRICS_FLUSH_SECS", 10, 0..=3_600) as u64,
+            flush_samples: r.number("METRICS_FLUSH_SAMPLES", 100, 1..=100_000) as u32,
+        };
+        let reconcile_events_per_run = r.number("RECONCILE_EVENTS_PER_RUN", 10, 1..=1_000) as usize;
         let public_url = r
             .url("PUBLIC_URL", &["http", "https"])
             .trim_end_matches('/')
@@ -442,6 +461,8 @@ impl Config {
                 jwt_secret: Secret::new(jwt_secret),
                 cron_secret,
                 dependency_timeout_ms,
+                metrics,
+                reconcile_events_per_run,
                 public_url,
                 jwt_audience,
                 access_token_ttl_secs,
@@ -496,6 +517,14 @@ mod tests {
         assert_eq!(config.chain_id.get(), 31337);
         assert_eq!(config.redis.key_prefix, "ot:");
         assert_eq!(config.dependency_timeout_ms, 2000);
+        assert_eq!(
+            config.metrics,
+            MetricsConfig {
+                flush_secs: 10,
+                flush_samples: 100
+            }
+        );
+        assert_eq!(config.reconcile_events_per_run, 10);
         assert!(config.libsql.auth_token.is_none());
         assert!(config.cron_secret.is_none());
         assert_eq!(config.public_url, "https://tickets.example.com:8443");

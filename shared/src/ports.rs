@@ -36,6 +36,26 @@ pub trait Clock {
     async fn sleep(&self, ms: u64);
 }
 
+/// A shared clock is a clock: the services and the [`crate::deadline::Deadline`] around each
+/// protocol client use the same platform timer.
+impl<T: Clock + ?Sized> Clock for std::rc::Rc<T> {
+    fn now_ms(&self) -> u64 {
+        (**self).now_ms()
+    }
+    async fn sleep(&self, ms: u64) {
+        (**self).sleep(ms).await;
+    }
+}
+
+impl<T: Clock + ?Sized> Clock for &T {
+    fn now_ms(&self) -> u64 {
+        (**self).now_ms()
+    }
+    async fn sleep(&self, ms: u64) {
+        (**self).sleep(ms).await;
+    }
+}
+
 /// Cryptographically secure randomness.
 pub trait Rng {
     /// Fills `buf` with random bytes.
