@@ -1,10 +1,11 @@
 //! One request's path: request id → route → handler → error mapping → metrics sample.
 
+use crate::after::{AfterResponse, Instances};
 use crate::call::Call;
 use crate::cors;
 use crate::extract::Query;
 use crate::http::{Request, Response};
-use crate::metrics::{self, Sample};
+use crate::metrics::{Sample, pending};
 use crate::rate_limit;
 use crate::router::{self, Route};
 use crate::routes;
@@ -22,32 +23,15 @@ pub struct Platform<H, C, R> {
     pub rng: R,
     /// Where operator-facing error lines go.
     pub log: fn(&str),
+    /// Whether the host reuses instances between requests (see [`Instances`]).
+    pub instances: Instances,
 }
 
-/// A served request: the response, and work to run after it is sent (flushing metrics).
-/// Workers hand `after` to `ctx.wait_until`; Spin awaits it before returning.
+/// A served request: the response, and work to run after it is sent (deferred Redis commands,
+/// a due metrics flush; see [`AfterResponse`]), `None` when there is none.
 pub struct Served<H, C, R> {
     pub response: Response,
     pub after: Option<AfterResponse<H, C, R>>,
-}
-
-/// How long post-response work may take before it is abandoned.
-pub const AFTER_RESPONSE_BUDGET_MS: u64 = 2_000;
-
-/// Work that must not delay the response.
-pub struct AfterResponse<H, C, R> {
-    services: EdgeServices<H, C, R>,
-    sample: Sample,
-}
-
-impl<H: HttpClient + Clone, C: Clock, R: Rng> AfterResponse<H, C, R> {
-    /// Records the request's metrics, giving up after [`AFTER_RESPONSE_BUDGET_MS`]. Failures are
-    /// swallowed: metrics must never fail or stall a request.
-    pub async fn run(self) {
-        let record = std::pin::pin!(metrics::record(&self.services, &self.sample));
-        let budget = std::pin::pin!(self.services.clock().sleep(AFTER_RESPONSE_BUDGET_MS));
-        futures::future::select(record, budget).await;
-    }
 }
 
 /// Serves one HTTP request.
@@ -72,9 +56,16 @@ where
                 config,
             );
             let (response, sample) = handle(&services, request, &request_id).await;
+            let policy = pending::FlushPolicy::new(
+                &services.config().metrics,
+                platform.instances == Instances::PerRequest,
+            );
+            // `/health` must stay free of outbound calls: it never flushes.
+            let may_flush = sample.route != Route::Health.template();
+            let flush = pending::record(&sample, services.clock().now_ms(), policy, may_flush);
             Served {
                 response,
-                after: Some(AfterResponse { services, sample }),
+                after: AfterResponse::new(services, flush),
             }
         }
         Err(error) => {
@@ -345,7 +336,9 @@ mod tests {
     fn metrics_render_what_was_recorded() {
         let services = FakeServices::up();
         let (_, sample) = call(&services, "GET", "/health");
-        block_on(metrics::record(&services, &sample));
+        let _ = pending::take();
+        let policy = pending::FlushPolicy::new(&services.config().metrics, false);
+        assert_eq!(pending::record(&sample, 0, policy, false), None);
         let (response, _) = call(&services, "GET", "/metrics");
         let text = String::from_utf8(response.body).expect("utf-8");
         assert!(

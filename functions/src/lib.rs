@@ -5,6 +5,7 @@
 //! trigger), and translate the [`Response`] back. Nothing in this crate knows which platform it
 //! runs on: it reaches Redis, libSQL and the chain through the `shared` ports.
 
+mod after;
 mod app;
 mod audit;
 mod cache;
@@ -27,6 +28,7 @@ mod services;
 mod testing;
 pub mod upkeep;
 
-pub use app::{AfterResponse, Platform, Served, run_scheduled, serve};
+pub use after::{AfterResponse, Instances};
+pub use app::{Platform, Served, run_scheduled, serve};
 pub use http::{Request, Response};
 pub use services::{EdgeServices, Services};

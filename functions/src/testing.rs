@@ -16,7 +16,8 @@ fn down() -> TransportError {
     TransportError::Connect("connection refused".into())
 }
 
-/// A Redis that answers PING and keeps HINCRBY/HGETALL hashes in memory, or is down.
+/// A Redis that answers PING and keeps HINCRBY/HGETALL hashes in memory (also through the
+/// metrics flush script, which it emulates), or is down.
 pub struct FakeRedis {
     pub up: bool,
     hashes: RefCell<BTreeMap<(String, String), i64>>,
@@ -40,6 +41,16 @@ impl FakeRedis {
                     .or_default();
                 *field += by;
                 Ok(Value::Int(*field))
+            }
+            "EVALSHA"
+                if parts.get(1).map(String::as_str) == Some(crate::metrics::flush_script_sha()) =>
+            {
+                // metrics_flush.lua: HINCRBY KEYS[1] for each (field, increment) in ARGV.
+                let key = &parts[3];
+                for pair in parts[4..].chunks_exact(2) {
+                    self.apply(&Command::new("HINCRBY").arg(key).arg(&pair[0]).arg(&pair[1]))?;
+                }
+                Ok(Value::Int((parts.len() as i64 - 4) / 2))
             }
             "HGETALL" => Ok(Value::Array(
                 self.hashes
@@ -152,6 +163,7 @@ pub struct FakeServices {
     pub sql: FakeSql,
     pub chain: FakeChain,
     config: Config,
+    deferred: RefCell<Vec<Command>>,
 }
 
 impl FakeServices {
@@ -183,7 +195,13 @@ impl FakeServices {
                 chain_id: Some(31337),
             },
             config,
+            deferred: RefCell::default(),
         }
+    }
+
+    /// The commands handlers deferred, in order.
+    pub fn deferred(&self) -> Vec<Command> {
+        self.deferred.borrow().clone()
     }
 }
 
@@ -211,5 +229,8 @@ impl Services for FakeServices {
     }
     fn config(&self) -> &Config {
         &self.config
+    }
+    fn defer(&self, command: Command) {
+        self.deferred.borrow_mut().push(command);
     }
 }

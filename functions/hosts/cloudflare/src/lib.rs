@@ -2,10 +2,11 @@
 //!
 //! Only translation lives here: a `worker::Request` becomes a [`functions::Request`], `Env`
 //! vars/secrets become the config lookup, `fetch()` becomes the `HttpClient` port, and the
-//! router's [`functions::Response`] goes back as a `worker::Response`. Metrics are flushed with
-//! `ctx.wait_until`, after the response is on its way.
+//! router's [`functions::Response`] goes back as a `worker::Response`. After-response work
+//! (deferred Redis commands, a due metrics flush) runs under `ctx.wait_until`, after the
+//! response is on its way.
 
-use functions::{Platform, Request, Response};
+use functions::{Instances, Platform, Request, Response};
 use shared::config::{Config, ConfigError};
 use shared::http::{Headers, HttpRequest, HttpResponse, TransportError};
 use shared::ports::{Clock, HttpClient, Rng};
@@ -79,6 +80,9 @@ fn platform() -> Platform<WorkerHttp, WorkerClock, WorkerRng> {
         clock: WorkerClock,
         rng: WorkerRng,
         log: log_error,
+        // workerd serves many requests from one isolate (module state survives between them),
+        // so metrics are aggregated and flushed every few seconds, not per request.
+        instances: Instances::Reused,
     }
 }
 

@@ -7,7 +7,7 @@
 
 mod outbound;
 
-use functions::{Platform, Request, Response};
+use functions::{Instances, Platform, Request, Response};
 use shared::config::Config;
 use shared::http::{Headers, HttpRequest, HttpResponse, TransportError};
 use shared::ports::{Clock, HttpClient, Rng};
@@ -99,10 +99,16 @@ async fn handle(
         clock: SpinClock,
         rng: SpinRng,
         log: |line| eprintln!("{line}"),
+        // Spin instantiates the component for every request (its wasi:http p3 executor calls
+        // `instantiate` per request). `wasmtime serve` 49 does reuse a p3 instance (up to 128
+        // requests, 16 at once, measured) but drops it after 1 s idle without telling it, so
+        // state kept between requests is not to be relied on either: flush every request.
+        instances: Instances::PerRequest,
     };
     let served = functions::serve(platform, config, request).await;
-    // WASI 0.3 lets a task keep running after it has returned its response: the metrics flush
-    // runs there, like `ctx.wait_until` on Workers, and cannot delay or stall the response.
+    // WASI 0.3 lets a task keep running after it has returned its response: deferred commands
+    // and the metrics flush run there, like `ctx.wait_until` on Workers, after the response
+    // is sent, and cannot delay or stall it. The host keeps the instance until the task ends.
     if let Some(after) = served.after {
         spin_sdk::wasip3::spawn(after.run());
     }

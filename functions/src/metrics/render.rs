@@ -1,144 +1,8 @@
-//! HTTP metrics kept in Redis.
-//!
-//! Edge functions run as many short-lived instances at once, so per-instance counters would
-//! show one instance's view at random. Each request instead adds its sample to one Redis hash
-//! (one pipelined round trip, after the response on Workers) and `/metrics` renders that hash
-//! as Prometheus text: the counts are global across instances and runtimes.
+//! Prometheus text for the HTTP and indexer metrics (summed fields in, exposition text out).
 
-use crate::services::Services;
-use shared::ports::Redis;
-use shared::redis::{Command, RedisError, Value};
+use super::{BUCKETS_MS, write_histogram};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-
-/// Histogram bucket upper bounds, in milliseconds.
-pub const BUCKETS_MS: &[u64] = &[5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000];
-
-/// One request's measurements.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sample {
-    pub method: &'static str,
-    pub route: &'static str,
-    pub status: u16,
-    pub duration_ms: u64,
-}
-
-fn hash_key<S: Services>(services: &S) -> String {
-    format!("{}metrics:http", services.config().redis.key_prefix)
-}
-
-/// The bucket `ms` falls in: its index in [`BUCKETS_MS`], or `BUCKETS_MS.len()` for `+Inf`.
-pub fn bucket_index(ms: u64) -> usize {
-    BUCKETS_MS
-        .iter()
-        .position(|le| ms <= *le)
-        .unwrap_or(BUCKETS_MS.len())
-}
-
-/// Writes one histogram series in seconds: `buckets` are per-bucket counts in [`bucket_index`]
-/// order (made cumulative here), `sum_ms` the sum of the observations; `labels` may be empty.
-pub fn write_histogram(out: &mut String, name: &str, labels: &str, buckets: &[i64], sum_ms: i64) {
-    let (open, sep) = if labels.is_empty() {
-        ("", "")
-    } else {
-        (labels, ",")
-    };
-    let braced = if labels.is_empty() {
-        String::new()
-    } else {
-        format!("{{{labels}}}")
-    };
-    let mut cumulative = 0;
-    for (i, le) in BUCKETS_MS.iter().enumerate() {
-        cumulative += buckets.get(i).copied().unwrap_or(0);
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{{open}{sep}le=\"{}\"}} {cumulative}",
-            *le as f64 / 1000.0
-        );
-    }
-    cumulative += buckets.get(BUCKETS_MS.len()).copied().unwrap_or(0);
-    let _ = writeln!(out, "{name}_bucket{{{open}{sep}le=\"+Inf\"}} {cumulative}");
-    let _ = writeln!(out, "{name}_sum{braced} {}", sum_ms as f64 / 1000.0);
-    let _ = writeln!(out, "{name}_count{braced} {cumulative}");
-}
-
-/// The commands that add one sample: request count, one latency bucket, latency sum.
-pub fn commands(key: &str, sample: &Sample) -> Vec<Command> {
-    let series = format!("{}|{}", sample.method, sample.route);
-    let bucket = bucket_index(sample.duration_ms);
-    vec![
-        Command::new("HINCRBY")
-            .arg(key)
-            .arg(format!("req|{series}|{}", sample.status))
-            .arg(1),
-        Command::new("HINCRBY")
-            .arg(key)
-            .arg(format!("bucket|{series}|{bucket}"))
-            .arg(1),
-        Command::new("HINCRBY")
-            .arg(key)
-            .arg(format!("sum_ms|{series}"))
-            .arg(sample.duration_ms),
-    ]
-}
-
-/// Adds a sample; a Redis failure only loses this sample.
-pub async fn record<S: Services>(services: &S, sample: &Sample) {
-    let _ = services
-        .redis()
-        .pipeline(commands(&hash_key(services), sample))
-        .await;
-}
-
-/// An integer-valued hash as `(field, value)` pairs.
-async fn integer_hash<S: Services>(
-    services: &S,
-    key: String,
-) -> Result<Vec<(String, i64)>, RedisError> {
-    let reply = services
-        .redis()
-        .exec(Command::new("HGETALL").arg(key))
-        .await?;
-    let Value::Array(items) = reply else {
-        return Err(RedisError::Decode("HGETALL did not answer an array".into()));
-    };
-    Ok(items
-        .chunks_exact(2)
-        .filter_map(|pair| Some((pair[0].as_str()?.to_owned(), pair[1].as_i64()?)))
-        .collect())
-}
-
-/// Reads another integer-valued metrics hash.
-///
-/// # Errors
-/// When Redis is unreachable.
-pub async fn read_hash<S: Services>(
-    services: &S,
-    key: String,
-) -> Result<Vec<(String, i64)>, RedisError> {
-    integer_hash(services, key).await
-}
-
-/// Reads every sample recorded so far.
-///
-/// # Errors
-/// When Redis is unreachable.
-pub async fn read<S: Services>(services: &S) -> Result<Vec<(String, i64)>, RedisError> {
-    integer_hash(services, hash_key(services)).await
-}
-
-/// Reads the indexer's metrics hash (see `indexer_cron::metrics`).
-///
-/// # Errors
-/// When Redis is unreachable.
-pub async fn read_indexer<S: Services>(services: &S) -> Result<Vec<(String, i64)>, RedisError> {
-    integer_hash(
-        services,
-        indexer_cron::metrics::key(&services.config().redis.key_prefix),
-    )
-    .await
-}
 
 /// Renders the indexer gauges and counters.
 pub fn render_indexer(fields: &[(String, i64)]) -> String {
@@ -283,14 +147,13 @@ pub fn render(fields: &[(String, i64)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::{Sample, increments};
 
     fn fields_of(samples: &[Sample]) -> Vec<(String, i64)> {
         let mut totals: BTreeMap<String, i64> = BTreeMap::new();
         for sample in samples {
-            for command in commands("k", sample) {
-                let parts = command.parts();
-                *totals.entry(parts[2].clone()).or_default() +=
-                    parts[3].parse::<i64>().expect("int");
+            for (field, by) in increments(sample) {
+                *totals.entry(field).or_default() += by;
             }
         }
         totals.into_iter().collect()

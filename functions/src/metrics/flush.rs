@@ -1,0 +1,84 @@
+//! Sending an aggregate to Redis: one `EVALSHA` of `metrics_flush.lua` on a random shard.
+
+use super::pending::{self, Batch};
+use super::{SHARDS, shard_key};
+use shared::http::TransportError;
+use shared::ports::{Redis, Rng};
+use shared::redis::{Command, RedisError, Script, Value};
+use std::sync::LazyLock;
+
+static FLUSH: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../scripts/metrics_flush.lua")));
+
+/// The SHA-1 of the flush script (for fakes that emulate it).
+#[cfg(test)]
+pub fn script_sha() -> &'static str {
+    FLUSH.sha1()
+}
+
+/// An aggregate on its way to one shard.
+#[derive(Debug)]
+pub struct Flush {
+    key: String,
+    batch: Batch,
+}
+
+impl Flush {
+    /// Picks a shard at random: instances flushing at the same moment rarely share a key.
+    pub fn new(prefix: &str, rng: &impl Rng, batch: Batch) -> Self {
+        let mut byte = [0u8; 1];
+        rng.fill(&mut byte);
+        // 256 is a multiple of SHARDS (16), so every shard is equally likely.
+        let shard = usize::from(byte[0]) % SHARDS;
+        Flush {
+            key: shard_key(prefix, shard),
+            batch,
+        }
+    }
+
+    fn script_command(&self, name: &str, script: &str) -> Command {
+        Command::new(name).arg(script).arg(1).arg(&self.key).args(
+            self.batch
+                .fields()
+                .iter()
+                .flat_map(|(field, by)| [field.clone(), by.to_string()]),
+        )
+    }
+
+    /// The `EVALSHA` to put in a pipeline.
+    pub fn command(&self) -> Command {
+        self.script_command("EVALSHA", FLUSH.sha1())
+    }
+
+    /// Deals with the reply to [`Flush::command`]: re-sends the script by `EVAL` when Redis
+    /// lost it (after a restart or `SCRIPT FLUSH`: rare, one more round trip), and gives the
+    /// batch back to the aggregate when it surely did not reach Redis.
+    pub async fn settle(self, redis: &impl Redis, reply: Result<Value, RedisError>) {
+        let reply = match reply {
+            Err(RedisError::NoScript) => {
+                redis
+                    .exec(self.script_command("EVAL", FLUSH.source()))
+                    .await
+            }
+            other => other,
+        };
+        if let Err(e) = reply {
+            self.failed(&e);
+        }
+    }
+
+    /// The round trip failed: keep the samples for the next flush unless Redis may have
+    /// applied them (a timeout, or a reply we could not read), since counting twice is worse
+    /// than missing a few.
+    pub fn failed(self, error: &RedisError) {
+        let not_applied = match error {
+            RedisError::Transport(TransportError::Timeout(_)) => false,
+            RedisError::Transport(_) | RedisError::Unauthorized { .. } => true,
+            RedisError::Http { .. } | RedisError::NoScript => true,
+            RedisError::Server(_) | RedisError::Decode(_) => false,
+        };
+        if not_applied {
+            pending::restore(self.batch);
+        }
+    }
+}
