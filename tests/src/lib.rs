@@ -8,11 +8,13 @@
 
 pub mod catalog;
 pub mod chain;
+pub mod costs;
 pub mod door;
 pub mod payments;
 mod process;
 pub mod proxy;
 
+pub use costs::Costs;
 pub use process::Proc;
 
 use ops::front::{FrontConfig, HranaConfig, RunningFronts, UpstashConfig};
@@ -218,6 +220,17 @@ impl Stack {
     /// Where this stack's logs go.
     pub fn log_dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// What the requests so far cost on the fronts (reading is not counted); subtract two
+    /// readings for the cost of what ran between them.
+    pub async fn stats(&self) -> Costs {
+        costs::fetch(self, false).await
+    }
+
+    /// Zeroes the fronts' cost counters and returns the counts they had.
+    pub async fn reset_stats(&self) -> Costs {
+        costs::fetch(self, true).await
     }
 }
 

@@ -15,9 +15,17 @@
 //! (`@upstash/redis`, `@libsql/client`) and our own Rust clients use, so the
 //! same edge code runs against them unchanged. [`serve`] binds both, returns
 //! their addresses and a handle to stop them.
+//!
+//! Each front also counts what its requests would be billed by the real
+//! service ([`UpstashCosts`], [`HranaCosts`]), readable at `GET /__stats` and
+//! zeroed by `POST /__stats/reset`, so tests can assert what an API request
+//! costs.
 
 mod hrana;
+mod stats;
 mod upstash;
+
+pub use stats::{HranaCosts, STATS_PATH, STATS_RESET_PATH, UpstashCosts};
 
 use std::future::IntoFuture;
 use std::net::{Ipv4Addr, SocketAddr};

@@ -16,6 +16,9 @@
 //!   except a top-level simple-string `OK`, which is what `@upstash/redis`
 //!   (and our Rust client) expect; this keeps binary values intact.
 //!
+//! - `GET /__stats` and `POST /__stats/reset` (same token): the cost counters
+//!   (see the `stats` module); a command counts once Redis answered it.
+//!
 //! Commands that would block the shared connection or change its state
 //! (blocking pops, pub/sub, MULTI/WATCH, SELECT, CLIENT, …) are refused with a
 //! 400, as they have no meaning in a request/response protocol.
@@ -24,7 +27,7 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -35,6 +38,7 @@ use serde_json::{Value as Json_, json};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::stats::{STATS_PATH, STATS_RESET_PATH, UpstashMeter};
 use super::{FrontError, UpstashConfig, bearer_ok, constant_time_eq};
 
 /// Largest request body accepted (values, scripts and pipelines).
@@ -81,6 +85,8 @@ const REFUSED: &[&str] = &[
 struct AppState {
     redis: ConnectionManager,
     token: Arc<str>,
+    /// What the requests served so far would cost on Upstash.
+    meter: Arc<UpstashMeter>,
 }
 
 /// Connect to Redis and build the REST router.
@@ -124,8 +130,11 @@ pub(super) async fn router(cfg: &UpstashConfig) -> Result<Router, FrontError> {
     let state = AppState {
         redis,
         token: Arc::from(cfg.token.as_str()),
+        meter: Arc::default(),
     };
     Ok(Router::new()
+        .route(STATS_PATH, get(stats))
+        .route(STATS_RESET_PATH, post(reset_stats))
         .route("/", post(single_json))
         .route("/pipeline", post(pipeline))
         .route("/multi-exec", post(multi_exec))
@@ -181,6 +190,31 @@ fn authorized(state: &AppState, headers: &HeaderMap, uri: &Uri) -> bool {
             })
         })
     })
+}
+
+/// Authorised, and then counted as a billed request (never for `/__stats`).
+fn admit(state: &AppState, headers: &HeaderMap, uri: &Uri) -> bool {
+    let ok = authorized(state, headers, uri);
+    if ok {
+        state.meter.requests.add(1);
+    }
+    ok
+}
+
+/// `GET /__stats`: the counts so far.
+async fn stats(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    if !authorized(&state, &headers, &uri) {
+        return unauthorized();
+    }
+    Json(state.meter.read()).into_response()
+}
+
+/// `POST /__stats/reset`: the counts so far, which are zeroed.
+async fn reset_stats(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    if !authorized(&state, &headers, &uri) {
+        return unauthorized();
+    }
+    Json(state.meter.take()).into_response()
 }
 
 fn wants_base64(headers: &HeaderMap) -> bool {
@@ -277,15 +311,23 @@ async fn bounded<T>(
 }
 
 /// Run one command; `Err` only when Redis itself could not be reached.
+///
+/// The command is billed once Redis answered it, also with an error reply
+/// (e.g. `NOSCRIPT`: the client's EVAL fallback is a second command, as on
+/// Upstash); a command refused here or left unanswered never reached Redis.
 async fn run_one(state: &AppState, args: Vec<Vec<u8>>) -> Result<Outcome, RedisError> {
     if let Err(e) = check_allowed(&args) {
         return Ok(Outcome::Error(e));
     }
     let mut conn = state.redis.clone();
-    match bounded(conn.req_packed_command(&to_cmd(&args))).await {
+    let answered = match bounded(conn.req_packed_command(&to_cmd(&args))).await {
         Ok(v) => Ok(outcome(v)),
         Err(e) => classify(e),
+    };
+    if answered.is_ok() {
+        state.meter.commands.add(1);
     }
+    answered
 }
 
 /// The HTTP response of a single command.
@@ -304,7 +346,7 @@ async fn single_json(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !authorized(&state, &headers, &uri) {
+    if !admit(&state, &headers, &uri) {
         return unauthorized();
     }
     let parsed = serde_json::from_slice::<Json_>(&body)
@@ -324,7 +366,7 @@ async fn path_command(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !authorized(&state, &headers, &uri) {
+    if !admit(&state, &headers, &uri) {
         return unauthorized();
     }
     if method != Method::GET && method != Method::POST {
@@ -373,7 +415,7 @@ fn batch_request(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(bool, Vec<Json_>), Box<Response>> {
-    if !authorized(state, headers, uri) {
+    if !admit(state, headers, uri) {
         return Err(Box::new(unauthorized()));
     }
     let cmds =
@@ -409,7 +451,11 @@ async fn pipeline(
     let mut replies = if sent > 0 {
         let mut conn = state.redis.clone();
         match bounded(conn.req_packed_commands(&pipe, 0, sent)).await {
-            Ok(values) => values.into_iter(),
+            Ok(values) => {
+                // Each command Redis answered is billed; refused ones never left.
+                state.meter.commands.add(sent as u64);
+                values.into_iter()
+            }
             Err(e) => return unavailable(&e),
         }
     } else {
@@ -465,6 +511,8 @@ async fn multi_exec(
         Ok(v) => v,
         Err(e) => return unavailable(&e),
     };
+    // Upstash bills the commands of a transaction, not its MULTI/EXEC wrapper.
+    state.meter.commands.add(cmds.len() as u64);
     let exec = replies.pop();
     match exec {
         Some(Value::Array(items)) => Json(Json_::Array(

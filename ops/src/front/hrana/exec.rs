@@ -5,16 +5,27 @@
 //! a stream and turns libSQL results and errors into the wire types of
 //! `libsql_hrana::proto`, the same definitions our Rust Hrana client uses.
 //!
-//! Everything here is blocking (local libSQL does its work synchronously
-//! inside its async API, and may sleep in its busy handler), so callers run it
-//! on a blocking thread, never on the async runtime's workers.
+//! Everything here is blocking (the engine may sleep in its busy handler), so
+//! callers run it on a blocking thread, never on the async runtime's workers.
+//!
+//! Costs: every statement the engine runs is charged to the front's meter
+//! with the rows it read and wrote, as the engine counts them
+//! (`LIBSQL_STMTSTATUS_ROWS_READ/WRITTEN`, what `sqld` reports and Turso
+//! bills). A statement counts once it was prepared and bound and the engine
+//! started stepping it, whether it then succeeds or fails (a failing
+//! statement may already have read rows); text that does not prepare, a batch
+//! step whose condition skipped it, and `describe` (prepare only) cost
+//! nothing. Transaction control (`BEGIN`, `COMMIT`, `ROLLBACK`) sent as an
+//! `execute` or as a batch step runs as an ordinary statement here, so it
+//! counts as one, as it does on `sqld`; a `sequence` counts each statement of
+//! its script. Closing a stream that left a transaction open rolls it back
+//! without a statement, so that costs nothing.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use futures::executor::block_on;
 use libsql_hrana::proto::{
     Batch, BatchCond, BatchResult, BatchStreamResp, CloseSqlStreamResp, CloseStreamResp, Col,
     DescribeCol, DescribeParam, DescribeResult, DescribeStreamResp, Error, ExecuteStreamResp,
@@ -22,6 +33,10 @@ use libsql_hrana::proto::{
     StoreSqlStreamResp, StreamRequest, StreamResponse, StreamResult, Value,
 };
 
+use rusqlite::StatementStatus;
+use rusqlite::types::ValueRef;
+
+use super::HranaMeter;
 use super::sql_text::{self, Shape};
 
 /// Most SQL texts one stream may store with `store_sql`.
@@ -30,19 +45,22 @@ const MAX_STORED_SQL: usize = 1000;
 /// One Hrana stream: its connection and its stored SQL texts.
 pub(super) struct SqlStream {
     /// The stream's own connection (so a transaction spans requests).
-    pub(super) conn: libsql::Connection,
+    pub(super) conn: rusqlite::Connection,
     sqls: HashMap<i32, String>,
     /// Set once a `close` request ran; later requests fail.
     pub(super) closed: bool,
+    /// Where the statements run on this stream are charged.
+    meter: Arc<HranaMeter>,
 }
 
 impl SqlStream {
-    /// A fresh stream over `conn`.
-    pub(super) fn new(conn: libsql::Connection) -> Self {
+    /// A fresh stream over `conn`, charging its statements to `meter`.
+    pub(super) fn new(conn: rusqlite::Connection, meter: Arc<HranaMeter>) -> Self {
         Self {
             conn,
             sqls: HashMap::new(),
             closed: false,
+            meter,
         }
     }
 }
@@ -92,7 +110,7 @@ fn handle(stream: &mut SqlStream, req: StreamRequest) -> Result<StreamResponse, 
         }
         StreamRequest::Sequence(r) => {
             let sql = resolve_sql(stream, r.sql.as_deref(), r.sql_id)?;
-            block_on(stream.conn.execute_batch(&sql)).map_err(sql_error)?;
+            execute_sequence(stream, &sql)?;
             Ok(StreamResponse::Sequence(SequenceStreamResp {}))
         }
         StreamRequest::Describe(r) => {
@@ -155,7 +173,10 @@ fn resolve_sql(
 
 /// Prepare exactly one statement (as `sqld` does: no empty text, no second
 /// statement silently ignored).
-fn prepare(conn: &libsql::Connection, sql: &str) -> Result<libsql::Statement, Error> {
+fn prepare<'c>(
+    conn: &'c rusqlite::Connection,
+    sql: &str,
+) -> Result<rusqlite::Statement<'c>, Error> {
     match sql_text::shape(sql) {
         Shape::Empty => Err(err(
             "SQL_NO_STATEMENT",
@@ -165,7 +186,7 @@ fn prepare(conn: &libsql::Connection, sql: &str) -> Result<libsql::Statement, Er
             "SQL_MANY_STATEMENTS",
             "SQL string contains more than one statement",
         )),
-        Shape::One => block_on(conn.prepare(sql)).map_err(sql_error),
+        Shape::One => conn.prepare(sql).map_err(sql_error),
     }
 }
 
@@ -174,8 +195,8 @@ fn execute_stmt(stream: &SqlStream, stmt: &Stmt) -> Result<StmtResult, Error> {
     let started = Instant::now();
     let sql = resolve_sql(stream, stmt.sql.as_deref(), stmt.sql_id)?;
     let conn = &stream.conn;
-    let prepared = prepare(conn, &sql)?;
-    let params = bind_params(&prepared, &stmt.args, &stmt.named_args)?;
+    let mut prepared = prepare(conn, &sql)?;
+    bind_params(&mut prepared, &stmt.args, &stmt.named_args)?;
     let want_rows = stmt.want_rows.unwrap_or(true);
     let cols: Vec<Col> = prepared
         .columns()
@@ -185,28 +206,15 @@ fn execute_stmt(stream: &SqlStream, stmt: &Stmt) -> Result<StmtResult, Error> {
             decltype: c.decl_type().map(str::to_string),
         })
         .collect();
-    let changes_before = conn.total_changes();
-    let mut rows = block_on(prepared.query(params)).map_err(sql_error)?;
-    let mut out_rows = Vec::new();
-    let mut rows_read = 0u64;
-    while let Some(row) = block_on(rows.next()).map_err(sql_error)? {
-        rows_read += 1;
-        if want_rows {
-            let mut values = Vec::with_capacity(cols.len());
-            for i in 0..cols.len() {
-                let index =
-                    i32::try_from(i).map_err(|_| err("SQLITE_RANGE", "Too many columns"))?;
-                values.push(from_libsql(row.get_value(index).map_err(sql_error)?));
-            }
-            out_rows.push(Row { values });
-        }
-    }
-    drop(rows);
-    // `changes()` keeps the count of the last INSERT/UPDATE/DELETE, so only
-    // trust it when this statement did change rows.
-    let rows_written = conn.total_changes().saturating_sub(changes_before);
-    let (affected_row_count, last_insert_rowid) = if rows_written > 0 {
-        (conn.changes(), Some(conn.last_insert_rowid()))
+    let stepped = step_all(&mut prepared, want_rows.then_some(cols.len()));
+    let (rows_read, rows_written) = engine_rows(&prepared);
+    stream.meter.statement(rows_read, rows_written);
+    let out_rows = stepped?;
+    // `changes()` keeps the count of the last INSERT/UPDATE/DELETE until the
+    // next one completes, so only a statement of that kind may report it.
+    let (affected_row_count, last_insert_rowid) = if is_dml(&prepared, &sql) {
+        let changes = conn.changes();
+        (changes, (changes > 0).then(|| conn.last_insert_rowid()))
     } else {
         (0, None)
     };
@@ -222,17 +230,72 @@ fn execute_stmt(stream: &SqlStream, stmt: &Stmt) -> Result<StmtResult, Error> {
     })
 }
 
+/// Step a bound statement to its end, keeping the rows (with `columns`
+/// values each) when asked; the rows are always stepped through, since a
+/// statement's effect and its costs only complete at its end.
+fn step_all(stmt: &mut rusqlite::Statement<'_>, columns: Option<usize>) -> Result<Vec<Row>, Error> {
+    let mut out = Vec::new();
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next().map_err(sql_error)? {
+        if let Some(n) = columns {
+            let mut values = Vec::with_capacity(n);
+            for i in 0..n {
+                values.push(from_sql(row.get_ref(i).map_err(sql_error)?));
+            }
+            out.push(Row { values });
+        }
+    }
+    Ok(out)
+}
+
+/// Rows read and written by a statement so far, as the engine counts them.
+/// A statement is prepared fresh for every run, so these are this run's.
+fn engine_rows(stmt: &rusqlite::Statement<'_>) -> (u64, u64) {
+    // The engine keeps saturating u32 counters and hands them out through
+    // `sqlite3_stmt_status`'s C `int`: reinterpret, do not clamp, the sign bit.
+    let count = |status| u64::from(stmt.get_status(status).cast_unsigned());
+    (
+        count(StatementStatus::RowsRead),
+        count(StatementStatus::RowsWritten),
+    )
+}
+
+/// True for an INSERT, UPDATE, DELETE or REPLACE (also behind a `WITH`): the
+/// statements that set `changes()`. The engine says whether it writes; its
+/// first keyword says whether it is DML rather than DDL or a PRAGMA.
+fn is_dml(stmt: &rusqlite::Statement<'_>, sql: &str) -> bool {
+    !stmt.readonly()
+        && sql_text::leading_words(sql, 1).first().is_some_and(|w| {
+            matches!(
+                w.as_str(),
+                "INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "WITH"
+            )
+        })
+}
+
+/// Run a SQL script (`sequence`): every statement in turn, each stepped to its
+/// end as `sqlite3_exec` does, stopping at the first error. Each one that runs
+/// is charged like an `execute`.
+fn execute_sequence(stream: &SqlStream, sql: &str) -> Result<(), Error> {
+    let mut batch = rusqlite::Batch::new(&stream.conn, sql);
+    while let Some(mut stmt) = batch.next().map_err(sql_error)? {
+        let stepped = step_all(&mut stmt, None);
+        let (rows_read, rows_written) = engine_rows(&stmt);
+        stream.meter.statement(rows_read, rows_written);
+        stepped?;
+    }
+    Ok(())
+}
+
 /// Bind positional args to parameters 1..n and named args by name. A name
 /// without its prefix (`:`, `@`, `$`) matches any prefix, as Hrana allows.
+/// Parameters left unbound are NULL.
 fn bind_params(
-    stmt: &libsql::Statement,
+    stmt: &mut rusqlite::Statement<'_>,
     args: &[Value],
     named_args: &[NamedArg],
-) -> Result<libsql::params::Params, Error> {
+) -> Result<(), Error> {
     let count = stmt.parameter_count();
-    if args.is_empty() && named_args.is_empty() {
-        return Ok(libsql::params::Params::None);
-    }
     if args.len() > count {
         return Err(err(
             "ARGS_INVALID",
@@ -242,9 +305,9 @@ fn bind_params(
             ),
         ));
     }
-    let mut values = vec![libsql::Value::Null; count];
-    for (slot, arg) in values.iter_mut().zip(args) {
-        *slot = to_libsql(arg)?;
+    for (index, arg) in (1..).zip(args) {
+        stmt.raw_bind_parameter(index, to_sql(arg)?)
+            .map_err(sql_error)?;
     }
     for named in named_args {
         let index = find_param(stmt, count, &named.name).ok_or_else(|| {
@@ -253,21 +316,17 @@ fn bind_params(
                 format!("The statement has no parameter named {:?}", named.name),
             )
         })?;
-        if let Some(slot) = values.get_mut(index - 1) {
-            *slot = to_libsql(&named.value)?;
-        }
+        stmt.raw_bind_parameter(index, to_sql(&named.value)?)
+            .map_err(sql_error)?;
     }
-    Ok(libsql::params::Params::Positional(values))
+    Ok(())
 }
 
 /// 1-based index of the parameter called `name`.
-fn find_param(stmt: &libsql::Statement, count: usize, name: &str) -> Option<usize> {
+fn find_param(stmt: &rusqlite::Statement<'_>, count: usize, name: &str) -> Option<usize> {
     let has_prefix = name.starts_with([':', '@', '$']);
     (1..=count).find(|&i| {
-        let Ok(i32_index) = i32::try_from(i) else {
-            return false;
-        };
-        stmt.parameter_name(i32_index).is_some_and(|p| {
+        stmt.parameter_name(i).is_some_and(|p| {
             p == name
                 || (!has_prefix
                     && p.len() == name.len() + 1
@@ -277,27 +336,31 @@ fn find_param(stmt: &libsql::Statement, count: usize, name: &str) -> Option<usiz
     })
 }
 
-fn to_libsql(v: &Value) -> Result<libsql::Value, Error> {
+fn to_sql(v: &Value) -> Result<rusqlite::types::Value, Error> {
+    use rusqlite::types::Value as Sql;
     Ok(match v {
         Value::None => return Err(err("ARGS_INVALID", "An argument has no value")),
-        Value::Null => libsql::Value::Null,
-        Value::Integer { value } => libsql::Value::Integer(*value),
-        Value::Float { value } => libsql::Value::Real(*value),
-        Value::Text { value } => libsql::Value::Text(value.to_string()),
-        Value::Blob { value } => libsql::Value::Blob(value.to_vec()),
+        Value::Null => Sql::Null,
+        Value::Integer { value } => Sql::Integer(*value),
+        Value::Float { value } => Sql::Real(*value),
+        Value::Text { value } => Sql::Text(value.to_string()),
+        Value::Blob { value } => Sql::Blob(value.to_vec()),
     })
 }
 
-fn from_libsql(v: libsql::Value) -> Value {
+/// A column value in Hrana form. Text that is not UTF-8 (SQLite stores what
+/// it is given) is passed on with replacement characters rather than failing
+/// the whole result.
+fn from_sql(v: ValueRef<'_>) -> Value {
     match v {
-        libsql::Value::Null => Value::Null,
-        libsql::Value::Integer(value) => Value::Integer { value },
-        libsql::Value::Real(value) => Value::Float { value },
-        libsql::Value::Text(s) => Value::Text {
-            value: Arc::from(s),
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(value) => Value::Integer { value },
+        ValueRef::Real(value) => Value::Float { value },
+        ValueRef::Text(bytes) => Value::Text {
+            value: Arc::from(String::from_utf8_lossy(bytes)),
         },
-        libsql::Value::Blob(b) => Value::Blob {
-            value: Bytes::from(b),
+        ValueRef::Blob(bytes) => Value::Blob {
+            value: Bytes::copy_from_slice(bytes),
         },
     }
 }
@@ -333,7 +396,7 @@ fn eval_cond(
     current: usize,
     results: &[Option<StmtResult>],
     errors: &[Option<Error>],
-    conn: &libsql::Connection,
+    conn: &rusqlite::Connection,
 ) -> Result<bool, Error> {
     let earlier = |step: u32| -> Result<usize, Error> {
         usize::try_from(step)
@@ -370,16 +433,12 @@ fn eval_cond(
 }
 
 /// Parameters and columns of a statement, without running it. `is_explain`
-/// and `is_readonly` come from the statement's leading keywords (the public
-/// libSQL API does not expose SQLite's own answers).
-fn describe(conn: &libsql::Connection, sql: &str) -> Result<DescribeResult, Error> {
+/// and `is_readonly` come from the statement's leading keywords (`sql_text`).
+fn describe(conn: &rusqlite::Connection, sql: &str) -> Result<DescribeResult, Error> {
     let stmt = prepare(conn, sql)?;
     let params = (1..=stmt.parameter_count())
         .map(|i| DescribeParam {
-            name: i32::try_from(i)
-                .ok()
-                .and_then(|i| stmt.parameter_name(i))
-                .map(str::to_string),
+            name: stmt.parameter_name(i).map(str::to_string),
         })
         .collect();
     let cols = stmt
@@ -403,11 +462,14 @@ fn describe(conn: &libsql::Connection, sql: &str) -> Result<DescribeResult, Erro
 /// A libSQL error in Hrana form: `code` is the primary SQLite result code name
 /// (`SQLITE_CONSTRAINT`, …) and the message reads like `sqld`'s
 /// (`SQLite error: UNIQUE constraint failed: t.id`).
-pub(super) fn sql_error(e: libsql::Error) -> Error {
+pub(super) fn sql_error(e: rusqlite::Error) -> Error {
     match e {
-        libsql::Error::SqliteFailure(code, message) => Error {
-            message: format!("SQLite error: {message}"),
-            code: primary_code_name(code).to_string(),
+        rusqlite::Error::SqliteFailure(failure, message) => Error {
+            message: format!(
+                "SQLite error: {}",
+                message.unwrap_or_else(|| failure.to_string())
+            ),
+            code: primary_code_name(failure.extended_code).to_string(),
         },
         other => err("SQLITE_ERROR", format!("SQLite error: {other}")),
     }

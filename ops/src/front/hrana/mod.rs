@@ -10,7 +10,11 @@
 //!   `{"baton": null|"…", "requests": [...]}` →
 //!   `{"baton": …, "base_url": null, "results": [...]}`, wire types from
 //!   `libsql_hrana::proto` (shared with our Rust client);
-//! - `Authorization: Bearer <token>` on pipelines, else 401.
+//! - `Authorization: Bearer <token>` on pipelines, else 401;
+//! - `GET /__stats` and `POST /__stats/reset` (same token): the cost counters
+//!   (see the `stats` module); rows read and written are the engine's own
+//!   per-statement figures, which every `StmtResult` carries too, as from
+//!   `sqld`.
 //!
 //! Streams and batons: a pipeline without a baton opens a stream (its own
 //! libSQL connection). Unless the pipeline ends the stream with `close`, the
@@ -20,6 +24,10 @@
 //! longer than the configured timeout are closed, rolling back their
 //! transaction.
 //!
+//! The engine is libSQL's (the bundled `libsql-ffi` build), driven through
+//! its rusqlite API because that API exposes the per-statement rows read and
+//! written counters Turso bills; the `libsql` crate keeps them private.
+//!
 //! The database runs in WAL mode with a busy timeout, so concurrent writers
 //! wait for each other instead of failing at once. SQL runs on blocking
 //! threads so a waiting writer never stalls the HTTP server.
@@ -28,7 +36,7 @@ mod exec;
 mod sql_text;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -39,9 +47,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use libsql_hrana::proto::{PipelineReqBody, PipelineRespBody};
+use rusqlite::OpenFlags;
 use serde_json::json;
 use tokio::sync::watch;
 
+use super::stats::{HranaMeter, STATS_PATH, STATS_RESET_PATH};
 use super::{FrontError, HranaConfig, bearer_ok, random_id, temp_db_path};
 use exec::SqlStream;
 
@@ -77,11 +87,15 @@ struct Parked {
 }
 
 struct Inner {
-    db: libsql::Database,
+    /// The database file every stream opens.
+    path: PathBuf,
     /// Kept open for the database's lifetime, so the WAL is not checkpointed
-    /// and deleted each time the last stream closes.
-    _anchor: libsql::Connection,
+    /// and deleted each time the last stream closes. (In a mutex only because
+    /// a connection is `Send` but not `Sync`; it is never used again.)
+    _anchor: Mutex<rusqlite::Connection>,
     token: Box<str>,
+    /// What the pipelines served so far would cost on Turso.
+    meter: Arc<HranaMeter>,
     busy_timeout: Duration,
     idle_timeout: Duration,
     /// Open streams between requests, by their current baton.
@@ -98,20 +112,20 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// A new connection with the busy timeout set. Every stream gets a fresh one
 /// (as with `sqld`), so no connection state (PRAGMAs, TEMP tables) leaks
-/// between streams.
-fn open_connection(
-    db: &libsql::Database,
-    busy_timeout: Duration,
-) -> Result<libsql::Connection, libsql::Error> {
-    let conn = db.connect()?;
+/// between streams. The path is taken literally (no `file:` URIs).
+fn open_connection(path: &Path, busy_timeout: Duration) -> rusqlite::Result<rusqlite::Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = rusqlite::Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(busy_timeout)?;
     Ok(conn)
 }
 
 impl Inner {
     /// A connection for a new stream.
-    fn connection(&self) -> Result<libsql::Connection, libsql::Error> {
-        open_connection(&self.db, self.busy_timeout)
+    fn connection(&self) -> rusqlite::Result<rusqlite::Connection> {
+        open_connection(&self.path, self.busy_timeout)
     }
 
     /// Park an open stream under a fresh baton.
@@ -172,22 +186,12 @@ pub(super) async fn router(
         path: cfg.db_path.clone(),
         message,
     };
-    let db = match libsql::Builder::new_local(&path).build().await {
-        Ok(db) => db,
-        Err(e) => {
-            cleanup.run();
-            return Err(db_err(e.to_string()));
-        }
-    };
     let busy_timeout = cfg.busy_timeout;
-    let setup = tokio::task::spawn_blocking(move || {
-        let anchor = enable_wal(&db, busy_timeout);
-        (db, anchor)
-    })
-    .await;
-    let (db, anchor) = match setup {
-        Ok((db, Ok(anchor))) => (db, anchor),
-        Ok((_, Err(message))) => {
+    let anchor_path = path.clone();
+    let setup = tokio::task::spawn_blocking(move || enable_wal(&anchor_path, busy_timeout)).await;
+    let anchor = match setup {
+        Ok(Ok(anchor)) => anchor,
+        Ok(Err(message)) => {
             cleanup.run();
             return Err(db_err(message));
         }
@@ -197,9 +201,10 @@ pub(super) async fn router(
         }
     };
     let inner = Arc::new(Inner {
-        db,
-        _anchor: anchor,
+        path,
+        _anchor: Mutex::new(anchor),
         token: cfg.token.clone().into_boxed_str(),
+        meter: Arc::default(),
         busy_timeout,
         idle_timeout: cfg.stream_idle_timeout,
         streams: Mutex::new(HashMap::new()),
@@ -212,29 +217,27 @@ pub(super) async fn router(
         .route("/v3", get(version))
         .route("/v2/pipeline", post(pipeline))
         .route("/v3/pipeline", post(pipeline))
+        .route(STATS_PATH, get(stats))
+        .route(STATS_RESET_PATH, post(reset_stats))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(inner);
     Ok((router, cleanup))
 }
 
-/// Switch the database to WAL (persistent in the file) and return the
-/// connection that did it, to be kept open.
-fn enable_wal(db: &libsql::Database, busy_timeout: Duration) -> Result<libsql::Connection, String> {
-    let conn = open_connection(db, busy_timeout).map_err(|e| e.to_string())?;
-    let mode = futures::executor::block_on(async {
-        let mut rows = conn.query("PRAGMA journal_mode=WAL", ()).await?;
-        let mode = match rows.next().await? {
-            Some(row) => row.get::<String>(0)?,
-            None => String::new(),
-        };
-        drop(rows);
-        // A read makes this connection open the WAL and hold its shared lock,
-        // so later stream connections are never "the last one" to close.
-        let mut rows = conn.query("SELECT count(*) FROM sqlite_schema", ()).await?;
-        while rows.next().await?.is_some() {}
-        Ok::<_, libsql::Error>(mode)
-    })
-    .map_err(|e| e.to_string())?;
+/// Create the database if needed, switch it to WAL (persistent in the file)
+/// and return the connection that did it, to be kept open.
+fn enable_wal(path: &Path, busy_timeout: Duration) -> Result<rusqlite::Connection, String> {
+    let conn = open_connection(path, busy_timeout).map_err(|e| e.to_string())?;
+    let mode = conn
+        .query_row("PRAGMA journal_mode=WAL", [], |row| row.get::<_, String>(0))
+        .and_then(|mode| {
+            // A read makes this connection open the WAL and hold its shared
+            // lock, so later stream connections are never "the last one" to
+            // close.
+            conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+            Ok(mode)
+        })
+        .map_err(|e| e.to_string())?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(format!(
             "could not switch to WAL journal mode (got {mode:?})"
@@ -285,11 +288,33 @@ fn http_error(status: StatusCode, message: &str, code: &str) -> Response {
         .into_response()
 }
 
+fn unauthorized() -> Response {
+    http_error(StatusCode::UNAUTHORIZED, "Unauthorized", "UNAUTHORIZED")
+}
+
+/// `GET /__stats`: the counts so far.
+async fn stats(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !bearer_ok(&headers, &state.token) {
+        return unauthorized();
+    }
+    Json(state.meter.read()).into_response()
+}
+
+/// `POST /__stats/reset`: the counts so far, which are zeroed.
+async fn reset_stats(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !bearer_ok(&headers, &state.token) {
+        return unauthorized();
+    }
+    Json(state.meter.take()).into_response()
+}
+
 /// `POST /v2/pipeline` and `POST /v3/pipeline`.
 async fn pipeline(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     if !bearer_ok(&headers, &state.token) {
-        return http_error(StatusCode::UNAUTHORIZED, "Unauthorized", "UNAUTHORIZED");
+        return unauthorized();
     }
+    // Every authorized pipeline is a billed request, even one that fails.
+    state.meter.requests.add(1);
     let req: PipelineReqBody = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
@@ -317,7 +342,10 @@ async fn pipeline(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     let joined = tokio::task::spawn_blocking(move || {
         let mut stream = match existing {
             Some(s) => s,
-            None => SqlStream::new(worker_state.connection().map_err(exec::sql_error)?),
+            None => SqlStream::new(
+                worker_state.connection().map_err(exec::sql_error)?,
+                worker_state.meter.clone(),
+            ),
         };
         let results = exec::run_requests(&mut stream, req.requests);
         let baton = if stream.closed {
