@@ -45,8 +45,14 @@ pub static SELL: LazyLock<Script> = hold_script!("hold_sell.lua");
 pub static RETURN: LazyLock<Script> = hold_script!("hold_return.lua");
 /// Joins the waitlist (`waitlist_join.lua`).
 pub static WAITLIST_JOIN: LazyLock<Script> = hold_script!("waitlist_join.lua");
-/// Loads or reconciles from libSQL (`hold_load.lua`).
-static LOAD: LazyLock<Script> = hold_script!("hold_load.lua");
+/// Loads from libSQL (`hold_load.lua`, with the state it shares with the reconcile).
+static LOAD: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        include_str!("scripts/hold_lib.lua"),
+        include_str!("scripts/inventory_state.lua"),
+        include_str!("scripts/hold_load.lua")
+    ))
+});
 
 /// Order statuses whose items are sold.
 pub const SOLD_STATUSES: &str = "('paid', 'overpaid')";
@@ -166,26 +172,8 @@ impl Inventory {
         reply(redis.eval(script, &keys, &argv).await?)
     }
 
-    /// Rebuilds the inventory from libSQL and reports what differed.
-    ///
-    /// # Errors
-    /// 503s; internal when sales kept racing the read.
-    pub async fn reconcile(&self, redis: &impl Redis, sql: &impl Sql) -> Result<Drift, Error> {
-        let (_, parts) = self.load(redis, sql, "reconcile").await?;
-        let report: serde_json::Value = parts
-            .first()
-            .and_then(Value::as_str)
-            .and_then(|s| serde_json::from_str(s).ok())
-            .unwrap_or_default();
-        let list = |name: &str| report[name].as_array().cloned().unwrap_or_default();
-        Ok(Drift {
-            event_id: self.event_id.as_str().to_owned(),
-            seats: list("seats"),
-            stock: list("stock"),
-        })
-    }
-
-    /// Loads (or reconciles) from what libSQL says is sold, retrying when a sale raced.
+    /// Loads from what libSQL says is sold, retrying when a sale raced. (Reconciling is
+    /// `crate::reconcile`.)
     async fn load(
         &self,
         redis: &impl Redis,
@@ -226,8 +214,8 @@ impl Inventory {
     }
 
     /// What paid orders bought (seats, units per type, units per wallet and type), and which
-    /// orders are paid or were refunded.
-    async fn sold_state(&self, sql: &impl Sql) -> Result<String, Error> {
+    /// orders are paid or were refunded: the JSON `inventory_state.lua` reads.
+    pub(crate) async fn sold_state(&self, sql: &impl Sql) -> Result<String, Error> {
         let rows = sql
             .execute(
                 Statement::new(format!(

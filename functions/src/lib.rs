@@ -20,6 +20,7 @@ mod keys;
 mod metrics;
 mod payments;
 mod rate_limit;
+mod reconcile;
 mod router;
 mod routes;
 mod sale;

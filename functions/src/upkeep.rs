@@ -1,13 +1,15 @@
 //! The sale's scheduled upkeep, run after every indexer tick (Workers cron, or the
 //! HTTP-triggered route on Spin): apply the chain payments the tick indexed, expire orders
-//! past their payment deadline, and sweep and reconcile every event's Redis inventory against
-//! libSQL. Each step is bounded and independent; a failing one is reported, not fatal.
+//! past their payment deadline, and sweep and reconcile the next few events' Redis inventories
+//! against libSQL (every event in turn over successive runs, see [`crate::reconcile`]). Each
+//! step is bounded and independent; a failing one is reported, not fatal.
 
-use crate::inventory::{Drift, Inventory};
+use crate::inventory::Drift;
 use crate::keys;
 use crate::payments::chain::settle_pending;
 use crate::payments::fulfil::end_unpaid;
 use crate::payments::order::{ORDER_COLUMNS, OrderRecord};
+use crate::reconcile;
 use crate::services::Services;
 use serde::Serialize;
 use shared::domain::EventId;
@@ -16,8 +18,6 @@ use shared::ports::{Clock, Redis, Sql};
 use shared::redis::{Command, Value};
 use shared::sql::Statement;
 
-/// How many events one run reconciles at most.
-const MAX_EVENTS: usize = 200;
 /// How many due orders one run expires at most.
 const MAX_EXPIRED: i64 = 500;
 
@@ -28,7 +28,14 @@ pub struct UpkeepReport {
     pub deposits_applied: usize,
     pub orders_expired: usize,
     pub events_reconciled: usize,
-    /// Events whose Redis inventory differed from libSQL (and was rebuilt).
+    /// The events this run reconciled, in order.
+    pub reconciled_events: Vec<String>,
+    /// Events the reconcile schedule knows (each is visited every
+    /// `ceil(known / RECONCILE_EVENTS_PER_RUN)` runs).
+    pub events_known: usize,
+    /// Expired holds the reconciles released.
+    pub holds_swept: usize,
+    /// Events whose Redis inventory differed from libSQL (and was repaired).
     pub drift: Vec<Drift>,
     pub errors: Vec<String>,
 }
@@ -44,18 +51,16 @@ pub async fn run<S: Services>(services: &S) -> UpkeepReport {
         Ok(n) => report.orders_expired = n,
         Err(e) => report.errors.push(format!("expiry: {e}")),
     }
-    match reconcile_all(
+    if let Err(e) = reconcile_next(
         services.redis(),
         services.sql(),
         &services.config().redis.key_prefix,
+        services.config().reconcile_events_per_run,
+        &mut report,
     )
     .await
     {
-        Ok((n, drift)) => {
-            report.events_reconciled = n;
-            report.drift = drift;
-        }
-        Err(e) => report.errors.push(format!("reconcile: {e}")),
+        report.errors.push(format!("reconcile: {e}"));
     }
     for line in &report.errors {
         services.log_error(&format!("sale upkeep: {line}"));
@@ -87,8 +92,47 @@ async fn expire_due<S: Services>(services: &S) -> Result<usize, Error> {
     Ok(expired)
 }
 
-/// Reconciles every event that has an inventory (or only `only`); returns how many were
-/// reconciled and the drift found. Also the native `otctl reconcile`.
+/// Reconciles the next `size` events of the schedule into `report`. On a failure the events
+/// not yet done go first in line for the next run.
+///
+/// # Errors
+/// 503s when Redis or libSQL is down.
+pub async fn reconcile_next(
+    redis: &impl Redis,
+    sql: &impl Sql,
+    prefix: &str,
+    size: usize,
+    report: &mut UpkeepReport,
+) -> Result<(), Error> {
+    let batch = reconcile::next_batch(redis, prefix, size).await?;
+    report.events_known = batch.known;
+    for (done, id) in batch.events.iter().enumerate() {
+        match reconcile::event(redis, sql, prefix, id).await {
+            Ok(outcome) => record(report, outcome),
+            Err(e) => {
+                // Best effort: Redis may be what failed.
+                let _ = reconcile::retry_first(redis, prefix, &batch.events[done..]).await;
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn record(report: &mut UpkeepReport, outcome: reconcile::Outcome) {
+    report.events_reconciled += 1;
+    report.holds_swept += outcome.holds_swept;
+    report
+        .reconciled_events
+        .push(outcome.drift.event_id.clone());
+    if !outcome.drift.seats.is_empty() || !outcome.drift.stock.is_empty() {
+        report.drift.push(outcome.drift);
+    }
+}
+
+/// Reconciles every event that has an inventory (`otctl reconcile`): walks the whole events
+/// set page by page (each event is still one bounded script call) and returns how many were
+/// reconciled and the drift found.
 ///
 /// # Errors
 /// 503s when Redis or libSQL is down.
@@ -97,28 +141,44 @@ pub async fn reconcile_all(
     sql: &impl Sql,
     prefix: &str,
 ) -> Result<(usize, Vec<Drift>), Error> {
-    let members = redis
-        .exec(Command::new("SMEMBERS").arg(keys::inventory_events(prefix)))
-        .await?;
-    let events: Vec<String> = match members {
-        Value::Array(items) => items
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .take(MAX_EVENTS)
-            .collect(),
-        _ => Vec::new(),
-    };
-    let mut drift = Vec::new();
-    for event in &events {
-        let Ok(id) = EventId::parse(event) else {
-            continue;
+    let mut report = UpkeepReport::default();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut cursor = "0".to_owned();
+    loop {
+        let page = redis
+            .exec(
+                Command::new("SSCAN")
+                    .arg(keys::inventory_events(prefix))
+                    .arg(&cursor)
+                    .arg("COUNT")
+                    .arg(100),
+            )
+            .await?;
+        let Value::Array(parts) = page else {
+            return Err(Error::Internal(format!("SSCAN answered {page:?}")));
         };
-        let found = Inventory::new(prefix, &id).reconcile(redis, sql).await?;
-        if !found.seats.is_empty() || !found.stock.is_empty() {
-            drift.push(found);
+        let (Some(next), Some(Value::Array(members))) =
+            (parts.first().and_then(Value::as_str), parts.get(1))
+        else {
+            return Err(Error::Internal("SSCAN answered an odd reply".to_owned()));
+        };
+        cursor = next.to_owned();
+        for member in members.iter().filter_map(Value::as_str) {
+            // SSCAN may return a member twice; an id that does not parse is not ours.
+            let Ok(id) = EventId::parse(member) else {
+                continue;
+            };
+            if seen.insert(id.clone()) {
+                record(
+                    &mut report,
+                    reconcile::event(redis, sql, prefix, &id).await?,
+                );
+            }
+        }
+        if cursor == "0" {
+            return Ok((report.events_reconciled, report.drift));
         }
     }
-    Ok((events.len(), drift))
 }
 
 /// Reconciles one event (`otctl reconcile --event`), loading it if Redis lost it.
@@ -131,8 +191,7 @@ pub async fn reconcile_event(
     prefix: &str,
     event_id: &EventId,
 ) -> Result<Drift, Error> {
-    let inventory = Inventory::new(prefix, event_id);
-    let drift = inventory.reconcile(redis, sql).await?;
+    let drift = reconcile::event(redis, sql, prefix, event_id).await?.drift;
     redis
         .exec(
             Command::new("SADD")

@@ -13,4 +13,5 @@ mod holds;
 mod indexer;
 mod migrations;
 mod platform;
+mod reconcile;
 mod sale;
