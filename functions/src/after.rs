@@ -85,7 +85,7 @@ impl<H: HttpClient + Clone, C: Clock, R: Rng> AfterResponse<H, C, R> {
                         let reply = replies.drain(count..).next().unwrap_or_else(|| {
                             Err(shared::redis::RedisError::Decode("missing reply".into()))
                         });
-                        flush.settle(services.redis(), reply).await;
+                        let _ = flush.settle(services.redis(), reply).await;
                     }
                 }
                 Err(e) => {
@@ -208,7 +208,7 @@ mod tests {
         assert_eq!(commands.len(), 1, "one billed command: {body}");
         let command = &commands[0];
         assert_eq!(command[0], "EVALSHA");
-        assert_eq!(command[1], crate::metrics::flush_script_sha());
+        assert_eq!(command[1], crate::metrics::flush_script().sha1());
         assert_eq!(command[2], "1");
         // FakeRng fills 0xab: shard 171 % 16.
         assert_eq!(command[3], "ot:metrics:http:11");

@@ -20,6 +20,9 @@ fn down() -> TransportError {
 /// metrics flush script, which it emulates), or is down.
 pub struct FakeRedis {
     pub up: bool,
+    /// Whether the flush script is loaded: until it is sent by `EVAL`, `EVALSHA` answers
+    /// `NOSCRIPT`, like a fresh Redis.
+    pub script_loaded: std::cell::Cell<bool>,
     hashes: RefCell<BTreeMap<(String, String), i64>>,
 }
 
@@ -42,9 +45,17 @@ impl FakeRedis {
                 *field += by;
                 Ok(Value::Int(*field))
             }
-            "EVALSHA"
-                if parts.get(1).map(String::as_str) == Some(crate::metrics::flush_script_sha()) =>
+            "EVALSHA" | "EVAL"
+                if parts.get(1).is_some_and(|script| {
+                    let flush = crate::metrics::flush_script();
+                    script == flush.sha1() || script == flush.source()
+                }) =>
             {
+                if parts[0] == "EVAL" {
+                    self.script_loaded.set(true);
+                } else if !self.script_loaded.get() {
+                    return Err(RedisError::NoScript);
+                }
                 // metrics_flush.lua: HINCRBY KEYS[1] for each (field, increment) in ARGV.
                 let key = &parts[3];
                 for pair in parts[4..].chunks_exact(2) {
@@ -188,6 +199,7 @@ impl FakeServices {
         FakeServices {
             redis: FakeRedis {
                 up: true,
+                script_loaded: std::cell::Cell::new(true),
                 hashes: RefCell::default(),
             },
             sql: FakeSql { up: true },

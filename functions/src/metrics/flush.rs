@@ -10,10 +10,10 @@ use std::sync::LazyLock;
 static FLUSH: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../scripts/metrics_flush.lua")));
 
-/// The SHA-1 of the flush script (for fakes that emulate it).
+/// The flush script (for fakes that emulate it).
 #[cfg(test)]
-pub fn script_sha() -> &'static str {
-    FLUSH.sha1()
+pub fn script() -> &'static Script {
+    &FLUSH
 }
 
 /// An aggregate on its way to one shard.
@@ -51,19 +51,31 @@ impl Flush {
     }
 
     /// Deals with the reply to [`Flush::command`]: re-sends the script by `EVAL` when Redis
-    /// lost it (after a restart or `SCRIPT FLUSH`: rare, one more round trip), and gives the
-    /// batch back to the aggregate when it surely did not reach Redis.
-    pub async fn settle(self, redis: &impl Redis, reply: Result<Value, RedisError>) {
-        let reply = match reply {
+    /// does not have it yet (a fresh Redis, a restart or `SCRIPT FLUSH`: once, one more round
+    /// trip), and gives the batch back to the aggregate when it surely did not reach Redis.
+    /// Returns the batch's fields when they were applied only by that second round trip (so
+    /// reads sent with the `EVALSHA` did not see them).
+    pub async fn settle(
+        self,
+        redis: &impl Redis,
+        reply: Result<Value, RedisError>,
+    ) -> Option<Vec<(String, i64)>> {
+        match reply {
+            Ok(_) => None,
             Err(RedisError::NoScript) => {
-                redis
-                    .exec(self.script_command("EVAL", FLUSH.source()))
-                    .await
+                let eval = self.script_command("EVAL", FLUSH.source());
+                match redis.exec(eval).await {
+                    Ok(_) => Some(self.batch.fields().clone().into_iter().collect()),
+                    Err(e) => {
+                        self.failed(&e);
+                        None
+                    }
+                }
             }
-            other => other,
-        };
-        if let Err(e) = reply {
-            self.failed(&e);
+            Err(e) => {
+                self.failed(&e);
+                None
+            }
         }
     }
 

@@ -28,7 +28,7 @@ mod render;
 
 pub use flush::Flush;
 #[cfg(test)]
-pub use flush::script_sha as flush_script_sha;
+pub use flush::script as flush_script;
 pub use render::{render, render_indexer};
 
 use crate::services::Services;
@@ -178,15 +178,23 @@ pub async fn scrape<S: Services>(services: &S) -> Result<Scrape, RedisError> {
             return Err(e);
         }
     };
+    let mut http: BTreeMap<String, i64> = BTreeMap::new();
     if let Some(flush) = flush {
         let reply = replies
             .first()
             .cloned()
             .unwrap_or_else(|| Err(RedisError::Decode("missing reply".into())));
-        flush.settle(services.redis(), reply).await;
+        // Flushed only after the reads (Redis lacked the script): count it here, so a scrape
+        // always shows its own instance's requests.
+        for (field, value) in flush
+            .settle(services.redis(), reply)
+            .await
+            .unwrap_or_default()
+        {
+            *http.entry(field).or_default() += value;
+        }
     }
     let mut replies = replies.drain(reads..);
-    let mut http: BTreeMap<String, i64> = BTreeMap::new();
     for reply in replies.by_ref().take(SHARDS) {
         for (field, value) in integer_pairs(reply?)? {
             *http.entry(field).or_default() += value;

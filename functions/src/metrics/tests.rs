@@ -96,6 +96,25 @@ fn a_scrape_flushes_this_instances_samples_first() {
 }
 
 #[test]
+fn a_scrape_shows_its_own_samples_even_when_redis_lacked_the_script() {
+    let services = FakeServices::up();
+    services.redis.script_loaded.set(false);
+    let _ = pending::take();
+    let policy = pending::FlushPolicy {
+        max_age_ms: 60_000,
+        max_samples: 1_000,
+        every_request: false,
+    };
+    assert_eq!(pending::record(&sample(200), 0, policy, true), None);
+    let first = render(&block_on(scrape(&services)).expect("scrape").http);
+    let series = r#"http_requests_total{method="GET",route="/v1/events",status="200"} 1"#;
+    assert!(first.contains(series), "{first}");
+    assert!(services.redis.script_loaded.get(), "sent by EVAL");
+    let second = render(&block_on(scrape(&services)).expect("scrape").http);
+    assert!(second.contains(series), "counted once: {second}");
+}
+
+#[test]
 fn a_scrape_with_redis_down_keeps_the_samples() {
     let mut services = FakeServices::up();
     services.redis.up = false;
