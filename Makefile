@@ -1,5 +1,5 @@
 # The two commands of the README, and the pieces they are made of.
-.PHONY: dev test setup build-wasm lint bench
+.PHONY: dev test setup build-wasm lint bench cost
 
 dev:        ## install what is missing, bring up the local stack, serve the API (workerd + Spin)
 	scripts/dev.sh
@@ -18,3 +18,6 @@ lint:
 
 bench:      ## bundle sizes and /health, /ready throughput on workerd and wasmtime serve
 	scripts/bench.sh
+
+cost:       ## one ticket's whole life on workerd and wasmtime: round trips, commands, statements, rows per step
+	scripts/cost.sh

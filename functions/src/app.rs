@@ -1,7 +1,7 @@
 //! One request's path: request id → route → handler → error mapping → metrics sample.
 
 use crate::after::{AfterResponse, Instances};
-use crate::call::Call;
+use crate::call::{Call, RateSlot};
 use crate::cors;
 use crate::extract::Query;
 use crate::http::{Request, Response};
@@ -107,7 +107,11 @@ pub async fn handle<S: Services>(
                 allowed: route.methods().to_vec(),
             }),
             Some(method) => {
-                limited = rate_limit::check(services, route.rate_group(method), &request).await;
+                let group = route.rate_group(method);
+                // A gated route runs its limiter inside its own script call.
+                if !route.gated(method) {
+                    limited = rate_limit::check(services, group, &request).await;
+                }
                 match limited {
                     Some(decision) if !decision.allowed => Err(decision.error()),
                     _ => {
@@ -121,8 +125,11 @@ pub async fn handle<S: Services>(
                             params,
                             query: Query::parse(request.query.as_deref()),
                             request_id,
+                            rate: RateSlot::new(group),
                         };
-                        dispatch(services, route, &call).await
+                        let result = dispatch(services, route, &call).await;
+                        limited = limited.or(call.rate.decision.get());
+                        result
                     }
                 }
             }
@@ -148,11 +155,16 @@ pub async fn handle<S: Services>(
         decision.decorate(&mut response);
     }
     cors::decorate(services.config(), &request, &mut response);
+    let duration_ms = services.clock().now_ms().saturating_sub(started);
+    // Time inside the component (I/O waits included; Workers' clock only moves across I/O).
+    response
+        .headers
+        .set("server-timing", format!("app;dur={duration_ms}"));
     let sample = Sample {
         method: method.map_or("OTHER", Method::as_str),
         route: route.map_or("unmatched", Route::template),
         status: response.status,
-        duration_ms: services.clock().now_ms().saturating_sub(started),
+        duration_ms,
     };
     (with_request_id(response, request_id), sample)
 }

@@ -43,13 +43,19 @@ macro_rules! gated_script {
     };
 }
 
+/// A script that is only the gate.
+static GATE_ONLY: std::sync::LazyLock<Script> = gated_script!("gate_only.lua");
+
 /// The rate-limit buckets and revocation keys one request must pass.
 #[derive(Debug, Clone)]
 pub struct Gate {
     buckets: Vec<String>,
     revocations: Vec<String>,
-    spec: String,
+    rate_per_ms: f64,
     limit: u32,
+    /// A request takes one token however many times its script runs (a script that had to
+    /// load the catalog first runs again): set once the buckets were charged.
+    charged: std::cell::Cell<bool>,
 }
 
 impl Gate {
@@ -84,18 +90,12 @@ impl Gate {
                 keys::refresh_family(services, &c.sid),
             ]
         });
-        let spec = json!({
-            "b": buckets.len(),
-            "r": revocations.len(),
-            "rate": rate_per_ms,
-            "burst": limit,
-        })
-        .to_string();
         Gate {
             buckets,
             revocations,
-            spec,
+            rate_per_ms,
             limit,
+            charged: std::cell::Cell::new(false),
         }
     }
 
@@ -113,17 +113,37 @@ impl Gate {
         keys: &[&str],
         args: &[&str],
     ) -> Result<Value, Error> {
+        let buckets: &[String] = if self.charged.get() {
+            &[]
+        } else {
+            &self.buckets
+        };
+        let spec = json!({
+            "b": buckets.len(),
+            "r": self.revocations.len(),
+            "rate": self.rate_per_ms,
+            "burst": self.limit,
+        })
+        .to_string();
         let mut all_keys: Vec<&str> = keys.to_vec();
-        all_keys.extend(self.buckets.iter().map(String::as_str));
+        all_keys.extend(buckets.iter().map(String::as_str));
         all_keys.extend(self.revocations.iter().map(String::as_str));
         let mut all_args: Vec<&str> = args.to_vec();
-        all_args.push(&self.spec);
+        all_args.push(&spec);
         let reply = services.redis().eval(script, &all_keys, &all_args).await?;
-        self.open(call, reply)
+        self.open(call, reply, !buckets.is_empty())
+    }
+
+    /// Passes the gate alone (a route whose own work needs no Redis).
+    ///
+    /// # Errors
+    /// As [`Gate::eval`].
+    pub async fn pass<S: Services>(&self, services: &S, call: &Call<'_>) -> Result<(), Error> {
+        self.eval(services, call, &GATE_ONLY, &[], &[]).await.map(|_| ())
     }
 
     /// Reads the gate's frame of a reply.
-    fn open(&self, call: &Call<'_>, reply: Value) -> Result<Value, Error> {
+    fn open(&self, call: &Call<'_>, reply: Value, limited: bool) -> Result<Value, Error> {
         let Value::Array(mut parts) = reply else {
             return Err(Error::Internal(format!("a gated script answered {reply:?}")));
         };
@@ -139,8 +159,9 @@ impl Gate {
             remaining,
             retry_after_ms,
         };
-        if !self.buckets.is_empty() {
+        if limited {
             call.rate.decision.set(Some(decision));
+            self.charged.set(decision.allowed);
         }
         match parts.get(4).and_then(Value::as_str) {
             Some("LIMITED") => Err(decision.error()),

@@ -29,8 +29,6 @@ macro_rules! hold_script {
     };
 }
 
-/// Takes a hold (`hold.lua`).
-pub static HOLD: LazyLock<Script> = hold_script!("hold.lua");
 /// Releases a hold (`hold_release.lua`).
 pub static RELEASE: LazyLock<Script> = hold_script!("hold_release.lua");
 /// Sweeps and reads the counters (`hold_availability.lua`).
@@ -118,6 +116,26 @@ impl Inventory {
         .position(|p| *p == name)
         .unwrap_or(0);
         &self.keys[index]
+    }
+
+    /// The inventory's keys (`KEYS[1..8]`) followed by `extra_keys`.
+    pub fn keys_with<'k>(&'k self, extra_keys: &[&'k str]) -> Vec<&'k str> {
+        self.all_keys(extra_keys)
+    }
+
+    /// The record prefix (`ARGV[1]`) followed by `args`.
+    pub fn args_with<'a>(&'a self, args: &[&'a str]) -> Vec<&'a str> {
+        let mut argv = vec![self.record_prefix.as_str()];
+        argv.extend_from_slice(args);
+        argv
+    }
+
+    /// Loads the inventory from libSQL unless someone did already.
+    ///
+    /// # Errors
+    /// 503s; internal when sales kept racing the read.
+    pub async fn load_sold(&self, redis: &impl Redis, sql: &impl Sql) -> Result<(), Error> {
+        self.load(redis, sql, "load").await.map(|_| ())
     }
 
     fn all_keys<'k>(&'k self, extra_keys: &[&'k str]) -> Vec<&'k str> {

@@ -90,3 +90,41 @@ pub fn scan_nonce<S: Services>(s: &S, verifier_key_id: &str, nonce: &str) -> Str
 pub fn checkin_lock<S: Services>(s: &S, ticket_id: &str) -> String {
     key(s, &format!("checkin:{ticket_id}"))
 }
+
+/// One part of an event's catalog snapshot in Redis (`snap`, `seats`, `version`; see
+/// `scripts/catalog_lib.lua`), in the event's hash slot like its inventory.
+pub fn catalog(prefix: &str, event_id: &str, part: &str) -> String {
+    format!("{prefix}cat:{{{event_id}}}:{part}")
+}
+
+/// The global catalog epoch: bumped by a global pause or resume, it outdates every snapshot.
+pub fn catalog_epoch(prefix: &str) -> String {
+    format!("{prefix}cat:epoch")
+}
+
+/// The deny list as the waiting room reads it: wallet → reason, plus `__loaded` once it was
+/// filled from libSQL.
+pub fn deny_cache(prefix: &str) -> String {
+    format!("{prefix}sale:deny")
+}
+
+/// A verifier key's cached record (`{event, name, secretHash, revoked}`, or `{missing}`), so
+/// a scan checks its key inside its Redis script (see `extract::verifier`).
+pub fn verifier_cache<S: Services>(s: &S, key_id: &str) -> String {
+    key(s, &format!("verifier:{key_id}"))
+}
+
+/// The list of `scans` audit rows waiting for the drain (see `checkin::buffer`).
+pub fn scan_buffer<S: Services>(s: &S) -> String {
+    key(s, "scans:buffer")
+}
+
+/// Buffered audit rows the drain could not read (kept for an operator, never dropped).
+pub fn scan_buffer_dead<S: Services>(s: &S) -> String {
+    key(s, "scans:buffer:dead")
+}
+
+/// The lease of the one drain of the audit buffer running at a time.
+pub fn scan_drain_lease<S: Services>(s: &S) -> String {
+    key(s, "scans:drain")
+}

@@ -13,6 +13,7 @@ mod call;
 mod checkin;
 mod cors;
 mod extract;
+mod gate;
 pub mod http;
 mod indexer;
 pub mod inventory;

@@ -303,8 +303,16 @@ impl Route {
     pub fn gated(self, method: Method) -> bool {
         matches!(
             (self, method),
-            (Route::Holds | Route::Orders | Route::Queue | Route::CheckinScan, Post)
-                | (Route::QueueStatus, Get | Head)
+            (
+                Route::Holds
+                    | Route::Orders
+                    | Route::Queue
+                    | Route::CheckinScan
+                    | Route::SiweChallenge
+                    | Route::SiweVerify
+                    | Route::VerifySig,
+                Post
+            ) | (Route::QueueStatus | Route::TicketQr | Route::TicketQrSvg, Get | Head)
         )
     }
 

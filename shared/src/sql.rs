@@ -282,4 +282,24 @@ pub trait Sql {
     /// # Errors
     /// [`SqlError::Statement`] with the index of the first failing statement (nothing written).
     async fn batch_atomic(&self, statements: Vec<Statement>) -> Result<Vec<Rows>, SqlError>;
+
+    /// Runs independent statements, each in autocommit mode, in one round trip where the
+    /// protocol allows (Hrana: one pipeline of `execute` requests, no transaction): for reads
+    /// that need no common snapshot. Each statement's own failure is in its slot.
+    ///
+    /// # Errors
+    /// When libSQL is unreachable (no statement's outcome is known then).
+    async fn execute_many(
+        &self,
+        statements: Vec<Statement>,
+    ) -> Result<Vec<Result<Rows, SqlError>>, SqlError> {
+        let mut results = Vec::with_capacity(statements.len());
+        for statement in statements {
+            match self.execute(statement).await {
+                Err(e) if e.is_unavailable() => return Err(e),
+                other => results.push(other),
+            }
+        }
+        Ok(results)
+    }
 }

@@ -52,11 +52,12 @@ async fn redis_cli(port: u16, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
 
-/// The three hold figures, on one workerd App against `stack`.
-pub async fn run(stack: &Stack) {
+/// The hold figures on one App of `runtime` against `stack`; on workerd also the raw EVALSHA
+/// rate and the no-oversell burst.
+pub async fn run(stack: &Stack, runtime: Runtime) {
     // Limits high enough not to refuse the load (the bucket check itself still runs).
     let app = App::spawn(
-        Runtime::Workerd,
+        runtime,
         stack,
         &[
             ("RATE_LIMIT_WRITE", "1000000:1000000"),
@@ -80,7 +81,7 @@ pub async fn run(stack: &Stack) {
     assert_eq!(first.status, 201, "{}", first.body);
 
     println!(
-        "## Seat holds on workerd: autocannon -c {CONNECTIONS} -d {}s, one wallet, GA type of supply {HUGE_SUPPLY}, quantity 1",
+        "## Seat holds on {runtime:?}: autocannon -c {CONNECTIONS} -d {}s, one wallet, GA type of supply {HUGE_SUPPLY}, quantity 1",
         crate::SECONDS
     );
     println!("| route | req/s | p50 ms | p99 ms | non-2xx | errors | status codes |");
@@ -117,9 +118,11 @@ pub async fn run(stack: &Stack) {
     let _ = std::io::stdout().flush();
 
     println!();
-    evalsha_reference(stack, &event, &first.body, holds.rps).await;
-    println!();
-    no_oversell(&app).await;
+    if runtime == Runtime::Workerd {
+        evalsha_reference(stack, &event, &first.body, holds.rps).await;
+        println!();
+        no_oversell(&app).await;
+    }
 }
 
 /// `redis-benchmark` of `EVALSHA hold.lua` on the stack's Redis, with the keys and arguments
@@ -138,29 +141,30 @@ async fn evalsha_reference(stack: &Stack, event: &PublishedEvent, reply: &Value,
     let record_prefix = format!("{prefix}hold:");
 
     let scripts = root().join("functions/src/scripts");
-    let script = ["hold_lib.lua", "hold.lua"]
-        .iter()
-        .map(|f| std::fs::read_to_string(scripts.join(f)).expect("script"))
-        .collect::<String>();
+    let read = |f: &str| std::fs::read_to_string(scripts.join(f)).expect("script");
+    // As `routes/holds/create.rs` assembles it: the gate, the hold and catalog functions, then
+    // hold.lua as `main`.
+    let script = format!(
+        "{}{}{}local function main()\n{}\nend\nreturn gate_run(main)\n",
+        read("gate_lib.lua"),
+        read("hold_lib.lua"),
+        read("catalog_lib.lua"),
+        read("hold.lua")
+    );
     let sha = redis_cli(port, &["SCRIPT", "LOAD", &script]).await;
 
-    // ARGV as `create.rs` builds them: the wallet checksummed, `script_request`'s JSON, the
-    // stored items and price snapshot.
+    // ARGV as `create.rs` builds them, with a gate that limits nothing (no bucket keys).
     let wallet = shared::domain::WalletAddress::parse(BUYER)
         .expect("wallet")
         .checksummed();
-    let mut types = serde_json::Map::new();
-    types.insert(
-        event.ga().to_owned(),
-        json!({"limit": 0, "supply": HUGE_SUPPLY}),
-    );
-    let request = json!({"items": [[event.ga(), "", 1]], "types": types}).to_string();
-    let stored =
-        json!({"items": reply["items"], "priceSnapshot": reply["priceSnapshot"]}).to_string();
+    let _ = reply;
+    let want = json!({"type": event.ga(), "quantity": 1}).to_string();
+    let spec = json!({"b": 0, "r": 0, "rate": 1, "burst": 0}).to_string();
+    let catalog = |part: &str| format!("{prefix}cat:{{{}}}:{part}", event.id);
     let held_key = format!("{}:held", event.ga());
     let stock = inventory("stock");
     let args = |hold_id: &str| -> Vec<String> {
-        let mut args = vec!["EVALSHA".to_owned(), sha.clone(), "9".to_owned()];
+        let mut args = vec!["EVALSHA".to_owned(), sha.clone(), "12".to_owned()];
         args.extend(
             [
                 "meta", "seats", "stock", "wallets", "expiry", "waitlist", "waiting", "offers",
@@ -168,15 +172,15 @@ async fn evalsha_reference(stack: &Stack, event: &PublishedEvent, reply: &Value,
             .map(inventory),
         );
         args.push(format!("{record_prefix}{hold_id}"));
+        args.extend([catalog("snap"), catalog("seats"), format!("{prefix}cat:epoch")]);
         args.extend([
             record_prefix.clone(),
             hold_id.to_owned(),
             wallet.clone(),
             event.id.clone(),
-            "120000".to_owned(),
-            "0".to_owned(),
-            request.clone(),
-            stored.clone(),
+            "1".to_owned(),
+            want.clone(),
+            spec.clone(),
         ]);
         args
     };
@@ -191,10 +195,9 @@ async fn evalsha_reference(stack: &Stack, event: &PublishedEvent, reply: &Value,
         "one EVALSHA {sha} via redis-cli answered: {}",
         single.replace('\n', " ")
     );
-    assert_eq!(
-        single.lines().next(),
-        Some("OK"),
-        "the benchmarked call must take the OK path"
+    assert!(
+        single.lines().any(|l| l == "OK"),
+        "the benchmarked call must take the OK path: {single}"
     );
     let held_before = redis_cli(port, &["HGET", &stock, &held_key]).await;
 

@@ -281,7 +281,8 @@ async fn redis_down_holds_nothing(runtime: Runtime) {
     assert_eq!(availability(&app, &event.id).await["seats"]["free"], 10);
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    // Redis answers the rate limiter and the revocation check, then fails.
+    // Redis answers the hold script (EVALSHA: NOSCRIPT, then EVAL: no catalog snapshot yet),
+    // then fails while the catalog is loaded.
     proxy.set(Mode::DownAfter(2));
     hold(&app, &token, body.clone())
         .await
@@ -321,6 +322,11 @@ async fn workerd_holds_release_and_hold_again() {
 #[tokio::test(flavor = "multi_thread")]
 async fn wasmtime_holds_release_and_hold_again() {
     release_and_hold_again(Runtime::Wasmtime).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_holds_fail_closed_when_redis_is_down() {
+    redis_down_holds_nothing(Runtime::Wasmtime).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

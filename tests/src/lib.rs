@@ -8,6 +8,7 @@
 
 pub mod catalog;
 pub mod chain;
+pub mod cost;
 pub mod costs;
 pub mod door;
 pub mod payments;

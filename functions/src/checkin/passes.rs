@@ -17,7 +17,7 @@ const VALID_BEFORE_START_SECS: i64 = 12 * 3600;
 /// Passes stay valid this long after the event ends (late re-entry, long nights).
 const VALID_AFTER_END_SECS: i64 = 6 * 3600;
 
-/// A holder's ticket and its live pass, if it has one.
+/// A holder's ticket.
 struct HolderTicket {
     id: String,
     event_id: String,
@@ -25,8 +25,6 @@ struct HolderTicket {
     serial: String,
     seat: String,
     type_name: String,
-    starts_at_ms: Option<i64>,
-    ends_at_ms: Option<i64>,
 }
 
 /// Both codes of ticket `ticket_id` for its owner `wallet`.
@@ -64,47 +62,42 @@ impl Codes {
     }
 }
 
-async fn load<S: Services>(
-    services: &S,
-    ticket_id: &str,
-    wallet: &str,
-) -> Result<HolderTicket, Error> {
-    let rows = services
-        .sql()
-        .execute(
-            Statement::new(
-                "SELECT t.id, t.event_id, t.owner, t.status, coalesce(t.serial, t.token_id, '') AS serial, \
-                        coalesce(t.seat_label, '') AS seat, coalesce(tt.name, '') AS type_name, \
-                        e.starts_at, e.ends_at \
-                   FROM tickets t \
-                   LEFT JOIN ticket_types tt ON tt.id = t.ticket_type_id \
-                   LEFT JOIN events e ON e.id = t.event_id \
-                  WHERE t.id = ?",
-            )
-            .bind(ticket_id),
-        )
-        .await?;
-    let not_found = || {
-        Error::not_found(
-            "TICKET_NOT_FOUND",
-            format!("you hold no ticket {ticket_id}"),
-        )
-    };
-    let row = rows.row(0).ok_or_else(not_found)?;
-    // Someone else's ticket looks exactly like a missing one.
-    if !row.get::<String>("owner")?.eq_ignore_ascii_case(wallet) {
-        return Err(not_found());
-    }
-    Ok(HolderTicket {
-        id: row.get("id")?,
-        event_id: row.get("event_id")?,
-        status: row.get("status")?,
-        serial: row.get("serial")?,
-        seat: row.get("seat")?,
-        type_name: row.get("type_name")?,
-        starts_at_ms: row.get("starts_at")?,
-        ends_at_ms: row.get("ends_at")?,
-    })
+/// The statement reading the holder's ticket and its live pass (after [`issue_statement`]).
+fn ticket_statement(ticket_id: &str) -> Statement {
+    Statement::new(
+        "SELECT t.id, t.event_id, t.owner, t.status, coalesce(t.serial, t.token_id, '') AS serial, \
+                coalesce(t.seat_label, '') AS seat, coalesce(tt.name, '') AS type_name, \
+                p.pass_id, p.key_generation, p.valid_from, p.valid_until \
+           FROM tickets t \
+           LEFT JOIN ticket_types tt ON tt.id = t.ticket_type_id \
+           LEFT JOIN ticket_passes p ON p.ticket_id = t.id AND p.revoked_at IS NULL \
+          WHERE t.id = ?",
+    )
+    .bind(ticket_id)
+}
+
+/// Issues the ticket's pass unless one is live (the partial unique index keeps it to one), and
+/// only for its owner while it is not revoked: concurrent requests all end up with one pass.
+/// Valid from 12 h before the event's start to 6 h after its end; a chain-only ticket with no
+/// catalog event gets a year from issue.
+fn issue_statement(ticket_id: &str, wallet: &str, pass_id: &str, now_ms: i64) -> Statement {
+    Statement::new(
+        "INSERT INTO ticket_passes (pass_id, ticket_id, event_id, key_generation, owner, seat_label, valid_from, valid_until, issued_at) \
+         SELECT ?1, t.id, t.event_id, ?2, t.owner, t.seat_label, \
+                CASE WHEN e.starts_at IS NOT NULL AND e.ends_at IS NOT NULL THEN e.starts_at - ?3 ELSE ?5 - 86400000 END, \
+                CASE WHEN e.starts_at IS NOT NULL AND e.ends_at IS NOT NULL THEN e.ends_at + ?4 ELSE ?5 + 31536000000 END, \
+                ?5 \
+           FROM tickets t LEFT JOIN events e ON e.id = t.event_id \
+          WHERE t.id = ?6 AND lower(t.owner) = lower(?7) AND t.status != 'revoked' \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(pass_id)
+    .bind(i64::from(PASS_KEY_GENERATION))
+    .bind(VALID_BEFORE_START_SECS * 1000)
+    .bind(VALID_AFTER_END_SECS * 1000)
+    .bind(now_ms)
+    .bind(ticket_id)
+    .bind(wallet)
 }
 
 /// The codes of `ticket_id` for `wallet`, issuing the ticket's pass if it has no live one.
@@ -116,49 +109,47 @@ pub async fn codes_for<S: Services>(
     ticket_id: &str,
     wallet: &str,
 ) -> Result<Codes, Error> {
-    let ticket = load(services, ticket_id, wallet).await?;
+    let now_ms = services.clock().now_ms() as i64;
+    let fresh_id = services.rng().hex(8);
+    // One round trip: issue the pass if needed, then read the ticket with its live pass.
+    let results = services
+        .sql()
+        .batch_atomic(vec![
+            issue_statement(ticket_id, wallet, &fresh_id, now_ms),
+            ticket_statement(ticket_id),
+        ])
+        .await?;
+    let not_found = || {
+        Error::not_found(
+            "TICKET_NOT_FOUND",
+            format!("you hold no ticket {ticket_id}"),
+        )
+    };
+    let live = results
+        .get(1)
+        .and_then(|rows| rows.row(0))
+        .ok_or_else(not_found)?;
+    // Someone else's ticket looks exactly like a missing one.
+    if !live.get::<String>("owner")?.eq_ignore_ascii_case(wallet) {
+        return Err(not_found());
+    }
+    let ticket = HolderTicket {
+        id: live.get("id")?,
+        event_id: live.get("event_id")?,
+        status: live.get("status")?,
+        serial: live.get("serial")?,
+        seat: live.get("seat")?,
+        type_name: live.get("type_name")?,
+    };
     if ticket.status == "revoked" {
         return Err(Error::conflict(
             "TICKET_REVOKED",
             "this ticket was revoked (refunded or cancelled); it has no codes",
         ));
     }
-    let now_ms = services.clock().now_ms() as i64;
-    let (valid_from_ms, valid_until_ms) = match (ticket.starts_at_ms, ticket.ends_at_ms) {
-        (Some(start), Some(end)) => (
-            start - VALID_BEFORE_START_SECS * 1000,
-            end + VALID_AFTER_END_SECS * 1000,
-        ),
-        // A chain-only event we have no catalog entry for: a year from issue.
-        _ => (now_ms - 24 * 3600 * 1000, now_ms + 365 * 24 * 3600 * 1000),
-    };
-    let fresh_id = services.rng().hex(8);
-    // Issue a pass unless one is live (the partial unique index keeps it to one), then read the
-    // live one: concurrent requests all end up with the same pass.
-    let results = services
-        .sql()
-        .batch_atomic(vec![
-            Statement::new(
-                "INSERT INTO ticket_passes (pass_id, ticket_id, event_id, key_generation, owner, seat_label, valid_from, valid_until, issued_at) \
-                 SELECT ?, id, event_id, ?, owner, seat_label, ?, ?, ? FROM tickets WHERE id = ? \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(fresh_id.as_str())
-            .bind(i64::from(PASS_KEY_GENERATION))
-            .bind(valid_from_ms)
-            .bind(valid_until_ms)
-            .bind(now_ms)
-            .bind(ticket.id.as_str()),
-            Statement::new(
-                "SELECT pass_id, key_generation, valid_from, valid_until FROM ticket_passes WHERE ticket_id = ? AND revoked_at IS NULL",
-            )
-            .bind(ticket.id.as_str()),
-        ])
-        .await?;
-    let live = results
-        .get(1)
-        .and_then(|rows| rows.row(0))
-        .ok_or_else(|| Error::Internal("no live pass after issuing one".into()))?;
+    if live.get::<Option<String>>("pass_id")?.is_none() {
+        return Err(Error::Internal("no live pass after issuing one".into()));
+    }
     let pass_id_hex: String = live.get("pass_id")?;
     let generation =
         u8::try_from(live.get::<i64>("key_generation")?).unwrap_or(PASS_KEY_GENERATION);

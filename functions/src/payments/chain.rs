@@ -228,7 +228,7 @@ async fn apply<S: Services>(services: &S, fact: &Fact) -> Result<bool, Error> {
         payment_intent: None,
     };
     let first = vec![fact.settlement(Some(&order), status, now)];
-    match pay(services, &order, status, &payment, first, last).await? {
+    match pay(services, &order, None, status, &payment, first, last).await? {
         PayOutcome::Paid | PayOutcome::Duplicate => Ok(true),
         // Paid or ended by someone else meanwhile: read again and refund.
         PayOutcome::NotPayable => Box::pin(apply(services, fact)).await,

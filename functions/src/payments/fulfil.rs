@@ -1,7 +1,7 @@
 //! The three ends of an order's payment: paid (tickets issued, hold sold), failed (hold
 //! released), refunded (tickets revoked, seats back or offered to the waitlist).
 
-use super::order::{OrderRecord, load_items, script_items};
+use super::order::{OrderItem, OrderRecord, load_items, script_items};
 use crate::inventory::{Inventory, RELEASE, RETURN, SELL};
 use crate::keys;
 use crate::services::Services;
@@ -42,6 +42,7 @@ pub enum PayOutcome {
 pub async fn pay<S: Services>(
     services: &S,
     order: &OrderRecord,
+    items: Option<Vec<OrderItem>>,
     status: &str,
     payment: &Payment,
     first: Vec<Statement>,
@@ -77,18 +78,23 @@ pub async fn pay<S: Services>(
         Err(e) if e.is_guard_failure() => return Ok(PayOutcome::NotPayable),
         Err(e) => return Err(e.into()),
     }
-    sell(services, order).await;
+    sell(services, order, items).await;
     Ok(PayOutcome::Paid)
 }
 
 /// The `INSERT` of an order's tickets: one per seat, `quantity` per general-admission line,
-/// serials numbered on from the event's highest.
+/// serials numbered on from the event's highest. Rows read stay proportional to the order
+/// (Turso bills rows read): the unit series stops at the order's largest quantity, and the
+/// highest serial is one step down the `tickets_serial` index (serials are zero-padded, so
+/// the text maximum is the numeric one), not a count over the event's tickets.
 fn issue_tickets(order_id: &str, now: i64) -> Statement {
     Statement::new(
-        "WITH RECURSIVE units(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM units WHERE n < 1000) \
+        "WITH RECURSIVE units(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM units \
+           WHERE n < (SELECT max(quantity) FROM order_items WHERE order_id = ?1)) \
          INSERT INTO tickets (id, event_id, ticket_type_id, order_id, owner, seat_label, status, serial, created_at, updated_at) \
          SELECT 'tkt_' || lower(hex(randomblob(10))), o.event_id, i.ticket_type_id, o.id, o.payer, i.seat_label, 'valid', \
-           printf('%06d', (SELECT count(*) FROM tickets t WHERE t.event_id = o.event_id AND t.serial IS NOT NULL) \
+           printf('%06d', CAST(coalesce((SELECT max(t.serial) FROM tickets t \
+                                         WHERE t.event_id = o.event_id AND t.serial IS NOT NULL), '0') AS INTEGER) \
              + row_number() OVER (ORDER BY i.rowid, u.n)), ?2, ?2 \
          FROM order_items i JOIN units u ON u.n <= i.quantity JOIN orders o ON o.id = i.order_id \
          WHERE i.order_id = ?1",
@@ -99,11 +105,15 @@ fn issue_tickets(order_id: &str, now: i64) -> Statement {
 
 /// Redis follows a sale libSQL recorded. A failure here is logged, not returned: the sale
 /// stands, and the reconcile step brings Redis in line.
-async fn sell<S: Services>(services: &S, order: &OrderRecord) {
+/// `items`: the order's items when the caller read them already (saves a round trip).
+async fn sell<S: Services>(services: &S, order: &OrderRecord, items: Option<Vec<OrderItem>>) {
     let result = async {
         let event = EventId::parse(&order.event_id)
             .map_err(|e| Error::Internal(format!("order event id: {e}")))?;
-        let items = load_items(services.sql(), &order.id).await?;
+        let items = match items {
+            Some(items) => items,
+            None => load_items(services.sql(), &order.id).await?,
+        };
         let prefix = &services.config().redis.key_prefix;
         let inventory = Inventory::new(prefix, &event);
         let hold = order.hold_id.clone().unwrap_or_default();

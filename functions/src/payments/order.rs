@@ -2,7 +2,7 @@
 
 use shared::error::Error;
 use shared::ports::Sql;
-use shared::sql::{Row, Statement};
+use shared::sql::{Row, Rows, Statement};
 
 /// The columns [`OrderRecord::from_row`] reads.
 pub const ORDER_COLUMNS: &str = "id, order_ref, event_id, payer, status, total, currency, hold_id, \
@@ -103,15 +103,23 @@ impl OrderRecord {
 /// # Errors
 /// 503 `LIBSQL_UNAVAILABLE`.
 pub async fn load_items(sql: &impl Sql, order_id: &str) -> Result<Vec<OrderItem>, Error> {
-    let rows = sql
-        .execute(
-            Statement::new(
-                "SELECT ticket_type_id, seat_label, price, quantity FROM order_items \
-                 WHERE order_id = ? ORDER BY rowid",
-            )
-            .bind(order_id),
-        )
-        .await?;
+    items_from_rows(&sql.execute(items_statement(order_id)).await?)
+}
+
+/// The statement reading an order's items, in order.
+pub fn items_statement(order_id: &str) -> Statement {
+    Statement::new(
+        "SELECT ticket_type_id, seat_label, price, quantity FROM order_items \
+         WHERE order_id = ? ORDER BY rowid",
+    )
+    .bind(order_id)
+}
+
+/// The rows of [`items_statement`].
+///
+/// # Errors
+/// Internal for a row of the wrong shape.
+pub fn items_from_rows(rows: &Rows) -> Result<Vec<OrderItem>, Error> {
     rows.iter()
         .map(|row| {
             Ok(OrderItem {

@@ -3,7 +3,7 @@
 //! once, by id (a `payment_events` row written in the same batch as its effect).
 
 use super::fulfil::{PayOutcome, Payment, Refund, end_unpaid, pay};
-use super::order::OrderRecord;
+use super::order::{ORDER_COLUMNS, OrderItem, OrderRecord, items_from_rows, items_statement};
 use crate::call::Call;
 use crate::http::Response;
 use crate::services::Services;
@@ -72,21 +72,39 @@ pub async fn webhook<S: Services>(services: &S, call: &Call<'_>) -> Result<Respo
         }
         other => Error::bad_request("STRIPE_SIGNATURE_INVALID", other.to_string()),
     })?;
-    let seen = services
+    // One round trip reads all the webhook needs: was the event seen, the order, its items.
+    let order_id = event.metadata.get("orderId").cloned().unwrap_or_default();
+    let mut reads = services
         .sql()
-        .execute(
+        .execute_many(vec![
             Statement::new(
                 "SELECT outcome FROM payment_events WHERE provider = 'stripe' AND event_id = ?",
             )
             .bind(event.id.as_str()),
-        )
-        .await?;
+            Statement::new(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?"))
+                .bind(order_id.as_str()),
+            items_statement(&order_id),
+        ])
+        .await?
+        .into_iter();
+    let mut next = || {
+        reads
+            .next()
+            .unwrap_or_else(|| Err(shared::sql::SqlError::Decode("missing result".into())))
+    };
+    let (seen, order, items) = (next()?, next()?, next()?);
     if let Some(row) = seen.row(0) {
         return Ok(received(&event, &row.get::<String>("outcome")?));
     }
+    let order = match order.row(0) {
+        Some(row) => Some((OrderRecord::from_row(&row)?, items_from_rows(&items)?)),
+        None => None,
+    };
     let outcome = match event.event_type.as_str() {
-        "payment_intent.succeeded" => succeeded(services, &event, now_ms).await?,
-        "payment_intent.payment_failed" => failed(services, &event, now_ms).await?,
+        "payment_intent.succeeded" => succeeded(services, &event, order, now_ms).await?,
+        "payment_intent.payment_failed" => {
+            failed(services, &event, order.map(|(o, _)| o), now_ms).await?
+        }
         _ => {
             record(services, vec![event_row(&event, None, "ignored", now_ms)]).await?;
             "ignored".to_owned()
@@ -105,22 +123,16 @@ async fn record<S: Services>(services: &S, batch: Vec<Statement>) -> Result<bool
     }
 }
 
-async fn order_of<S: Services>(
-    services: &S,
-    event: &StripeEvent,
-) -> Result<Option<OrderRecord>, Error> {
-    match event.metadata.get("orderId") {
-        Some(id) => OrderRecord::load(services.sql(), "id", id).await,
-        None => Ok(None),
-    }
-}
-
 async fn succeeded<S: Services>(
     services: &S,
     event: &StripeEvent,
+    order: Option<(OrderRecord, Vec<OrderItem>)>,
     now: i64,
 ) -> Result<String, Error> {
-    let order = order_of(services, event).await?;
+    let (order, items) = match order {
+        Some((order, items)) => (Some(order), items),
+        None => (None, Vec::new()),
+    };
     let amount = event.amount.map(|a| a.to_string()).unwrap_or_default();
     let refund = |order: Option<&OrderRecord>, reason: &str| {
         Refund {
@@ -171,7 +183,7 @@ async fn succeeded<S: Services>(
         payment_intent: event.payment_intent_id.clone(),
     };
     let first = vec![event_row(event, Some(&order.id), "paid", now)];
-    match pay(services, &order, "paid", &payment, first, vec![]).await? {
+    match pay(services, &order, Some(items), "paid", &payment, first, vec![]).await? {
         PayOutcome::Paid => Ok("paid".to_owned()),
         PayOutcome::Duplicate => Ok("duplicate".to_owned()),
         PayOutcome::NotPayable => {
@@ -189,8 +201,13 @@ async fn succeeded<S: Services>(
     }
 }
 
-async fn failed<S: Services>(services: &S, event: &StripeEvent, now: i64) -> Result<String, Error> {
-    let Some(order) = order_of(services, event).await? else {
+async fn failed<S: Services>(
+    services: &S,
+    event: &StripeEvent,
+    order: Option<OrderRecord>,
+    now: i64,
+) -> Result<String, Error> {
+    let Some(order) = order else {
         record(
             services,
             vec![event_row(event, None, "ignored_unknown_order", now)],

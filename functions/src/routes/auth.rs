@@ -8,6 +8,8 @@
 
 use crate::call::Call;
 use crate::extract::{authenticate, json_body, jwt_codec};
+use crate::gate::Gate;
+use crate::gated_script;
 use crate::http::Response;
 use crate::keys;
 use crate::router::Route;
@@ -35,8 +37,10 @@ pub const LOGIN_MESSAGE_PREFIX: &str = "Login to OnlineTicket: nonce=";
 /// Future `Issued At` tolerated for clock skew between wallet and edge.
 const CLOCK_SKEW_MS: i64 = 60_000;
 
-static CONSUME_NONCE: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("../scripts/consume_nonce.lua")));
+/// Stores a SIWE nonce behind the gate (`siwe_nonce.lua`).
+static STORE_NONCE: LazyLock<Script> = gated_script!("siwe_nonce.lua");
+/// Consumes a login nonce and opens the session behind the gate (`consume_nonce.lua`).
+static CONSUME_NONCE: LazyLock<Script> = gated_script!("consume_nonce.lua");
 static ROTATE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../scripts/refresh_rotate.lua")));
 
@@ -106,15 +110,17 @@ async fn siwe_challenge<S: Services>(services: &S, call: &Call<'_>) -> Result<Re
         request_id: None,
         resources: Vec::new(),
     };
-    services
-        .redis()
-        .exec(
-            Command::new("SET")
-                .arg(keys::siwe_nonce(services, &nonce))
-                .arg(format!("{}|{}", address.checksummed(), body.chain_id))
-                .arg("PX")
-                .arg(NONCE_TTL_MS)
-                .arg("NX"),
+    // The rate limit and the nonce in one round trip.
+    Gate::new(services, call, None)
+        .eval(
+            services,
+            call,
+            &STORE_NONCE,
+            &[&keys::siwe_nonce(services, &nonce)],
+            &[
+                &format!("{}|{}", address.checksummed(), body.chain_id),
+                &NONCE_TTL_MS.to_string(),
+            ],
         )
         .await?;
     Ok(Response::json(
@@ -130,19 +136,42 @@ struct SiweVerifyBody {
     signature: String,
 }
 
-/// Consumes a nonce exactly once; `expected` is what the challenge stored with it.
+/// A session about to be opened: its refresh family and first refresh token.
+struct Session {
+    family: String,
+    refresh_token: String,
+}
+
+/// Consumes a nonce exactly once (`expected` is what the challenge stored with it) and opens
+/// `wallet`'s session, in one round trip with the rate limit.
 async fn consume_nonce<S: Services>(
     services: &S,
+    call: &Call<'_>,
     key: String,
     expected: &str,
-) -> Result<(), Error> {
-    match services
-        .redis()
-        .eval(&CONSUME_NONCE, &[&key], &[expected])
-        .await?
-        .as_i64()
-    {
-        Some(1) => Ok(()),
+    wallet: &WalletAddress,
+) -> Result<Session, Error> {
+    let family = services.rng().hex(16);
+    let refresh_token = new_refresh_token(services, &family);
+    let ttl_ms = (services.config().refresh_token_ttl_secs * 1000).to_string();
+    let reply = Gate::new(services, call, None)
+        .eval(
+            services,
+            call,
+            &CONSUME_NONCE,
+            &[
+                &key,
+                &keys::refresh_family(services, &family),
+                &keys::refresh_token(services, &sha256_hex(&refresh_token)),
+            ],
+            &[expected, &ttl_ms, &format!("live|{}", wallet.checksummed())],
+        )
+        .await?;
+    match reply.as_i64() {
+        Some(1) => Ok(Session {
+            family,
+            refresh_token,
+        }),
         Some(-1) => Err(unauthorized(
             "SIWE_NONCE_INVALID",
             "the nonce was issued for another address or chain",
@@ -214,13 +243,15 @@ async fn siwe_verify<S: Services>(services: &S, call: &Call<'_>) -> Result<Respo
     }
     check_signer(&body.message, &body.signature, &message.address)?;
     let expected = format!("{}|{}", message.address.checksummed(), message.chain_id);
-    consume_nonce(
+    let session = consume_nonce(
         services,
+        call,
         keys::siwe_nonce(services, &message.nonce),
         &expected,
+        &message.address,
     )
     .await?;
-    login(services, &message.address).await
+    login(services, &message.address, session).await
 }
 
 async fn nonce<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
@@ -268,13 +299,15 @@ async fn verify_sig<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
             message: format!("the message must be exactly `{LOGIN_MESSAGE_PREFIX}<nonce>`"),
         })?;
     check_signer(&body.message, &body.signature, &address)?;
-    consume_nonce(
+    let session = consume_nonce(
         services,
+        call,
         keys::login_nonce(services, nonce),
         &address.checksummed(),
+        &address,
     )
     .await?;
-    login(services, &address).await
+    login(services, &address, session).await
 }
 
 /// A new refresh token of `family`: `rt_<family>_<secret>`. The family travels in the token so
@@ -291,8 +324,12 @@ fn refresh_family_of(token: &str) -> Option<&str> {
     valid.then_some(family)
 }
 
-/// Upserts the user, opens a session (refresh family) and issues both tokens.
-async fn login<S: Services>(services: &S, wallet: &WalletAddress) -> Result<Response, Error> {
+/// Upserts the user and issues both tokens of the session the nonce's script opened.
+async fn login<S: Services>(
+    services: &S,
+    wallet: &WalletAddress,
+    session: Session,
+) -> Result<Response, Error> {
     let config = services.config();
     let now = services.clock().now_ms() as i64;
     let bootstrap_admin = config.admin_addresses.contains(wallet);
@@ -318,27 +355,10 @@ async fn login<S: Services>(services: &S, wallet: &WalletAddress) -> Result<Resp
     let role = Role::parse(&role_name)
         .ok_or_else(|| Error::Internal(format!("stored role {role_name}")))?;
     let created_at: i64 = row.get("created_at")?;
-    let family = services.rng().hex(16);
-    let refresh_token = new_refresh_token(services, &family);
-    let ttl_ms = config.refresh_token_ttl_secs * 1000;
-    let replies = services
-        .redis()
-        .multi_exec(vec![
-            Command::new("SET")
-                .arg(keys::refresh_family(services, &family))
-                .arg("active")
-                .arg("PX")
-                .arg(ttl_ms),
-            Command::new("SET")
-                .arg(keys::refresh_token(services, &sha256_hex(&refresh_token)))
-                .arg(format!("live|{}", wallet.checksummed()))
-                .arg("PX")
-                .arg(ttl_ms),
-        ])
-        .await?;
-    if let Some(Err(e)) = replies.into_iter().find(Result::is_err) {
-        return Err(e.into());
-    }
+    let Session {
+        family,
+        refresh_token,
+    } = session;
     let codec = jwt_codec(services);
     let access_token = codec
         .issue(wallet, role, &services.rng().hex(16), &family, now)

@@ -3,7 +3,8 @@
 
 use crate::call::Call;
 use crate::checkin::passes;
-use crate::extract::authenticate;
+use crate::extract::authenticate_token;
+use crate::gate::Gate;
 use crate::http::Response;
 use crate::router::Route;
 use crate::services::Services;
@@ -20,7 +21,11 @@ pub async fn dispatch<S: Services>(
     route: Route,
     call: &Call<'_>,
 ) -> Result<Response, Error> {
-    let caller = authenticate(services, call.request).await?;
+    // One round trip for the rate limit and the token's revocation.
+    let caller = authenticate_token(services, call.request)?;
+    Gate::new(services, call, Some(&caller))
+        .pass(services, call)
+        .await?;
     let ticket_id = call.params.get("tokenId");
     let codes = passes::codes_for(services, ticket_id, &caller.wallet.checksummed()).await?;
     let mut response = if route == Route::TicketQrSvg {

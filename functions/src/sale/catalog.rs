@@ -168,9 +168,10 @@ struct Snapshot {
 /// Reads the event, its types, its seat map and its sale state in one libSQL round trip.
 async fn read<S: Services>(services: &S, event_id: &EventId) -> Result<Snapshot, Error> {
     let id = event_id.as_str();
+    // Independent reads in one round trip; a change racing them is caught by the version.
     let mut results = services
         .sql()
-        .batch_atomic(vec![
+        .execute_many(vec![
             Statement::new("SELECT status FROM events WHERE id = ?").bind(id),
             Statement::new(
                 "SELECT t.id, t.price, t.currency, t.supply, t.per_wallet_limit, \
@@ -184,10 +185,10 @@ async fn read<S: Services>(services: &S, event_id: &EventId) -> Result<Snapshot,
         ])
         .await?
         .into_iter();
-    let mut next = || {
-        results
+    let mut next = || -> Result<shared::sql::Rows, Error> {
+        Ok(results
             .next()
-            .ok_or_else(|| Error::Internal("the catalog read returned too few results".into()))
+            .ok_or_else(|| Error::Internal("the catalog read returned too few results".into()))??)
     };
     let (event, types, seats, state) = (next()?, next()?, next()?, next()?);
     let status = match event.row(0) {

@@ -146,6 +146,29 @@ impl<H: HttpClient> Sql for HranaClient<H> {
         }
     }
 
+    async fn execute_many(
+        &self,
+        statements: Vec<Statement>,
+    ) -> Result<Vec<Result<Rows, SqlError>>, SqlError> {
+        let requests = statements
+            .iter()
+            .map(|statement| {
+                StreamRequest::Execute(ExecuteStreamReq {
+                    stmt: to_proto_stmt(statement),
+                })
+            })
+            .collect();
+        Ok(self
+            .pipeline(requests)
+            .await?
+            .into_iter()
+            .map(|result| match single(vec![result])? {
+                StreamResponse::Execute(resp) => from_proto_result(&resp.result),
+                other => Err(unexpected(&other)),
+            })
+            .collect())
+    }
+
     async fn batch_atomic(&self, statements: Vec<Statement>) -> Result<Vec<Rows>, SqlError> {
         let n = statements.len();
         let result = self.raw_batch(atomic_batch(&statements)).await?;
