@@ -109,7 +109,7 @@ pub fn deny_cache(prefix: &str) -> String {
 }
 
 /// A verifier key's cached record (`{event, name, secretHash, revoked}`, or `{missing}`), so
-/// a scan checks its key inside its Redis script (see `extract::verifier`).
+/// a scan checks its key inside its Redis script (see `checkin::verifier_key`).
 pub fn verifier_cache<S: Services>(s: &S, key_id: &str) -> String {
     key(s, &format!("verifier:{key_id}"))
 }

@@ -16,30 +16,78 @@ pub enum Decoded {
     Genuine {
         ticket_id: String,
         pass_id: Option<String>,
+        /// The event the code names (passes carry it; online codes do not).
+        event_id: Option<String>,
     },
     /// Decided by the code alone (the ticket, when the code names one, for the audit).
     Refused {
         result: ScanResult,
         ticket_id: Option<String>,
+        /// The event a genuine but refused code names (an expired pass): a scanner of another
+        /// event answers `wrong_event` first, as for a current pass.
+        event_id: Option<String>,
     },
+}
+
+impl Decoded {
+    /// The ticket the code names, if any.
+    pub fn ticket_id(&self) -> Option<&str> {
+        match self {
+            Decoded::Genuine { ticket_id, .. } => Some(ticket_id),
+            Decoded::Refused { ticket_id, .. } => ticket_id.as_deref(),
+        }
+    }
+
+    /// The event the code names, if it names one.
+    pub fn event_id(&self) -> Option<&str> {
+        match self {
+            Decoded::Genuine { event_id, .. } | Decoded::Refused { event_id, .. } => {
+                event_id.as_deref()
+            }
+        }
+    }
+
+    /// What a scanner of `event_id` makes of the code: a code naming another event is
+    /// `wrong_event`, and discloses nothing about its ticket.
+    pub fn at_event(self, event_id: &str) -> Decoded {
+        match self.event_id() {
+            Some(named) if named != event_id => Decoded::Refused {
+                result: ScanResult::WrongEvent,
+                ticket_id: None,
+                event_id: None,
+            },
+            _ => self,
+        }
+    }
 }
 
 /// Reads `code` as the scanner of `event_id` at `at_secs`.
 pub fn decode(config: &CheckinConfig, code: &str, event_id: &str, at_secs: u64) -> Decoded {
-    let refused = |result, ticket_id| Decoded::Refused { result, ticket_id };
+    read(config, code, at_secs).at_event(event_id)
+}
+
+/// Reads `code` at `at_secs` without knowing the scanner's event (the live scan learns it from
+/// the verifier key inside its Redis script, which compares [`Decoded::event_id`] there).
+pub fn read(config: &CheckinConfig, code: &str, at_secs: u64) -> Decoded {
+    let refused = |result, ticket_id, event_id| Decoded::Refused {
+        result,
+        ticket_id,
+        event_id,
+    };
     if code.len() > MAX_CODE_LEN {
-        return refused(ScanResult::Invalid, None);
+        return refused(ScanResult::Invalid, None, None);
     }
     match CodeKind::of(code) {
         CodeKind::Online => match config.qr_keyring.verify(code, at_secs) {
             Ok(online) => Decoded::Genuine {
                 ticket_id: online.ticket_id,
                 pass_id: None,
+                event_id: None,
             },
             Err(OnlineError::Expired { ticket_id }) => {
-                refused(ScanResult::Expired, Some(ticket_id))
+                refused(ScanResult::Expired, Some(ticket_id), None)
             }
-            Err(_) => refused(ScanResult::Invalid, None),
+            Err(_) => refused(ScanResult::Invalid, None, None),
         },
         CodeKind::Offline => {
             let verified = Pass::verify(code, |event, generation| {
@@ -48,15 +96,17 @@ pub fn decode(config: &CheckinConfig, code: &str, event_id: &str, at_secs: u64) 
             });
             match verified {
                 Err(PassError::Malformed | PassError::Version(_) | PassError::BadSignature) => {
-                    refused(ScanResult::Invalid, None)
+                    refused(ScanResult::Invalid, None, None)
                 }
-                Ok(pass) if pass.event_id != event_id => refused(ScanResult::WrongEvent, None),
-                Ok(pass) if !pass.is_current(at_secs) => {
-                    refused(ScanResult::Expired, Some(pass.ticket_id))
-                }
+                Ok(pass) if !pass.is_current(at_secs) => refused(
+                    ScanResult::Expired,
+                    Some(pass.ticket_id),
+                    Some(pass.event_id),
+                ),
                 Ok(pass) => Decoded::Genuine {
                     pass_id: Some(pass.pass_id_hex()),
                     ticket_id: pass.ticket_id,
+                    event_id: Some(pass.event_id),
                 },
             }
         }

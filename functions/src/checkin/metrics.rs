@@ -1,10 +1,12 @@
 //! Check-in metrics, kept in one Redis hash like the HTTP ones (global across instances):
-//! scans by result, verify conflicts, and the latency from code to decision.
+//! scans by result, verify conflicts, and the latency from code to decision. A live scan is
+//! counted inside the script call that answers it (`scan_begin.lua`, or `scan_settle.lua`
+//! after the response of an admission), an upload's scans after the response
+//! ([`crate::services::Services::defer`]): never a round trip of its own.
 
 use crate::metrics::{BUCKETS_MS, bucket_index, write_histogram};
 use crate::services::Services;
 use shared::checkin::ScanResult;
-use shared::ports::Redis;
 use shared::redis::Command;
 use std::fmt::Write as _;
 
@@ -37,17 +39,30 @@ pub fn commands<S: Services>(services: &S, result: ScanResult, elapsed_ms: u64) 
     commands
 }
 
-/// Counts an offline scan that displaced a later admission of the same ticket.
-pub async fn conflict<S: Services>(services: &S) {
-    let _ = services
-        .redis()
-        .exec(
-            Command::new("HINCRBY")
-                .arg(key(services))
-                .arg("conflicts")
-                .arg(1),
-        )
-        .await;
+/// [`BUCKETS_MS`] as the scripts read them (`5,10,25,…`): `scan_begin.lua` counts the
+/// answers it gives itself, in the same fields as [`commands`].
+pub fn bucket_bounds() -> String {
+    BUCKETS_MS
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Counts one scan after the response (see [`commands`]).
+pub fn defer<S: Services>(services: &S, result: ScanResult, elapsed_ms: u64) {
+    for command in commands(services, result, elapsed_ms) {
+        services.defer(command);
+    }
+}
+
+/// The command that counts an offline scan that displaced a later admission of the same
+/// ticket.
+pub fn conflict<S: Services>(services: &S) -> Command {
+    Command::new("HINCRBY")
+        .arg(key(services))
+        .arg("conflicts")
+        .arg(1)
 }
 
 /// Renders the hash as Prometheus text.

@@ -2,7 +2,7 @@
 
 use shared::error::Error;
 use shared::ports::Sql;
-use shared::sql::Statement;
+use shared::sql::{Rows, Statement};
 
 /// The first accepted scan of a ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +75,32 @@ impl DoorTicket {
     }
 }
 
+/// The statement that reads ticket `ticket_id` as the door sees it (and, for a pass scan, the
+/// pass's state); [`parse`] reads its rows. The first admission runs it last in its batch.
+pub fn query(ticket_id: &str, pass_id: Option<&str>) -> Statement {
+    Statement::new(
+        "SELECT t.id, t.event_id, t.status, t.owner, t.seat_label, t.serial, t.token_id, \
+                tt.name AS type_name, o.status AS order_status, \
+                c.scanned_at AS first_at, c.gate AS first_gate, c.device_id AS first_device, \
+                c.verifier_key_id AS first_key, c.nonce AS first_nonce, \
+                (SELECT CASE WHEN p.revoked_at IS NULL THEN 'live' ELSE 'revoked' END \
+                   FROM ticket_passes p WHERE p.pass_id = ?2 AND p.ticket_id = t.id) AS pass_state \
+           FROM tickets t \
+           LEFT JOIN ticket_types tt ON tt.id = t.ticket_type_id \
+           LEFT JOIN orders o ON o.id = t.order_id \
+           LEFT JOIN checkins c ON c.ticket_id = t.id \
+          WHERE t.id = ?1",
+    )
+    .bind(ticket_id)
+    .bind(pass_id)
+}
+
+/// [`DoorTicket::json`] as SQL over `tickets t` and `ticket_types tt`, for the `scans` row the
+/// first admission writes in the same batch that admits (keep the two in step).
+pub const DOOR_JSON_SQL: &str = "json_object('id', t.id, 'serial', coalesce(t.serial, t.token_id), \
+     'seat', t.seat_label, 'type', tt.name, 'holder', \
+     CASE WHEN length(t.owner) > 10 THEN substr(t.owner, 1, 6) || '…' || substr(t.owner, -4) ELSE t.owner END)";
+
 /// Loads ticket `ticket_id` (and, for a pass scan, the pass's state).
 ///
 /// # Errors
@@ -84,25 +110,15 @@ pub async fn load(
     ticket_id: &str,
     pass_id: Option<&str>,
 ) -> Result<Option<DoorTicket>, Error> {
-    let rows = sql
-        .execute(
-            Statement::new(
-                "SELECT t.id, t.event_id, t.status, t.owner, t.seat_label, t.serial, t.token_id, \
-                        tt.name AS type_name, o.status AS order_status, \
-                        c.scanned_at AS first_at, c.gate AS first_gate, c.device_id AS first_device, \
-                        c.verifier_key_id AS first_key, c.nonce AS first_nonce, \
-                        (SELECT CASE WHEN p.revoked_at IS NULL THEN 'live' ELSE 'revoked' END \
-                           FROM ticket_passes p WHERE p.pass_id = ?2 AND p.ticket_id = t.id) AS pass_state \
-                   FROM tickets t \
-                   LEFT JOIN ticket_types tt ON tt.id = t.ticket_type_id \
-                   LEFT JOIN orders o ON o.id = t.order_id \
-                   LEFT JOIN checkins c ON c.ticket_id = t.id \
-                  WHERE t.id = ?1",
-            )
-            .bind(ticket_id)
-            .bind(pass_id),
-        )
-        .await?;
+    let rows = sql.execute(query(ticket_id, pass_id)).await?;
+    parse(&rows, pass_id)
+}
+
+/// The ticket in the rows of [`query`] (`None`: no such ticket).
+///
+/// # Errors
+/// Internal when a column is missing or of another type.
+pub fn parse(rows: &Rows, pass_id: Option<&str>) -> Result<Option<DoorTicket>, Error> {
     let Some(row) = rows.row(0) else {
         return Ok(None);
     };

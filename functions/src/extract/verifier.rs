@@ -1,12 +1,12 @@
 //! Venue scanners authenticate with a verifier key: `X-Verifier-Key: otvk_<keyId>_<secret>`.
-//! Only a SHA-256 of the secret is stored; a key acts for exactly one event.
+//! Only a SHA-256 of the secret is stored; a key acts for exactly one event. The key itself
+//! (parsing, record, Redis cache) is `checkin::verifier_key`; the live scan checks it inside
+//! its Redis script, these extractors against libSQL.
 
+use crate::checkin::verifier_key::{authenticate_key, presented_key};
 use crate::http::Request;
 use crate::services::Services;
-use shared::auth::secret::{constant_time_eq, sha256_hex};
 use shared::error::Error;
-use shared::ports::Sql;
-use shared::sql::Statement;
 
 /// A scanner, authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,13 +38,6 @@ impl Verifier {
     }
 }
 
-/// Splits `otvk_<keyId>_<secret>`.
-pub fn parse_key(key: &str) -> Option<(&str, &str)> {
-    let (id, secret) = key.strip_prefix("otvk_")?.split_once('_')?;
-    let valid = id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()) && secret.len() >= 32;
-    valid.then_some((id, secret))
-}
-
 /// Authenticates a scanner of event `event_id`.
 ///
 /// # Errors
@@ -59,42 +52,15 @@ pub async fn authenticate_event_verifier<S: Services>(
     Ok(verifier)
 }
 
-/// Authenticates a scanner.
+/// Authenticates a scanner against libSQL (the routes that read libSQL anyway).
 ///
 /// # Errors
-/// 401 `VERIFIER_KEY_MISSING` / `VERIFIER_KEY_INVALID` / `VERIFIER_KEY_REVOKED`.
+/// 401 `VERIFIER_KEY_MISSING` / `VERIFIER_KEY_INVALID` / `VERIFIER_KEY_REVOKED`; 503 when
+/// libSQL is down.
 pub async fn authenticate_verifier<S: Services>(
     services: &S,
     request: &Request,
 ) -> Result<Verifier, Error> {
-    let presented = request.headers.get("x-verifier-key").ok_or_else(|| {
-        Error::unauthorized("VERIFIER_KEY_MISSING", "send X-Verifier-Key: otvk_…")
-    })?;
-    let invalid = || Error::unauthorized("VERIFIER_KEY_INVALID", "unknown verifier key");
-    let (key_id, secret) = parse_key(presented.trim()).ok_or_else(invalid)?;
-    let rows = services
-        .sql()
-        .execute(
-            Statement::new(
-                "SELECT event_id, name, secret_hash, revoked_at FROM verifier_keys WHERE id = ?",
-            )
-            .bind(format!("vk_{key_id}")),
-        )
-        .await?;
-    let row = rows.row(0).ok_or_else(invalid)?;
-    let stored: String = row.get("secret_hash")?;
-    if !constant_time_eq(stored.as_bytes(), sha256_hex(secret).as_bytes()) {
-        return Err(invalid());
-    }
-    if row.get::<Option<i64>>("revoked_at")?.is_some() {
-        return Err(Error::unauthorized(
-            "VERIFIER_KEY_REVOKED",
-            "this verifier key was revoked",
-        ));
-    }
-    Ok(Verifier {
-        key_id: format!("vk_{key_id}"),
-        event_id: row.get("event_id")?,
-        name: row.get("name")?,
-    })
+    let key = presented_key(request)?;
+    authenticate_key(services, &key).await
 }

@@ -1,8 +1,13 @@
 //! Verifier keys for venue scanners: the event's organizer (or an admin) creates, lists and
 //! revokes them; a scanner checks its key with `GET /v1/events/{id}/verifier/me`.
+//!
+//! Each change also reaches the key's Redis cache, which the live scan checks its key against
+//! (`checkin::verifier_key`): a new key's record is cached after the response; a revocation
+//! writes the revoked record before answering, so the very next scan with it gets 401.
 
 use crate::audit;
 use crate::call::Call;
+use crate::checkin::verifier_key::{VerifierRecord, cache_command};
 use crate::extract::{Caller, authenticate, authenticate_event_verifier, json_body};
 use crate::http::Response;
 use crate::router::Route;
@@ -13,7 +18,7 @@ use shared::auth::secret::{alphanumeric, sha256_hex};
 use shared::domain::Role;
 use shared::error::Error;
 use shared::http::Method;
-use shared::ports::{Clock, Rng, Sql};
+use shared::ports::{Clock, Redis, Rng, Sql};
 use shared::sql::Statement;
 
 /// Dispatches the verifier-key routes.
@@ -79,6 +84,7 @@ async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, 
     let key_id = services.rng().hex(8);
     let secret = alphanumeric(services.rng(), 40);
     let id = format!("vk_{key_id}");
+    let secret_hash = sha256_hex(&secret);
     let now = services.clock().now_ms();
     services
         .sql()
@@ -89,12 +95,20 @@ async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, 
             .bind(id.as_str())
             .bind(event_id.as_str())
             .bind(name)
-            .bind(sha256_hex(&secret))
+            .bind(secret_hash.as_str())
             .bind(caller.wallet.checksummed())
             .bind(now as i64),
             audit::entry(&caller.wallet, "verifier_key.create", &id, &json!({"eventId": event_id, "name": name}), call.request_id, now),
         ])
         .await?;
+    // Warm the key's cache after the response (a scan before that fills it from libSQL).
+    let record = VerifierRecord {
+        event: event_id.clone(),
+        name: name.to_owned(),
+        secret_hash,
+        revoked: false,
+    };
+    services.defer(cache_command(services, &id, Some(&record), false));
     // The secret is shown once; only its hash is kept.
     Ok(Response::json(
         201,
@@ -136,21 +150,34 @@ async fn revoke<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, 
                 .bind(key_id)
                 .bind(event_id.as_str()),
             audit::entry_if_changed(&caller.wallet, "verifier_key.revoke", key_id, &json!({"eventId": event_id}), call.request_id, now),
-            Statement::new("SELECT revoked_at FROM verifier_keys WHERE id = ? AND event_id = ?").bind(key_id).bind(event_id.as_str()),
+            Statement::new(format!(
+                "SELECT {} FROM verifier_keys WHERE id = ? AND event_id = ?",
+                VerifierRecord::COLUMNS
+            ))
+            .bind(key_id)
+            .bind(event_id.as_str()),
         ])
         .await?;
-    let revoked_at = results
-        .last()
-        .and_then(|rows| rows.row(0))
-        .map(|row| row.get::<Option<i64>>("revoked_at"))
-        .transpose()?
-        .flatten()
-        .ok_or_else(|| {
-            Error::not_found(
-                "VERIFIER_KEY_NOT_FOUND",
-                format!("no key {key_id} on event {event_id}"),
-            )
-        })?;
+    let row = results.last().and_then(|rows| rows.row(0)).ok_or_else(|| {
+        Error::not_found(
+            "VERIFIER_KEY_NOT_FOUND",
+            format!("no key {key_id} on event {event_id}"),
+        )
+    })?;
+    let revoked_at: i64 = row.get::<Option<i64>>("revoked_at")?.ok_or_else(|| {
+        Error::Internal(format!(
+            "verifier key {key_id} not revoked after its revocation"
+        ))
+    })?;
+    // Before answering: the next scan checks its key against this cache. The revoked record
+    // overwrites (not deletes) the entry, so a scan that read libSQL just before the revocation
+    // cannot put the live record back. Redis down: 503, and the revocation (already in libSQL)
+    // is repeated by the retry.
+    let record = VerifierRecord::from_row(&row)?;
+    services
+        .redis()
+        .exec(cache_command(services, key_id, Some(&record), false))
+        .await?;
     Ok(Response::json(
         200,
         &json!({"id": key_id, "revokedAt": revoked_at}),
