@@ -36,8 +36,6 @@ static TRIM: LazyLock<Script> =
 ///
 /// # Errors
 /// 503 when Redis or libSQL is down (the rows stay buffered for the next run).
-// Called by the scheduled upkeep (`upkeep::run`, wired by its owner; drop this allow then).
-#[allow(dead_code)]
 pub async fn drain<S: Services>(services: &S) -> Result<usize, Error> {
     let buffer = keys::scan_buffer(services);
     let lease = keys::scan_drain_lease(services);
