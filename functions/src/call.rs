@@ -3,8 +3,8 @@
 use crate::extract::Query;
 use crate::http::Request;
 use crate::rate_limit::Decision;
-use crate::router::RateGroup;
 use crate::router::Params;
+use crate::router::RateGroup;
 use shared::http::Method;
 use std::cell::Cell;
 

@@ -23,7 +23,10 @@ macro_rules! gated_script {
     ($file:literal) => {
         std::sync::LazyLock::new(|| {
             shared::redis::Script::new(concat!(
-                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/scripts/gate_lib.lua")),
+                include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/src/scripts/gate_lib.lua"
+                )),
                 "local function main()\n",
                 include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/scripts/", $file)),
                 "\nend\nreturn gate_run(main)\n"
@@ -33,7 +36,10 @@ macro_rules! gated_script {
     ($lib:literal, $file:literal) => {
         std::sync::LazyLock::new(|| {
             shared::redis::Script::new(concat!(
-                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/scripts/gate_lib.lua")),
+                include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/src/scripts/gate_lib.lua"
+                )),
                 include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/scripts/", $lib)),
                 "local function main()\n",
                 include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/scripts/", $file)),
@@ -139,13 +145,17 @@ impl Gate {
     /// # Errors
     /// As [`Gate::eval`].
     pub async fn pass<S: Services>(&self, services: &S, call: &Call<'_>) -> Result<(), Error> {
-        self.eval(services, call, &GATE_ONLY, &[], &[]).await.map(|_| ())
+        self.eval(services, call, &GATE_ONLY, &[], &[])
+            .await
+            .map(|_| ())
     }
 
     /// Reads the gate's frame of a reply.
     fn open(&self, call: &Call<'_>, reply: Value, limited: bool) -> Result<Value, Error> {
         let Value::Array(mut parts) = reply else {
-            return Err(Error::Internal(format!("a gated script answered {reply:?}")));
+            return Err(Error::Internal(format!(
+                "a gated script answered {reply:?}"
+            )));
         };
         let number = |i: usize| parts.get(i).and_then(Value::as_i64);
         let (Some(allowed), Some(remaining), Some(retry_after_ms)) =

@@ -312,7 +312,10 @@ impl Route {
                     | Route::SiweVerify
                     | Route::VerifySig,
                 Post
-            ) | (Route::QueueStatus | Route::TicketQr | Route::TicketQrSvg, Get | Head)
+            ) | (
+                Route::QueueStatus | Route::TicketQr | Route::TicketQrSvg,
+                Get | Head
+            )
         )
     }
 

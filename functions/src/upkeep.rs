@@ -37,6 +37,8 @@ pub struct UpkeepReport {
     pub holds_swept: usize,
     /// Events whose Redis inventory differed from libSQL (and was repaired).
     pub drift: Vec<Drift>,
+    /// Buffered scan audit rows moved into libSQL.
+    pub scans_drained: usize,
     pub errors: Vec<String>,
 }
 
@@ -61,6 +63,10 @@ pub async fn run<S: Services>(services: &S) -> UpkeepReport {
     .await
     {
         report.errors.push(format!("reconcile: {e}"));
+    }
+    match crate::checkin::audit_drain::drain(services).await {
+        Ok(n) => report.scans_drained = n,
+        Err(e) => report.errors.push(format!("scan audit drain: {e}")),
     }
     for line in &report.errors {
         services.log_error(&format!("sale upkeep: {line}"));

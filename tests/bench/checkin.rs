@@ -86,7 +86,10 @@ pub async fn run(stack: &Stack, runtime: Runtime) {
         scans.statuses,
         scans.rps / health.rps
     );
-    println!("duplicate scans/health: {:.2}x (goal >= 0.5x)", scans.rps / health.rps);
+    println!(
+        "duplicate scans/health: {:.2}x (goal >= 0.5x)",
+        scans.rps / health.rps
+    );
     let _ = std::io::stdout().flush();
 
     // 500 devices scan one fresh ticket at once.
@@ -178,8 +181,10 @@ pub async fn first_admissions(app: &App, event_id: &str, key: &str) {
     let (scan_rps, answers) = paced(codes.len(), |i| {
         app.request(Method::POST, "/v1/checkin/scan")
             .header("x-verifier-key", key)
-            .json(&json!({"code": codes[i], "gate": "First", "deviceId": "bench",
-                          "scannedAt": now_ms(), "nonce": format!("first-{i:04}")}))
+            .json(
+                &json!({"code": codes[i], "gate": "First", "deviceId": "bench",
+                          "scannedAt": now_ms(), "nonce": format!("first-{i:04}")}),
+            )
     })
     .await;
     let ok = answers

@@ -172,7 +172,11 @@ async fn evalsha_reference(stack: &Stack, event: &PublishedEvent, reply: &Value,
             .map(inventory),
         );
         args.push(format!("{record_prefix}{hold_id}"));
-        args.extend([catalog("snap"), catalog("seats"), format!("{prefix}cat:epoch")]);
+        args.extend([
+            catalog("snap"),
+            catalog("seats"),
+            format!("{prefix}cat:epoch"),
+        ]);
         args.extend([
             record_prefix.clone(),
             hold_id.to_owned(),

@@ -9,7 +9,10 @@ use e2e::{App, Runtime, Stack};
 
 #[tokio::main]
 async fn main() {
-    for (name, runtime) in [("workerd", Runtime::Workerd), ("wasmtime serve", Runtime::Wasmtime)] {
+    for (name, runtime) in [
+        ("workerd", Runtime::Workerd),
+        ("wasmtime serve", Runtime::Wasmtime),
+    ] {
         let stack = Stack::start().await;
         // Metrics are flushed per instance every 10 s (see README); held back here so the
         // figures are each request's own. On wasmtime serve every request is a new instance
@@ -18,11 +21,17 @@ async fn main() {
         let lives = card_life(&stack, &app).await;
         print!(
             "{}",
-            table(&format!("{name}: a sale's steady state (second buyer)"), &lives.warm)
+            table(
+                &format!("{name}: a sale's steady state (second buyer)"),
+                &lives.warm
+            )
         );
         print!(
             "{}",
-            table(&format!("{name}: the first buyer on a cold Redis"), &lives.cold)
+            table(
+                &format!("{name}: the first buyer on a cold Redis"),
+                &lives.cold
+            )
         );
     }
     println!(

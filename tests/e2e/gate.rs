@@ -29,7 +29,12 @@ async fn bursts_beyond_the_bucket_get_429(runtime: Runtime) {
                 &[],
             )
             .await;
-        assert_eq!(reply.header("x-ratelimit-limit"), Some("3"), "{}", reply.body);
+        assert_eq!(
+            reply.header("x-ratelimit-limit"),
+            Some("3"),
+            "{}",
+            reply.body
+        );
         if reply.status == 429 {
             reply.assert_error(429, "RATE_LIMITED", None);
             assert!(reply.header("retry-after").is_some());

@@ -28,9 +28,18 @@ async fn catalog_changes_reach_the_next_hold(runtime: Runtime) {
     let buyer = app.token_for(BUYER, Role::User);
     let organizer = app.token_for(ORGANIZER, Role::Organizer);
     let admin = app.token_for(ADMIN, Role::Admin);
-    let first = hold(&app, &buyer, json!({"eventId": event.id, "seats": [seat(0)]})).await;
+    let first = hold(
+        &app,
+        &buyer,
+        json!({"eventId": event.id, "seats": [seat(0)]}),
+    )
+    .await;
     assert_eq!(first.status, 201, "{}", first.body);
-    assert_eq!(first.body["priceSnapshot"]["total"], "5000", "{}", first.body);
+    assert_eq!(
+        first.body["priceSnapshot"]["total"], "5000",
+        "{}",
+        first.body
+    );
 
     // The organizer adds a VIP type at 9000 and moves seat 1 to it.
     let vip = app
@@ -60,10 +69,23 @@ async fn catalog_changes_reach_the_next_hold(runtime: Runtime) {
         )
         .await;
     assert_eq!(put.status, 200, "{}", put.body);
-    let second = hold(&app, &buyer, json!({"eventId": event.id, "seats": [seat(1)]})).await;
+    let second = hold(
+        &app,
+        &buyer,
+        json!({"eventId": event.id, "seats": [seat(1)]}),
+    )
+    .await;
     assert_eq!(second.status, 201, "{}", second.body);
-    assert_eq!(second.body["priceSnapshot"]["total"], "9000", "{}", second.body);
-    assert_eq!(second.body["items"][0]["ticketTypeId"], vip_id, "{}", second.body);
+    assert_eq!(
+        second.body["priceSnapshot"]["total"], "9000",
+        "{}",
+        second.body
+    );
+    assert_eq!(
+        second.body["items"][0]["ticketTypeId"], vip_id,
+        "{}",
+        second.body
+    );
 
     // The pause switch, for this event and for every sale.
     let switch = |path: &'static str, body: Value| {
@@ -115,16 +137,26 @@ async fn redis_loss_mid_sale_is_rebuilt_from_libsql(runtime: Runtime) {
     let event = publish_event(&app, &EventSpec::new(4, 0)).await;
     buy_seats(&app, &event.id, BUYER, &[seat(0)]).await;
     let flushed = tokio::process::Command::new("redis-cli")
-        .args(["-h", "127.0.0.1", "-p", &stack.redis_port().to_string(), "FLUSHALL"])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &stack.redis_port().to_string(),
+            "FLUSHALL",
+        ])
         .output()
         .await
         .expect("redis-cli runs");
     assert!(flushed.status.success());
 
     let token = app.token_for("0x0000000000000000000000000000000000005002", Role::User);
-    hold(&app, &token, json!({"eventId": event.id, "seats": [seat(0)]}))
-        .await
-        .assert_error(409, "SEATS_UNAVAILABLE", None);
+    hold(
+        &app,
+        &token,
+        json!({"eventId": event.id, "seats": [seat(0)]}),
+    )
+    .await
+    .assert_error(409, "SEATS_UNAVAILABLE", None);
     let mut tasks = Vec::new();
     for n in 0..20 {
         let request = app
@@ -139,8 +171,16 @@ async fn redis_loss_mid_sale_is_rebuilt_from_libsql(runtime: Runtime) {
     for task in tasks {
         statuses.push(task.await.expect("task"));
     }
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 19, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        19,
+        "{statuses:?}"
+    );
     let counts = e2e::catalog::availability(&app, &event.id).await;
     assert_eq!(counts["seats"]["sold"], 1, "{counts}");
     assert_eq!(counts["seats"]["held"], 1, "{counts}");

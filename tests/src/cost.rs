@@ -15,7 +15,6 @@ use crate::{App, Reply, Stack, root};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-
 /// What one step cost.
 #[derive(Debug, Clone)]
 pub struct Step {
@@ -89,7 +88,10 @@ async fn life(stack: &Stack, app: &App, event_id: &str, verifier: &str, n: usize
             .await
         })
         .await;
-    let message = challenge.body["message"].as_str().expect("message").to_owned();
+    let message = challenge.body["message"]
+        .as_str()
+        .expect("message")
+        .to_owned();
     let signature = sign(&wallet_key, &message).await["signature"]
         .as_str()
         .expect("signature")
@@ -106,7 +108,10 @@ async fn life(stack: &Stack, app: &App, event_id: &str, verifier: &str, n: usize
             .await
         })
         .await;
-    let token = login.body["accessToken"].as_str().expect("token").to_owned();
+    let token = login.body["accessToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
 
     let queue = format!("/v1/sales/{event_id}/queue");
     let (t, q) = (token.clone(), queue.clone());
@@ -119,11 +124,20 @@ async fn life(stack: &Stack, app: &App, event_id: &str, verifier: &str, n: usize
         .as_str()
         .unwrap_or_else(|| panic!("admitted at the join: {}", joined.body))
         .to_owned();
-    let ticket = joined.body["queueTicket"].as_str().expect("ticket").to_owned();
+    let ticket = joined.body["queueTicket"]
+        .as_str()
+        .expect("ticket")
+        .to_owned();
     let status_path = format!("{queue}/status");
     walk.step("queue status (a poll)", false, |app| async move {
-        app.send(Method::GET, &status_path, None, None, &[("x-queue-ticket", &ticket)])
-            .await
+        app.send(
+            Method::GET,
+            &status_path,
+            None,
+            None,
+            &[("x-queue-ticket", &ticket)],
+        )
+        .await
     })
     .await;
 
@@ -149,7 +163,10 @@ async fn life(stack: &Stack, app: &App, event_id: &str, verifier: &str, n: usize
                 "/v1/orders",
                 Some(&t),
                 Some(json!({"holdId": hold_id})),
-                &[("x-admission-token", &a), ("idempotency-key", &format!("cost-walk-{n}"))],
+                &[
+                    ("x-admission-token", &a),
+                    ("idempotency-key", &format!("cost-walk-{n}")),
+                ],
             )
             .await
         })
@@ -278,7 +295,15 @@ async fn sign(key: &str, message: &str) -> Value {
 pub fn table(runtime: &str, steps: &[Step]) -> String {
     let mut out = format!(
         "\n{runtime}\n{:<26} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8}\n",
-        "step", "calls", "redis rt", "redis cmd", "sql rt", "stmts", "rows rd", "rows wr", "wasm ms"
+        "step",
+        "calls",
+        "redis rt",
+        "redis cmd",
+        "sql rt",
+        "stmts",
+        "rows rd",
+        "rows wr",
+        "wasm ms"
     );
     let line = |name: &str, n: u64, c: &Costs, ms: String| {
         format!(
@@ -292,13 +317,22 @@ pub fn table(runtime: &str, steps: &[Step]) -> String {
         )
     };
     for step in steps.iter().filter(|s| s.in_life) {
-        out += &line(step.name, step.invocations, &step.costs, step.wasm_ms.to_string());
+        out += &line(
+            step.name,
+            step.invocations,
+            &step.costs,
+            step.wasm_ms.to_string(),
+        );
     }
     let (n, total) = life_total(steps);
     out += &line("= card path, whole life", n, &total, String::new());
     for step in steps.iter().filter(|s| !s.in_life) {
-        out += &line(step.name, step.invocations, &step.costs, step.wasm_ms.to_string());
+        out += &line(
+            step.name,
+            step.invocations,
+            &step.costs,
+            step.wasm_ms.to_string(),
+        );
     }
     out
 }
-

@@ -111,24 +111,30 @@ pub async fn codes_for<S: Services>(
 ) -> Result<Codes, Error> {
     let now_ms = services.clock().now_ms() as i64;
     let fresh_id = services.rng().hex(8);
-    // One round trip: issue the pass if needed, then read the ticket with its live pass.
-    let results = services
+    // One round trip, two statements: issue the pass if needed, then read the ticket with its
+    // live pass. No transaction is needed: the insert is idempotent (one live pass per
+    // ticket), and the read sees whatever pass is live after it.
+    let mut results = services
         .sql()
-        .batch_atomic(vec![
+        .execute_many(vec![
             issue_statement(ticket_id, wallet, &fresh_id, now_ms),
             ticket_statement(ticket_id),
         ])
         .await?;
+    let read = results
+        .pop()
+        .unwrap_or_else(|| Err(shared::sql::SqlError::Decode("missing result".into())))?;
+    if let Some(issued) = results.pop() {
+        issued?;
+    }
+
     let not_found = || {
         Error::not_found(
             "TICKET_NOT_FOUND",
             format!("you hold no ticket {ticket_id}"),
         )
     };
-    let live = results
-        .get(1)
-        .and_then(|rows| rows.row(0))
-        .ok_or_else(not_found)?;
+    let live = read.row(0).ok_or_else(not_found)?;
     // Someone else's ticket looks exactly like a missing one.
     if !live.get::<String>("owner")?.eq_ignore_ascii_case(wallet) {
         return Err(not_found());

@@ -3,7 +3,7 @@
 //! once, by id (a `payment_events` row written in the same batch as its effect).
 
 use super::fulfil::{PayOutcome, Payment, Refund, end_unpaid, pay};
-use super::order::{ORDER_COLUMNS, OrderItem, OrderRecord, items_from_rows, items_statement};
+use super::order::{ORDER_COLUMNS, OrderItem, OrderRecord};
 use crate::call::Call;
 use crate::http::Response;
 use crate::services::Services;
@@ -72,32 +72,54 @@ pub async fn webhook<S: Services>(services: &S, call: &Call<'_>) -> Result<Respo
         }
         other => Error::bad_request("STRIPE_SIGNATURE_INVALID", other.to_string()),
     })?;
-    // One round trip reads all the webhook needs: was the event seen, the order, its items.
+    // One statement reads all the webhook needs: was the event seen, the order, its items.
     let order_id = event.metadata.get("orderId").cloned().unwrap_or_default();
-    let mut reads = services
+    let rows = services
         .sql()
-        .execute_many(vec![
-            Statement::new(
-                "SELECT outcome FROM payment_events WHERE provider = 'stripe' AND event_id = ?",
-            )
-            .bind(event.id.as_str()),
-            Statement::new(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?"))
-                .bind(order_id.as_str()),
-            items_statement(&order_id),
-        ])
-        .await?
-        .into_iter();
-    let mut next = || {
-        reads
-            .next()
-            .unwrap_or_else(|| Err(shared::sql::SqlError::Decode("missing result".into())))
-    };
-    let (seen, order, items) = (next()?, next()?, next()?);
-    if let Some(row) = seen.row(0) {
-        return Ok(received(&event, &row.get::<String>("outcome")?));
+        .execute(
+            Statement::new(format!(
+                "SELECT (SELECT outcome FROM payment_events WHERE provider = 'stripe' AND event_id = ?1) AS seen, \
+                        {}, i.ticket_type_id, i.seat_label, i.price, i.quantity \
+                   FROM (SELECT 1) \
+                   LEFT JOIN orders o ON o.id = ?2 \
+                   LEFT JOIN order_items i ON i.order_id = o.id \
+                  ORDER BY i.rowid",
+                ORDER_COLUMNS
+                    .split(", ")
+                    .map(|c| format!("o.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .bind(event.id.as_str())
+            .bind(order_id.as_str()),
+        )
+        .await?;
+    let first = rows
+        .row(0)
+        .ok_or_else(|| Error::Internal("the webhook read returned no row".into()))?;
+    if let Some(outcome) = first.get::<Option<String>>("seen")? {
+        return Ok(received(&event, &outcome));
     }
-    let order = match order.row(0) {
-        Some(row) => Some((OrderRecord::from_row(&row)?, items_from_rows(&items)?)),
+    let order = match first.get::<Option<String>>("id")? {
+        Some(_) => Some((
+            OrderRecord::from_row(&first)?,
+            rows.iter()
+                .filter(|row| {
+                    row.get::<Option<String>>("ticket_type_id")
+                        .ok()
+                        .flatten()
+                        .is_some()
+                })
+                .map(|row| {
+                    Ok(OrderItem {
+                        ticket_type_id: row.get("ticket_type_id")?,
+                        seat_label: row.get("seat_label")?,
+                        price: row.get("price")?,
+                        quantity: row.get("quantity")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, Error>>()?,
+        )),
         None => None,
     };
     let outcome = match event.event_type.as_str() {
@@ -183,7 +205,17 @@ async fn succeeded<S: Services>(
         payment_intent: event.payment_intent_id.clone(),
     };
     let first = vec![event_row(event, Some(&order.id), "paid", now)];
-    match pay(services, &order, Some(items), "paid", &payment, first, vec![]).await? {
+    match pay(
+        services,
+        &order,
+        Some(items),
+        "paid",
+        &payment,
+        first,
+        vec![],
+    )
+    .await?
+    {
         PayOutcome::Paid => Ok("paid".to_owned()),
         PayOutcome::Duplicate => Ok("duplicate".to_owned()),
         PayOutcome::NotPayable => {

@@ -8,8 +8,8 @@
 //! a read taken before the change is refused (`STALE`) and the next hold sees the change. A
 //! global pause bumps one epoch instead, which outdates every snapshot at once.
 
-use crate::keys;
 use super::state::{state_from_row, state_statement};
+use crate::keys;
 use crate::services::Services;
 use serde_json::{Map, Value, json};
 use shared::domain::EventId;
@@ -122,9 +122,7 @@ pub async fn invalidate<S: Services>(services: &S, event_id: &str) -> Result<(),
 pub async fn invalidate_all<S: Services>(services: &S) -> Result<(), Error> {
     services
         .redis()
-        .exec(Command::new("INCR").arg(keys::catalog_epoch(
-            &services.config().redis.key_prefix,
-        )))
+        .exec(Command::new("INCR").arg(keys::catalog_epoch(&services.config().redis.key_prefix)))
         .await?;
     Ok(())
 }
@@ -210,7 +208,12 @@ async fn read<S: Services>(services: &S, event_id: &EventId) -> Result<Snapshot,
     }
     let seat_map = seats
         .iter()
-        .map(|row| Ok(json!([row.get::<String>("label")?, row.get::<String>("ticket_type_id")?])))
+        .map(|row| {
+            Ok(json!([
+                row.get::<String>("label")?,
+                row.get::<String>("ticket_type_id")?
+            ]))
+        })
         .collect::<Result<Vec<Value>, Error>>()?;
     let state = state_from_row(
         &state

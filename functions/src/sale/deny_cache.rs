@@ -27,10 +27,7 @@ pub async fn load<S: Services>(services: &S) -> Result<(), Error> {
             "SELECT wallet, COALESCE(reason, '') AS reason FROM deny_list",
         ))
         .await?;
-    let mut command = Command::new("HSET")
-        .arg(key(services))
-        .arg(LOADED)
-        .arg(1);
+    let mut command = Command::new("HSET").arg(key(services)).arg(LOADED).arg(1);
     for row in rows.iter() {
         command = command
             .arg(row.get::<String>("wallet")?)

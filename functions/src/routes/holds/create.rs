@@ -86,11 +86,17 @@ pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
         (status, parts) = split(reply)?;
         match status.as_str() {
             "NOCATALOG" => catalog::load(services, &request.event_id).await?,
-            "UNLOADED" => inventory.load_sold(services.redis(), services.sql()).await?,
+            "UNLOADED" => {
+                inventory
+                    .load_sold(services.redis(), services.sql())
+                    .await?
+            }
             _ => break,
         }
     }
-    answer(call, &caller, &request, &hold_id, admission, &status, &parts)
+    answer(
+        call, &caller, &request, &hold_id, admission, &status, &parts,
+    )
 }
 
 fn split(reply: Reply) -> Result<(String, Vec<Reply>), Error> {
@@ -186,16 +192,17 @@ fn answer(
         "ADMISSION" => Err(admission.err().unwrap_or_else(|| {
             Error::Internal(format!("hold.lua wants an admission {caller:?} has"))
         })),
-        other => Err(sale_refusal(other, event_id.as_str(), text(0)).unwrap_or_else(|| {
-            Error::Internal(format!("hold.lua answered {other}"))
-        })),
+        other => Err(sale_refusal(other, event_id.as_str(), text(0))
+            .unwrap_or_else(|| Error::Internal(format!("hold.lua answered {other}")))),
     }
 }
 
 /// The error of a sale refusal from `catalog_lib.lua` (`detail`: its first part).
 pub fn sale_refusal(status: &str, event_id: &str, detail: &str) -> Option<Error> {
     Some(match status {
-        "NO_EVENT" => Error::not_found("EVENT_NOT_FOUND", format!("there is no event {event_id:?}")),
+        "NO_EVENT" => {
+            Error::not_found("EVENT_NOT_FOUND", format!("there is no event {event_id:?}"))
+        }
         "CANCELLED" => Error::conflict(
             "EVENT_STATE_CONFLICT",
             "the event is cancelled: nothing can be held",

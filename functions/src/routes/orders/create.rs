@@ -80,7 +80,12 @@ pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
     let epoch = keys::catalog_epoch(prefix);
     let hash = idempotency::body_hash(&call.request.body);
     let lease = idempotency::lease_ms().to_string();
-    let admitted_to = admitted.as_ref().ok().cloned().flatten().unwrap_or_default();
+    let admitted_to = admitted
+        .as_ref()
+        .ok()
+        .cloned()
+        .flatten()
+        .unwrap_or_default();
     let record_prefix = keys::hold_record_prefix(prefix);
     let args = [
         record_prefix.as_str(),
@@ -95,11 +100,21 @@ pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
     let mut parts = Vec::new();
     for _ in 0..3 {
         let reply = gate
-            .eval(services, call, &PLACE, &[&record, &idempotency_key, &epoch], &args)
+            .eval(
+                services,
+                call,
+                &PLACE,
+                &[&record, &idempotency_key, &epoch],
+                &args,
+            )
             .await?;
         parts = match reply {
             Reply::Array(parts) => texts(&parts),
-            other => return Err(Error::Internal(format!("order_place.lua answered {other:?}"))),
+            other => {
+                return Err(Error::Internal(format!(
+                    "order_place.lua answered {other:?}"
+                )));
+            }
         };
         let event = parts.get(1).map(String::as_str).unwrap_or_default();
         match parts.first().map(String::as_str) {
@@ -147,7 +162,16 @@ pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
     let deadline: i64 = part(6)
         .parse()
         .map_err(|_| Error::Internal("order_place.lua answered no deadline".into()))?;
-    let outcome = write(services, &hold, &order_id, &event_id, &wallet, deadline, part(3)).await;
+    let outcome = write(
+        services,
+        &hold,
+        &order_id,
+        &event_id,
+        &wallet,
+        deadline,
+        part(3),
+    )
+    .await;
     match &outcome {
         // libSQL failed: keep the hold as it was and forget the key, so the client can retry.
         Err(e) if e.status() >= 500 => {

@@ -100,11 +100,7 @@ impl Claimed {
 
     /// The command that stores the outcome for replay, or forgets the key when the failure
     /// was ours (5xx) or transient (409, 429), so a retry runs again.
-    pub fn finish_command(
-        self,
-        outcome: &Result<Response, Error>,
-        request_id: &str,
-    ) -> Command {
+    pub fn finish_command(self, outcome: &Result<Response, Error>, request_id: &str) -> Command {
         let stored = match outcome {
             Ok(response) if response.status < 500 => Some((
                 response.status,

@@ -141,7 +141,10 @@ pub async fn join<S: Services>(services: &S, call: &Call<'_>) -> Result<Response
     ];
     let mut parts = Vec::new();
     for _ in 0..3 {
-        parts = array(gate.eval(services, call, &JOIN, &keys, &[&wallet, &score]).await?);
+        parts = array(
+            gate.eval(services, call, &JOIN, &keys, &[&wallet, &score])
+                .await?,
+        );
         match text(&parts, 0) {
             "NOCATALOG" => catalog::load(services, &id).await?,
             "NODENY" => deny_cache::load(services).await?,
