@@ -4,7 +4,8 @@
 //! the time inside the component. The same walk is asserted as budgets by the e2e test
 //! `cost::budgets`.
 
-use e2e::cost::{card_life, table};
+use e2e::cost::{card_life, table, table_with_total};
+use e2e::cost_deposit::deposit_life;
 use e2e::{App, Runtime, Stack};
 
 #[tokio::main]
@@ -31,6 +32,15 @@ async fn main() {
             table(
                 &format!("{name}: the first buyer on a cold Redis"),
                 &lives.cold
+            )
+        );
+        let deposit = deposit_life(&stack, runtime).await;
+        print!(
+            "{}",
+            table_with_total(
+                &format!("{name}: paying on chain (PaymentVault deposit, second order)"),
+                "= deposit path",
+                &deposit
             )
         );
     }

@@ -265,7 +265,7 @@ impl Walk<'_> {
 }
 
 /// The counters once nothing has changed for 150 ms (work after the response has landed).
-async fn settled(stack: &Stack) -> Costs {
+pub async fn settled(stack: &Stack) -> Costs {
     let mut last = stack.stats().await;
     loop {
         tokio::time::sleep(std::time::Duration::from_millis(150)).await;
@@ -291,10 +291,15 @@ async fn sign(key: &str, message: &str) -> Value {
     serde_json::from_slice(&output.stdout).expect("sign.mjs prints JSON")
 }
 
-/// The table `make cost` prints.
+/// The table `make cost` prints (the card path's life, then the steps priced alone).
 pub fn table(runtime: &str, steps: &[Step]) -> String {
+    table_with_total(runtime, "= card path, whole life", steps)
+}
+
+/// The table with the total of the in-life steps labelled `total_label`.
+pub fn table_with_total(runtime: &str, total_label: &str, steps: &[Step]) -> String {
     let mut out = format!(
-        "\n{runtime}\n{:<26} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8}\n",
+        "\n{runtime}\n{:<28} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8}\n",
         "step",
         "calls",
         "redis rt",
@@ -307,7 +312,7 @@ pub fn table(runtime: &str, steps: &[Step]) -> String {
     );
     let line = |name: &str, n: u64, c: &Costs, ms: String| {
         format!(
-            "{name:<26} {n:>5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {ms:>8}\n",
+            "{name:<28} {n:>5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {ms:>8}\n",
             c.redis_requests,
             c.redis_commands,
             c.sql_requests,
@@ -325,7 +330,7 @@ pub fn table(runtime: &str, steps: &[Step]) -> String {
         );
     }
     let (n, total) = life_total(steps);
-    out += &line("= card path, whole life", n, &total, String::new());
+    out += &line(total_label, n, &total, String::new());
     for step in steps.iter().filter(|s| !s.in_life) {
         out += &line(
             step.name,

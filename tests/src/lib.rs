@@ -9,6 +9,7 @@
 pub mod catalog;
 pub mod chain;
 pub mod cost;
+pub mod cost_deposit;
 pub mod costs;
 pub mod door;
 pub mod payments;
