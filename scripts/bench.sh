@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
 source scripts/versions.sh
 scripts/build-wasm.sh >/dev/null 2>&1
-cargo run --quiet --release -p ot-e2e --bin bench
+cargo run --quiet --release -p ot-e2e --bin bench -- "$@"

@@ -214,6 +214,9 @@ async fn indexer_backfill() {
 
 #[tokio::main]
 async fn main() {
+    // `bench [load|holds|checkin|indexer]` runs one section (sizes and crypto always).
+    let only = std::env::args().nth(1);
+    let wanted = |section: &str| only.as_deref().is_none_or(|o| o == section);
     let bundle_wasm = root().join("functions/hosts/cloudflare/build/index_bg.wasm");
     let bundle_js = root().join("functions/hosts/cloudflare/build/index.js");
     let component = root().join("target/wasm32-wasip2/release/ot_spin.wasm");
@@ -258,6 +261,9 @@ async fn main() {
         let qr_hmac = per_op_ms(&app, "qr_hmac", 5000, "", "").await;
         let pass_ed25519 = per_op_ms(&app, "pass_ed25519", 500, "", "").await;
         crypto.push((runtime, siwe, jwt, qr_hmac, pass_ed25519));
+        if !wanted("load") {
+            continue;
+        }
         // Warm up (JIT, instance pools, connections).
         let _ = load(&format!("{}/health", app.base_url)).await;
         let mut baseline = None;
@@ -278,16 +284,22 @@ async fn main() {
     }
     println!();
     for runtime in [Runtime::Workerd, Runtime::Wasmtime] {
-        holds::run(&stack, runtime).await;
-        println!();
+        if wanted("holds") {
+            holds::run(&stack, runtime).await;
+            println!();
+        }
     }
     for runtime in [Runtime::Workerd, Runtime::Wasmtime] {
-        checkin::run(&stack, runtime).await;
-        println!();
+        if wanted("checkin") {
+            checkin::run(&stack, runtime).await;
+            println!();
+        }
     }
     println!();
-    indexer_backfill().await;
-    println!();
+    if wanted("indexer") {
+        indexer_backfill().await;
+        println!();
+    }
     println!(
         "## Crypto inside the Wasm build (per operation; goals: SIWE < 2 ms, JWT < 0.2 ms, QR HMAC < 0.2 ms, pass Ed25519 < 0.2 ms)"
     );
