@@ -145,12 +145,18 @@ pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
             ));
         }
         "ADMISSION" => {
-            return Err(admitted.err().unwrap_or_else(|| {
-                Error::forbidden(
+            return Err(match admitted {
+                Err(e) => e,
+                // A valid token of another event.
+                Ok(Some(_)) => Error::forbidden(
+                    "ADMISSION_INVALID",
+                    "the admission token was issued to another wallet or event",
+                ),
+                Ok(None) => Error::forbidden(
                     "ADMISSION_REQUIRED",
                     "this sale has a waiting room: send the admission token in X-Admission-Token",
-                )
-            }));
+                ),
+            });
         }
         other => {
             return Err(sale_refusal(other, part(1), part(1))
