@@ -186,6 +186,57 @@ async fn redis_loss_mid_sale_is_rebuilt_from_libsql(runtime: Runtime) {
     assert_eq!(counts["seats"]["held"], 1, "{counts}");
 }
 
+/// Prices beyond 2^53 (wei) are added and multiplied exactly by the hold script's decimal
+/// arithmetic: the snapshot the order will charge is what the catalog says, to the last digit.
+async fn big_prices_are_exact(runtime: Runtime) {
+    let stack = Stack::start().await;
+    let app = App::spawn(runtime, &stack, OVERRIDES).await;
+    let spec = EventSpec {
+        ga_price: "123456789012345678901234567890",
+        seat_price: "999999999999999999",
+        currency: "ETH",
+        ..EventSpec::new(3, 10)
+    };
+    let event = publish_event(&app, &spec).await;
+    let token = app.token_for(BUYER, Role::User);
+    let ga = hold(
+        &app,
+        &token,
+        json!({"eventId": event.id, "ticketTypeId": event.ga(), "quantity": 3}),
+    )
+    .await;
+    assert_eq!(ga.status, 201, "{}", ga.body);
+    assert_eq!(
+        ga.body["priceSnapshot"],
+        json!({"total": "370370367037037036703703703670", "currency": "ETH"})
+    );
+    assert_eq!(
+        ga.body["items"][0]["price"],
+        "123456789012345678901234567890"
+    );
+    let seats = hold(
+        &app,
+        &token,
+        json!({"eventId": event.id, "seats": [seat(0), seat(1), seat(2)]}),
+    )
+    .await;
+    assert_eq!(seats.status, 201, "{}", seats.body);
+    assert_eq!(seats.body["priceSnapshot"]["total"], "2999999999999999997");
+    assert_eq!(seats.body["items"][2]["seatLabel"], seat(2));
+    assert!(seats.body["items"][0]["seatLabel"].is_string());
+    assert!(ga.body["items"][0]["seatLabel"].is_null(), "{}", ga.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_big_prices_are_exact() {
+    big_prices_are_exact(Runtime::Workerd).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_big_prices_are_exact() {
+    big_prices_are_exact(Runtime::Wasmtime).await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn workerd_catalog_changes_reach_the_next_hold() {
     catalog_changes_reach_the_next_hold(Runtime::Workerd).await;
