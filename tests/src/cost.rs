@@ -264,11 +264,11 @@ impl Walk<'_> {
     }
 }
 
-/// The counters once nothing has changed for 150 ms (work after the response has landed).
+/// The counters once nothing has changed for 400 ms (work after the response has landed).
 pub async fn settled(stack: &Stack) -> Costs {
     let mut last = stack.stats().await;
     loop {
-        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
         let now = stack.stats().await;
         if now == last {
             return now;
