@@ -161,7 +161,7 @@ mod tests {
         Platform {
             http: http.clone(),
             clock: FakeClock,
-            rng: FakeRng,
+            rng: FakeRng::OK,
             log: |_| {},
             instances,
         }
@@ -245,7 +245,7 @@ mod tests {
     fn deferred_commands_and_the_flush_share_one_pipeline() {
         let _ = crate::metrics::pending::take();
         let http = Upstash::default();
-        let services = EdgeServices::new(http.clone(), FakeClock, FakeRng, |_| {}, config("0"));
+        let services = EdgeServices::new(http.clone(), FakeClock, FakeRng::OK, |_| {}, config("0"));
         services.defer(Command::new("SET").arg("idem:k").arg("{}"));
         services.defer(Command::new("PEXPIRE").arg("lock:t").arg(60_000));
         let mut batch = crate::metrics::pending::Batch::default();
@@ -277,7 +277,7 @@ mod tests {
     #[test]
     fn nothing_deferred_and_nothing_due_is_no_after_work() {
         let http = Upstash::default();
-        let services = EdgeServices::new(http, FakeClock, FakeRng, |_| {}, config("10"));
+        let services = EdgeServices::new(http, FakeClock, FakeRng::OK, |_| {}, config("10"));
         assert!(AfterResponse::new(services, None).is_none());
     }
 }

@@ -277,7 +277,12 @@ fn request_id(request: &Request, rng: &impl Rng) -> String {
                 && id.len() <= 64
                 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
-        .map_or_else(|| rng.hex(12), str::to_owned)
+        .map_or_else(
+            // Without a generator the request still gets an id for its log lines; whatever it
+            // does that needs randomness answers 503 `RNG_UNAVAILABLE` on its own.
+            || rng.hex(12).unwrap_or_else(|_| "rng-unavailable".to_owned()),
+            str::to_owned,
+        )
 }
 
 #[cfg(test)]
@@ -359,12 +364,91 @@ mod tests {
         );
     }
 
+    /// A services stack whose generator fails, like a platform whose `getrandom` errors.
+    fn broken_rng() -> FakeServices {
+        let mut services = FakeServices::up();
+        services.rng = FakeRng { broken: true };
+        services
+    }
+
+    fn post_json(
+        services: &FakeServices,
+        path: &str,
+        body: Value,
+        bearer: Option<&str>,
+    ) -> Response {
+        let mut request = Request::new("POST", path);
+        request.headers.set("content-type", "application/json");
+        if let Some(token) = bearer {
+            request
+                .headers
+                .set("authorization", format!("Bearer {token}"));
+        }
+        request.body = body.to_string().into_bytes();
+        block_on(handle(services, request, "rid-1")).0
+    }
+
+    fn assert_rng_unavailable(services: &FakeServices, response: &Response) {
+        assert_eq!(response.status, 503, "{:?}", body(response));
+        assert_eq!(body(response)["error_code"], "RNG_UNAVAILABLE");
+        // Nothing was written (nor read): the failure came before any dependency was touched.
+        assert_eq!(*services.redis.sent.borrow(), Vec::<String>::new());
+        assert_eq!(services.sql.sent.get(), 0);
+    }
+
+    // Issue 12, item 9: a failing generator must not hand out zero-byte nonces.
+    #[test]
+    fn a_siwe_challenge_without_randomness_is_a_503_that_stores_no_nonce() {
+        let services = broken_rng();
+        let response = post_json(
+            &services,
+            "/v1/auth/siwe/challenge",
+            serde_json::json!({"address": "0x00000000000000000000000000000000000000a1", "chainId": 31337}),
+            None,
+        );
+        assert_rng_unavailable(&services, &response);
+    }
+
+    // Issue 12, item 9: nor guessable hold ids.
+    #[test]
+    fn a_hold_without_randomness_is_a_503_that_holds_nothing() {
+        let services = broken_rng();
+        let wallet =
+            shared::domain::WalletAddress::parse("0x00000000000000000000000000000000000000a1")
+                .expect("valid address");
+        let token = crate::extract::jwt_codec(&services)
+            .issue(
+                &wallet,
+                shared::domain::Role::User,
+                "jti-1",
+                "sid-1",
+                1_700_000_000_000,
+            )
+            .expect("token");
+        let response = post_json(
+            &services,
+            "/v1/holds",
+            serde_json::json!({"eventId": "evt_00000000000000000001", "ticketTypeId": "tt_00000000000000000001", "quantity": 1}),
+            Some(&token),
+        );
+        assert_rng_unavailable(&services, &response);
+    }
+
+    #[test]
+    fn a_request_id_is_made_even_without_randomness() {
+        let request = Request::new("GET", "/health");
+        assert_eq!(
+            request_id(&request, &FakeRng { broken: true }),
+            "rng-unavailable"
+        );
+    }
+
     #[test]
     fn request_ids_are_kept_when_well_formed_and_made_otherwise() {
         let mut request = Request::new("GET", "/health");
         request.headers.set("x-request-id", "abc-123");
-        assert_eq!(request_id(&request, &FakeRng), "abc-123");
+        assert_eq!(request_id(&request, &FakeRng::OK), "abc-123");
         request.headers.set("x-request-id", "bad id with spaces");
-        assert_eq!(request_id(&request, &FakeRng), "ab".repeat(12));
+        assert_eq!(request_id(&request, &FakeRng::OK), "ab".repeat(12));
     }
 }

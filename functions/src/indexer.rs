@@ -11,7 +11,7 @@ use shared::ports::Rng;
 /// 503 when the heartbeat cannot be written; indexing failures are in the report.
 pub async fn run_tick<S: Services>(services: &S, trigger: Trigger) -> Result<TickReport, Error> {
     let config = services.config();
-    let owner = services.rng().hex(12);
+    let owner = services.rng().hex(12)?;
     let log = |line: &str| services.log_error(line);
     let deps = Deps {
         redis: services.redis(),

@@ -24,10 +24,15 @@ pub struct FakeRedis {
     /// `NOSCRIPT`, like a fresh Redis.
     pub script_loaded: std::cell::Cell<bool>,
     hashes: RefCell<BTreeMap<(String, String), i64>>,
+    /// The name of every command sent, in order (tests assert what a failed request did not do).
+    pub sent: RefCell<Vec<String>>,
 }
 
 impl FakeRedis {
     fn apply(&self, command: &Command) -> Result<Value, RedisError> {
+        if let Some(name) = command.parts().first() {
+            self.sent.borrow_mut().push(name.clone());
+        }
         if !self.up {
             return Err(RedisError::Transport(down()));
         }
@@ -99,10 +104,13 @@ impl Redis for FakeRedis {
 /// A libSQL that answers with empty results, or is down.
 pub struct FakeSql {
     pub up: bool,
+    /// How many statements were sent (tests assert what a failed request did not do).
+    pub sent: std::cell::Cell<usize>,
 }
 
 impl Sql for FakeSql {
     async fn execute(&self, _statement: Statement) -> Result<Rows, SqlError> {
+        self.sent.set(self.sent.get() + 1);
         if self.up {
             Ok(Rows::default())
         } else {
@@ -110,6 +118,7 @@ impl Sql for FakeSql {
         }
     }
     async fn batch_atomic(&self, statements: Vec<Statement>) -> Result<Vec<Rows>, SqlError> {
+        self.sent.set(self.sent.get() + statements.len());
         if self.up {
             Ok(vec![Rows::default(); statements.len()])
         } else {
@@ -159,12 +168,23 @@ impl Clock for FakeClock {
     }
 }
 
-/// Deterministic "randomness".
-pub struct FakeRng;
+/// Deterministic "randomness", or a generator that fails like a platform without a CSPRNG.
+pub struct FakeRng {
+    pub broken: bool,
+}
+
+impl FakeRng {
+    /// Fills every byte with `0xab`.
+    pub const OK: FakeRng = FakeRng { broken: false };
+}
 
 impl Rng for FakeRng {
-    fn fill(&self, buf: &mut [u8]) {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), shared::error::Error> {
+        if self.broken {
+            return Err(shared::ports::rng_unavailable("fake generator is broken"));
+        }
         buf.fill(0xab);
+        Ok(())
     }
 }
 
@@ -173,6 +193,7 @@ pub struct FakeServices {
     pub redis: FakeRedis,
     pub sql: FakeSql,
     pub chain: FakeChain,
+    pub rng: FakeRng,
     config: Config,
     deferred: RefCell<Vec<Command>>,
 }
@@ -201,11 +222,16 @@ impl FakeServices {
                 up: true,
                 script_loaded: std::cell::Cell::new(true),
                 hashes: RefCell::default(),
+                sent: RefCell::default(),
             },
-            sql: FakeSql { up: true },
+            sql: FakeSql {
+                up: true,
+                sent: std::cell::Cell::new(0),
+            },
             chain: FakeChain {
                 chain_id: Some(31337),
             },
+            rng: FakeRng::OK,
             config,
             deferred: RefCell::default(),
         }
@@ -237,7 +263,7 @@ impl Services for FakeServices {
         &FakeClock
     }
     fn rng(&self) -> &FakeRng {
-        &FakeRng
+        &self.rng
     }
     fn config(&self) -> &Config {
         &self.config

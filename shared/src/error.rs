@@ -18,6 +18,9 @@ pub enum Dependency {
     Redis,
     Libsql,
     Rpc,
+    /// The platform's random number generator (`getrandom`): not a service, but a request that
+    /// needs randomness cannot go on without it, so it fails like a dependency that is down.
+    Rng,
 }
 
 impl Dependency {
@@ -27,6 +30,7 @@ impl Dependency {
             Dependency::Redis => "redis",
             Dependency::Libsql => "libsql",
             Dependency::Rpc => "rpc",
+            Dependency::Rng => "rng",
         }
     }
 }
@@ -159,6 +163,10 @@ impl Error {
                 dependency: Dependency::Rpc,
                 ..
             } => "RPC_UNAVAILABLE",
+            Error::Unavailable {
+                dependency: Dependency::Rng,
+                ..
+            } => "RNG_UNAVAILABLE",
             Error::Config(_) => "CONFIG_INVALID",
             Error::Internal(_) => "INTERNAL",
         }

@@ -3,6 +3,7 @@
 //! They deliberately do not require `Send`/`Sync`: on Workers every future that touches JS is
 //! `!Send`. Async ports use `async fn` in traits and are taken as generics, never boxed.
 
+use crate::error::{Dependency, Error};
 use crate::http::{HttpRequest, HttpResponse, TransportError};
 
 pub use crate::redis::Redis;
@@ -57,14 +58,32 @@ impl<T: Clock + ?Sized> Clock for &T {
 }
 
 /// Cryptographically secure randomness.
+///
+/// Fallible on purpose: a platform whose CSPRNG fails must end the request in 503
+/// `RNG_UNAVAILABLE`, never hand out predictable ids, nonces or tokens (zeros would be).
 pub trait Rng {
     /// Fills `buf` with random bytes.
-    fn fill(&self, buf: &mut [u8]);
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] with [`Dependency::Rng`] when the platform's generator fails; `buf`
+    /// must then not be used.
+    fn fill(&self, buf: &mut [u8]) -> Result<(), Error>;
 
     /// `bytes` random bytes as lower-case hex.
-    fn hex(&self, bytes: usize) -> String {
+    ///
+    /// # Errors
+    /// As [`Rng::fill`].
+    fn hex(&self, bytes: usize) -> Result<String, Error> {
         let mut buf = vec![0u8; bytes];
-        self.fill(&mut buf);
-        hex::encode(buf)
+        self.fill(&mut buf)?;
+        Ok(hex::encode(buf))
+    }
+}
+
+/// The error an [`Rng`] answers when the platform's generator fails (`detail` is logged).
+pub fn rng_unavailable(detail: impl Into<String>) -> Error {
+    Error::Unavailable {
+        dependency: Dependency::Rng,
+        detail: detail.into(),
     }
 }

@@ -40,7 +40,7 @@ pub async fn drain<S: Services>(services: &S) -> Result<usize, Error> {
     let buffer = keys::scan_buffer(services);
     let lease = keys::scan_drain_lease(services);
     let dead = keys::scan_buffer_dead(services);
-    let token = services.rng().hex(8);
+    let token = services.rng().hex(8)?;
     let read = || Command::new("LRANGE").arg(&buffer).arg(0).arg(BATCH - 1);
     let release = || {
         Command::new("EVAL")

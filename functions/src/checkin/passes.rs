@@ -110,7 +110,7 @@ pub async fn codes_for<S: Services>(
     wallet: &str,
 ) -> Result<Codes, Error> {
     let now_ms = services.clock().now_ms() as i64;
-    let fresh_id = services.rng().hex(8);
+    let fresh_id = services.rng().hex(8)?;
     // One round trip, two statements: issue the pass if needed, then read the ticket with its
     // live pass. No transaction is needed: the insert is idempotent (one live pass per
     // ticket), and the read sees whatever pass is live after it.
@@ -183,7 +183,7 @@ pub async fn codes_for<S: Services>(
     Ok(Codes {
         online: config
             .qr_keyring
-            .sign(&ticket.id, &services.rng().hex(6), expires_at_secs),
+            .sign(&ticket.id, &services.rng().hex(6)?, expires_at_secs),
         online_expires_at_ms: expires_at_secs * 1000,
         pass: pass.sign(&signing_key),
         pass_id: pass_id_hex,

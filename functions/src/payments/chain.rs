@@ -148,7 +148,8 @@ async fn apply<S: Services>(services: &S, fact: &Fact) -> Result<bool, Error> {
         return Ok(false);
     }
     let now = services.clock().now_ms() as i64;
-    let refund_id = || format!("rfd_{}", services.rng().hex(10));
+    // Drawn up front: a closure cannot use `?`, and a failed generator must end the call.
+    let refund_id = format!("rfd_{}", services.rng().hex(10)?);
     if fact.kind == "refund" {
         return apply_refund(services, fact, order.as_ref(), offer_secs, now).await;
     }
@@ -164,7 +165,7 @@ async fn apply<S: Services>(services: &S, fact: &Fact) -> Result<bool, Error> {
             source: Some(fact.source()),
             ..Refund::default()
         }
-        .insert(refund_id(), now)
+        .insert(refund_id.clone(), now)
     };
     let Some(order) = order else {
         write(

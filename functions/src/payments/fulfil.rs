@@ -208,9 +208,9 @@ pub async fn return_items<S: Services>(
     let items = load_items(services.sql(), &order.id).await?;
     let prefix = &services.config().redis.key_prefix;
     // Per line: the offer's hold id and its price snapshot (the refunded order's price).
-    let per_line: Vec<String> = items
+    let per_line: Vec<[String; 2]> = items
         .iter()
-        .flat_map(|item| {
+        .map(|item| {
             let line = serde_json::json!({
                 "ticketTypeId": item.ticket_type_id, "seatLabel": item.seat_label,
                 "quantity": item.quantity, "price": item.price, "currency": order.currency,
@@ -222,12 +222,12 @@ pub async fn return_items<S: Services>(
                 "items": [line],
                 "priceSnapshot": {"total": total.to_string(), "currency": order.currency},
             });
-            [
-                format!("hld_{}", services.rng().hex(10)),
+            Ok([
+                format!("hld_{}", services.rng().hex(10)?),
                 snapshot.to_string(),
-            ]
+            ])
         })
-        .collect();
+        .collect::<Result<_, Error>>()?;
     let (ttl, script_items) = (offer_ttl_ms.to_string(), script_items(&items));
     let mut args: Vec<&str> = vec![
         &order.id,
@@ -236,7 +236,7 @@ pub async fn return_items<S: Services>(
         &order.event_id,
         &ttl,
     ];
-    args.extend(per_line.iter().map(String::as_str));
+    args.extend(per_line.iter().flatten().map(String::as_str));
     let (status, parts) = Inventory::new(prefix, &event)
         .run_loaded(services.redis(), &RETURN, &[], &args)
         .await?;

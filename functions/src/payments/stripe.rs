@@ -156,6 +156,8 @@ async fn succeeded<S: Services>(
         None => (None, Vec::new()),
     };
     let amount = event.amount.map(|a| a.to_string()).unwrap_or_default();
+    // Drawn up front: a closure cannot use `?`, and a failed generator must end the call.
+    let refund_id = format!("rfd_{}", services.rng().hex(10)?);
     let refund = |order: Option<&OrderRecord>, reason: &str| {
         Refund {
             order,
@@ -167,7 +169,7 @@ async fn succeeded<S: Services>(
             source: Some(format!("stripe:{}", event.id)),
             ..Refund::default()
         }
-        .insert(format!("rfd_{}", services.rng().hex(10)), now)
+        .insert(refund_id.clone(), now)
     };
     let Some(order) = order else {
         let outcome = "refund_unknown_order";

@@ -94,7 +94,7 @@ async fn siwe_challenge<S: Services>(services: &S, call: &Call<'_>) -> Result<Re
         });
     }
     let now = services.clock().now_ms() as i64;
-    let nonce = alphanumeric(services.rng(), 24);
+    let nonce = alphanumeric(services.rng(), 24)?;
     let message = SiweMessage {
         scheme: None,
         domain: config.siwe_domain().to_owned(),
@@ -151,8 +151,8 @@ async fn consume_nonce<S: Services>(
     expected: &str,
     wallet: &WalletAddress,
 ) -> Result<Session, Error> {
-    let family = services.rng().hex(16);
-    let refresh_token = new_refresh_token(services, &family);
+    let family = services.rng().hex(16)?;
+    let refresh_token = new_refresh_token(services, &family)?;
     let ttl_ms = (services.config().refresh_token_ttl_secs * 1000).to_string();
     let reply = Gate::new(services, call, None)
         .eval(
@@ -260,7 +260,7 @@ async fn nonce<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, E
         .get("address")
         .ok_or_else(|| Error::invalid("address", "is required"))?;
     let address = parse_address("address", address)?;
-    let nonce = alphanumeric(services.rng(), 24);
+    let nonce = alphanumeric(services.rng(), 24)?;
     services
         .redis()
         .exec(
@@ -312,8 +312,8 @@ async fn verify_sig<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
 
 /// A new refresh token of `family`: `rt_<family>_<secret>`. The family travels in the token so
 /// the rotation script can name every key it touches.
-fn new_refresh_token<S: Services>(services: &S, family: &str) -> String {
-    format!("rt_{family}_{}", alphanumeric(services.rng(), 43))
+fn new_refresh_token<S: Services>(services: &S, family: &str) -> Result<String, Error> {
+    Ok(format!("rt_{family}_{}", alphanumeric(services.rng(), 43)?))
 }
 
 fn refresh_family_of(token: &str) -> Option<&str> {
@@ -361,7 +361,7 @@ async fn login<S: Services>(
     } = session;
     let codec = jwt_codec(services);
     let access_token = codec
-        .issue(wallet, role, &services.rng().hex(16), &family, now)
+        .issue(wallet, role, &services.rng().hex(16)?, &family, now)
         .map_err(|e| Error::Internal(e.to_string()))?;
     Ok(Response::json(
         200,
@@ -387,7 +387,7 @@ async fn refresh<S: Services>(services: &S, call: &Call<'_>) -> Result<Response,
     let family = refresh_family_of(&body.refresh_token)
         .ok_or_else(invalid)?
         .to_owned();
-    let next = new_refresh_token(services, &family);
+    let next = new_refresh_token(services, &family)?;
     let ttl_ms = (services.config().refresh_token_ttl_secs * 1000).to_string();
     let (old_key, family_key, new_key) = (
         keys::refresh_token(services, &sha256_hex(&body.refresh_token)),
@@ -439,7 +439,7 @@ async fn refresh<S: Services>(services: &S, call: &Call<'_>) -> Result<Response,
     let now = services.clock().now_ms() as i64;
     let codec = jwt_codec(services);
     let access_token = codec
-        .issue(&wallet, role, &services.rng().hex(16), &family, now)
+        .issue(&wallet, role, &services.rng().hex(16)?, &family, now)
         .map_err(|e| Error::Internal(e.to_string()))?;
     Ok(Response::json(
         200,

@@ -81,8 +81,8 @@ async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, 
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::invalid("name", "must be 1 to 100 characters"));
     }
-    let key_id = services.rng().hex(8);
-    let secret = alphanumeric(services.rng(), 40);
+    let key_id = services.rng().hex(8)?;
+    let secret = alphanumeric(services.rng(), 40)?;
     let id = format!("vk_{key_id}");
     let secret_hash = sha256_hex(&secret);
     let now = services.clock().now_ms();

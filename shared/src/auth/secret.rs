@@ -1,16 +1,20 @@
 //! Random secrets (nonces, refresh tokens, verifier keys) and the hashes we store instead.
 
+use crate::error::Error;
 use crate::ports::Rng;
 use sha2::{Digest, Sha256};
 
 const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// `len` random alphanumerics, uniformly (rejection sampling: no modulo bias).
-pub fn alphanumeric(rng: &impl Rng, len: usize) -> String {
+///
+/// # Errors
+/// As [`Rng::fill`]: the platform's generator failed.
+pub fn alphanumeric(rng: &impl Rng, len: usize) -> Result<String, Error> {
     let mut out = String::with_capacity(len);
     let mut buf = [0u8; 64];
     while out.len() < len {
-        rng.fill(&mut buf);
+        rng.fill(&mut buf)?;
         for byte in buf {
             // 248 = 4 * 62: bytes at or above it would favour the first symbols.
             if byte < 248 && out.len() < len {
@@ -18,7 +22,7 @@ pub fn alphanumeric(rng: &impl Rng, len: usize) -> String {
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// Lower-case hex SHA-256: how refresh tokens and verifier-key secrets are stored.
@@ -38,17 +42,18 @@ mod tests {
 
     struct CountingRng(Cell<u8>);
     impl Rng for CountingRng {
-        fn fill(&self, buf: &mut [u8]) {
+        fn fill(&self, buf: &mut [u8]) -> Result<(), Error> {
             for b in buf {
                 *b = self.0.get();
                 self.0.set(self.0.get().wrapping_add(1));
             }
+            Ok(())
         }
     }
 
     #[test]
     fn alphanumerics_have_the_length_and_alphabet() {
-        let s = alphanumeric(&CountingRng(Cell::new(0)), 300);
+        let s = alphanumeric(&CountingRng(Cell::new(0)), 300).expect("the fake never fails");
         assert_eq!(s.len(), 300);
         assert!(s.bytes().all(|b| b.is_ascii_alphanumeric()));
         // Bytes 248..=255 are skipped, so every symbol appears equally often per 248 bytes.

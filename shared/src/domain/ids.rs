@@ -38,8 +38,11 @@ macro_rules! prefixed_id {
             pub const PREFIX: &'static str = $prefix;
 
             /// A fresh random id.
-            pub fn generate(rng: &impl Rng) -> Self {
-                $name(format!("{}{}", Self::PREFIX, rng.hex(RANDOM_BYTES)))
+            ///
+            /// # Errors
+            /// As [`Rng::fill`]: the platform's generator failed.
+            pub fn generate(rng: &impl Rng) -> Result<Self, crate::error::Error> {
+                Ok($name(format!("{}{}", Self::PREFIX, rng.hex(RANDOM_BYTES)?)))
             }
 
             /// Parses an id as this API prints it.
@@ -90,19 +93,20 @@ mod tests {
 
     struct Counting;
     impl Rng for Counting {
-        fn fill(&self, buf: &mut [u8]) {
+        fn fill(&self, buf: &mut [u8]) -> Result<(), crate::error::Error> {
             for (i, b) in buf.iter_mut().enumerate() {
                 *b = i as u8;
             }
+            Ok(())
         }
     }
 
     #[test]
     fn generated_ids_parse_and_carry_their_prefix() {
-        let id = EventId::generate(&Counting);
+        let id = EventId::generate(&Counting).expect("the fake never fails");
         assert_eq!(id.as_str(), "evt_00010203040506070809");
         assert_eq!(EventId::parse(id.as_str()), Ok(id));
-        let tt = TicketTypeId::generate(&Counting);
+        let tt = TicketTypeId::generate(&Counting).expect("the fake never fails");
         assert_eq!(tt.as_str(), "tt_00010203040506070809");
         assert_eq!(TicketTypeId::parse(tt.as_str()), Ok(tt));
     }

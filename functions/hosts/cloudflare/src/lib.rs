@@ -66,11 +66,10 @@ impl Clock for WorkerClock {
 struct WorkerRng;
 
 impl Rng for WorkerRng {
-    fn fill(&self, buf: &mut [u8]) {
-        // getrandom only fails when the platform has no CSPRNG, which Workers always has.
-        if getrandom::fill(buf).is_err() {
-            buf.fill(0);
-        }
+    fn fill(&self, buf: &mut [u8]) -> Result<(), shared::error::Error> {
+        // Workers always has a CSPRNG; should it ever fail, the request ends in 503
+        // `RNG_UNAVAILABLE` rather than go on with predictable bytes.
+        getrandom::fill(buf).map_err(|e| shared::ports::rng_unavailable(e.to_string()))
     }
 }
 

@@ -43,11 +43,10 @@ impl Clock for SpinClock {
 struct SpinRng;
 
 impl Rng for SpinRng {
-    fn fill(&self, buf: &mut [u8]) {
-        // wasi:random is always present; a failure would leave zeros rather than panic.
-        if getrandom::fill(buf).is_err() {
-            buf.fill(0);
-        }
+    fn fill(&self, buf: &mut [u8]) -> Result<(), shared::error::Error> {
+        // wasi:random is always present; should it ever fail, the request ends in 503
+        // `RNG_UNAVAILABLE` rather than go on with predictable bytes.
+        getrandom::fill(buf).map_err(|e| shared::ports::rng_unavailable(e.to_string()))
     }
 }
 

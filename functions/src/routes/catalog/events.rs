@@ -62,7 +62,7 @@ fn writable_values(f: &EventFields) -> [SqlValue; 11] {
 pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
     let caller = organizer(services, call).await?;
     let (fields, _) = json_body::<EventInput>(call.request)?.resolve(None)?;
-    let id = EventId::generate(services.rng());
+    let id = EventId::generate(services.rng())?;
     let now = now_ms(services);
     let mut insert = Statement::new(format!(
         "INSERT INTO events (id, organizer, status, created_at, updated_at, {}) \

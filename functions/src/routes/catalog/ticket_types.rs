@@ -97,7 +97,7 @@ pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
              (which ends with the event at the latest)",
         ));
     }
-    let type_id = TicketTypeId::generate(services.rng());
+    let type_id = TicketTypeId::generate(services.rng())?;
     let now = now_ms(services);
     // The guard pins exactly what was checked: the status and the windows.
     let mut write = EventWrite::guarded(

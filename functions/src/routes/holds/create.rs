@@ -47,7 +47,7 @@ pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
     // Admission tokens are pure HMAC: checked here, the script only asks whether the sale
     // needs one.
     let admission = check_admission(services, call.request, &request.event_id, &caller.wallet);
-    let hold_id = HoldId::generate(services.rng());
+    let hold_id = HoldId::generate(services.rng())?;
     let prefix = &services.config().redis.key_prefix;
     let inventory = Inventory::new(prefix, &request.event_id);
     let catalog_keys = CatalogKeys::new(prefix, request.event_id.as_str());

@@ -125,8 +125,11 @@ impl HoldId {
     const PREFIX: &'static str = "hld_";
 
     /// A fresh random id.
-    pub fn generate(rng: &impl Rng) -> Self {
-        HoldId(format!("{}{}", Self::PREFIX, rng.hex(10)))
+    ///
+    /// # Errors
+    /// 503 `RNG_UNAVAILABLE` when the platform's generator fails.
+    pub fn generate(rng: &impl Rng) -> Result<Self, Error> {
+        Ok(HoldId(format!("{}{}", Self::PREFIX, rng.hex(10)?)))
     }
 
     /// Parses an id as this API prints it; `None` for anything else.
@@ -240,11 +243,12 @@ mod tests {
     fn hold_ids_round_trip() {
         struct Ones;
         impl Rng for Ones {
-            fn fill(&self, buf: &mut [u8]) {
+            fn fill(&self, buf: &mut [u8]) -> Result<(), Error> {
                 buf.fill(0x11);
+                Ok(())
             }
         }
-        let id = HoldId::generate(&Ones);
+        let id = HoldId::generate(&Ones).expect("the fake never fails");
         assert_eq!(id.as_str(), "hld_11111111111111111111");
         assert_eq!(HoldId::parse(id.as_str()), Some(id));
         assert_eq!(HoldId::parse("hld_1111111111111111111"), None);

@@ -71,7 +71,7 @@ pub async fn refund<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
     } else {
         "card"
     };
-    let refund_id = format!("rfd_{}", services.rng().hex(10));
+    let refund_id = format!("rfd_{}", services.rng().hex(10)?);
     let record = Refund {
         order: Some(&order),
         order_ref: &order.order_ref,

@@ -128,7 +128,7 @@ pub async fn join<S: Services>(services: &S, call: &Call<'_>) -> Result<Response
     let deny = deny_cache::key(services);
     // 48 random bits: exact as a Redis sorted-set score (a double).
     let mut bytes = [0u8; 8];
-    services.rng().fill(&mut bytes[2..]);
+    services.rng().fill(&mut bytes[2..])?;
     let score = u64::from_be_bytes(bytes).to_string();
     let keys = [
         members.as_str(),
