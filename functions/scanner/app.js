@@ -180,6 +180,8 @@
       Object.assign(session, { gate, eventId: me.eventId, name: str(me.name) });
       store.set('key', key); store.set('gate', gate);
       store.set('eventId', session.eventId); store.set('keyName', session.name);
+      $('forget-key').disabled = false; // a fresh login stores the key again
+      $('key-status').textContent = '';
       loadEvent(session.eventId);
       showView();
       showSync();
@@ -199,6 +201,15 @@
     store.del('key'); store.del('eventId'); store.del('keyName');
     ev = null;
     showView();
+  }
+
+  // Removes the verifier key from this device's storage (a shared or lost phone must not keep
+  // it) while this tab keeps scanning with the key in memory; a reload asks for it again.
+  // Queued offline scans stay and upload while this tab is open or after the next login.
+  function forgetKey() {
+    store.del('key');
+    $('forget-key').disabled = true;
+    $('key-status').textContent = 'Key forgotten on this device: this tab keeps scanning until it is closed; then the key must be entered again.';
   }
 
   // On load with a saved session: keep working offline, re-check the key when online.
@@ -569,6 +580,7 @@
     if (queue.length && !confirm(`${queue.length} offline scan(s) are not uploaded yet; they stay queued. Log out?`)) return;
     logout();
   });
+  $('forget-key').addEventListener('click', forgetKey);
   $('start').addEventListener('click', startScanning);
   $('stop').addEventListener('click', stopScanning);
   window.addEventListener('online', () => { showNet(); upload(); sync(); });

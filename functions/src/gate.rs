@@ -72,12 +72,10 @@ impl Gate {
         let mut buckets = Vec::new();
         let (rate_per_ms, limit) = match rate_limit::limit_of(services, group) {
             Some(limit) => {
-                buckets.push(keys::rate_bucket(
-                    services,
-                    group.name(),
-                    "ip",
-                    rate_limit::client_ip(call.request),
-                ));
+                // No usable client address: no IP bucket (see `crate::client_ip`).
+                if let Some(ip) = rate_limit::client_ip(call.request) {
+                    buckets.push(keys::rate_bucket(services, group.name(), "ip", ip));
+                }
                 if let Some(caller) = caller {
                     buckets.push(keys::rate_bucket(
                         services,

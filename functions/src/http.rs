@@ -15,7 +15,8 @@ pub struct Request {
     pub headers: Headers,
     pub body: Vec<u8>,
     /// The client's IP as the platform reports it (Workers: `CF-Connecting-IP`; Spin: the
-    /// first `X-Forwarded-For` hop set by the ingress). Used for rate limits only.
+    /// `X-Forwarded-For` entry `TRUSTED_PROXY_HOPS` from the right, see
+    /// [`crate::client_ip`]). `None`: no usable address. Used for rate limits only.
     pub client_ip: Option<String>,
 }
 

@@ -11,6 +11,7 @@ mod audit;
 mod cache;
 mod call;
 mod checkin;
+pub mod client_ip;
 mod cors;
 mod extract;
 mod gate;

@@ -69,9 +69,10 @@ pub fn limit_of<S: Services>(services: &S, group: RateGroup) -> Option<RateLimit
     }
 }
 
-/// The client's IP as the host shell saw it, or `unknown` (all such clients share a bucket).
-pub fn client_ip(request: &Request) -> &str {
-    request.client_ip.as_deref().unwrap_or("unknown")
+/// The client's IP as the host shell saw it. `None` (no usable address): the request gets no
+/// IP bucket, never a shared one that any client could drain for all (see [`crate::client_ip`]).
+pub fn client_ip(request: &Request) -> Option<&str> {
+    request.client_ip.as_deref()
 }
 
 /// The wallet of a valid bearer token, checked without Redis (revocation is the handler's
@@ -93,14 +94,16 @@ pub async fn check<S: Services>(
     request: &Request,
 ) -> Option<Decision> {
     let limit = limit_of(services, group)?;
-    let mut buckets = vec![keys::rate_bucket(
-        services,
-        group.name(),
-        "ip",
-        client_ip(request),
-    )];
+    let mut buckets: Vec<String> = client_ip(request)
+        .map(|ip| keys::rate_bucket(services, group.name(), "ip", ip))
+        .into_iter()
+        .collect();
     if let Some(wallet) = token_wallet(services, request) {
         buckets.push(keys::rate_bucket(services, group.name(), "wallet", &wallet));
+    }
+    if buckets.is_empty() {
+        // No address and no wallet: nothing to key a bucket on (see `client_ip`).
+        return None;
     }
     let keys: Vec<&str> = buckets.iter().map(String::as_str).collect();
     let rate_per_ms = (limit.rate_per_sec / 1000.0).to_string();

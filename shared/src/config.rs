@@ -179,6 +179,10 @@ pub struct Config {
     pub admin_addresses: Vec<WalletAddress>,
     /// Origins allowed by CORS (exact match; `*` allows any).
     pub cors_allowed_origins: Vec<String>,
+    /// Spin: how many proxies in front of us append to `X-Forwarded-For`; the client is the
+    /// entry this many places from the right (see `functions::client_ip`). Workers ignore it
+    /// and use `CF-Connecting-IP`.
+    pub trusted_proxy_hops: u32,
     pub rate_limits: RateLimits,
     /// TTL of cached public catalog reads.
     pub cache_ttl_secs: u64,
@@ -418,6 +422,7 @@ impl Config {
             }
         }
         let cors_allowed_origins = r.list("CORS_ALLOWED_ORIGINS");
+        let trusted_proxy_hops = r.number("TRUSTED_PROXY_HOPS", 1, 1..=16) as u32;
         let rate_limits = RateLimits {
             auth: r.rate_limit("RATE_LIMIT_AUTH", RateLimit::DEFAULT),
             read: r.rate_limit("RATE_LIMIT_READ", RateLimit::DEFAULT),
@@ -469,6 +474,7 @@ impl Config {
                 refresh_token_ttl_secs,
                 admin_addresses,
                 cors_allowed_origins,
+                trusted_proxy_hops,
                 rate_limits,
                 cache_ttl_secs,
                 bench_routes,
@@ -573,6 +579,23 @@ mod tests {
         );
         pairs.push(("ADMIN_ADDRESSES", "0xnope"));
         assert!(Config::from_lookup(env(&pairs)).is_err());
+    }
+
+    #[test]
+    fn trusted_proxy_hops_defaults_to_one_and_refuses_nonsense() {
+        let config = Config::from_lookup(env(GOOD)).expect("valid");
+        assert_eq!(config.trusted_proxy_hops, 1);
+        let mut pairs = GOOD.to_vec();
+        pairs.push(("TRUSTED_PROXY_HOPS", "2"));
+        let config = Config::from_lookup(env(&pairs)).expect("valid");
+        assert_eq!(config.trusted_proxy_hops, 2);
+        for bad in ["0", "-1", "17", "two"] {
+            let mut pairs = GOOD.to_vec();
+            pairs.push(("TRUSTED_PROXY_HOPS", bad));
+            let err = Config::from_lookup(env(&pairs)).expect_err(bad);
+            let keys: Vec<_> = err.problems.iter().map(|p| p.key).collect();
+            assert_eq!(keys, ["TRUSTED_PROXY_HOPS"], "{bad}");
+        }
     }
 
     #[test]

@@ -239,6 +239,25 @@ async fn wasmtime_verifier_keys_are_scoped_to_their_event() {
     verifier_keys_are_scoped_to_their_event(Runtime::Wasmtime).await;
 }
 
+/// One nonce request from `client`: as Cloudflare's edge reports it on Workers
+/// (`CF-Connecting-IP`) and as `X-Forwarded-For` carries it on Spin (each runtime ignores the
+/// other header). Returns the status and the `X-RateLimit-Remaining` header.
+async fn nonce_from(app: &App, client: &str, forwarded_for: &str) -> (u16, Option<String>) {
+    let response = app
+        .request(Method::GET, &format!("/v1/auth/nonce?address={FAN}"))
+        .header("cf-connecting-ip", client)
+        .header("x-forwarded-for", forwarded_for)
+        .send()
+        .await
+        .expect("sent");
+    let remaining = response
+        .headers()
+        .get("x-ratelimit-remaining")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (response.status().as_u16(), remaining)
+}
+
 async fn bursts_beyond_the_bucket_get_429(runtime: Runtime) {
     let stack = Stack::start().await;
     // A bucket of 3 that refills one token every 100 s: the counts below are exact.
@@ -249,6 +268,7 @@ async fn bursts_beyond_the_bucket_get_429(runtime: Runtime) {
     for _ in 0..5 {
         let response = app
             .request(Method::GET, &path)
+            .header("cf-connecting-ip", "203.0.113.7")
             .header("x-forwarded-for", "203.0.113.7")
             .send()
             .await
@@ -284,16 +304,16 @@ async fn bursts_beyond_the_bucket_get_429(runtime: Runtime) {
     );
     // Health probes are never limited.
     assert_eq!(app.get("/health").await.status(), 200);
-    if runtime == Runtime::Wasmtime {
-        // On Spin the client IP comes from X-Forwarded-For: another client has its own bucket.
-        let other = app
-            .request(Method::GET, &path)
-            .header("x-forwarded-for", "198.51.100.1")
-            .send()
-            .await
-            .expect("sent");
-        assert_eq!(other.status(), 200);
-    }
+    // Issue 12: proxies append on the right, so a value the client puts on the left of
+    // X-Forwarded-For is free text and must not buy it a fresh bucket.
+    let (status, _) = nonce_from(&app, "203.0.113.7", "198.51.100.1, 203.0.113.7").await;
+    assert_eq!(
+        status, 429,
+        "a spoofed left-most X-Forwarded-For got a fresh bucket"
+    );
+    // Another client (as the ingress saw it) still has its own bucket.
+    let (status, remaining) = nonce_from(&app, "198.51.100.1", "198.51.100.1").await;
+    assert_eq!((status, remaining.as_deref()), (200, Some("2")));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -306,11 +326,49 @@ async fn wasmtime_bursts_beyond_the_bucket_get_429() {
     bursts_beyond_the_bucket_get_429(Runtime::Wasmtime).await;
 }
 
+/// Issue 12: behind two proxies (`TRUSTED_PROXY_HOPS=2`) the client is the second entry from
+/// the right; neither what it writes on the left nor which node of the outer proxy appended
+/// the right-most entry changes its bucket. Too few entries: no IP bucket at all (never a
+/// shared one another client could drain). Spin only: Workers read `CF-Connecting-IP`.
 #[tokio::test(flavor = "multi_thread")]
-async fn cors_allows_only_configured_origins() {
+async fn wasmtime_trusted_proxy_hops_pick_the_client_from_the_right() {
     let stack = Stack::start().await;
     let app = App::spawn(
         Runtime::Wasmtime,
+        &stack,
+        &[("RATE_LIMIT_AUTH", "0.01:3"), ("TRUSTED_PROXY_HOPS", "2")],
+    )
+    .await;
+    let client = "203.0.113.7";
+    let mut statuses = Vec::new();
+    for (spoof, proxy) in [
+        ("6.6.6.6", "10.0.0.2"),
+        ("7.7.7.7", "10.0.0.3"),
+        ("8.8.8.8", "10.0.0.2"),
+        ("9.9.9.9", "10.0.0.4"),
+    ] {
+        let forwarded = format!("{spoof}, {client}, {proxy}");
+        statuses.push(nonce_from(&app, client, &forwarded).await.0);
+    }
+    assert_eq!(statuses, [200, 200, 200, 429]);
+    let (status, remaining) = nonce_from(&app, client, "203.0.113.8, 10.0.0.2").await;
+    assert_eq!(
+        (status, remaining.as_deref()),
+        (200, Some("2")),
+        "another client"
+    );
+    // One entry where two proxies should have written: no usable address, so no IP bucket;
+    // the request is not limited by (nor does it drain) anyone's bucket.
+    for _ in 0..4 {
+        let (status, remaining) = nonce_from(&app, client, client).await;
+        assert_eq!((status, remaining), (200, None));
+    }
+}
+
+async fn cors_allows_only_configured_origins(runtime: Runtime) {
+    let stack = Stack::start().await;
+    let app = App::spawn(
+        runtime,
         &stack,
         &[("CORS_ALLOWED_ORIGINS", "https://shop.example")],
     )
@@ -328,6 +386,23 @@ async fn cors_allows_only_configured_origins() {
         "https://shop.example"
     );
     assert_eq!(allowed.headers()["access-control-allow-methods"], "POST");
+    // Issue 12: a cross-origin shop must get through the queue (its ticket and admission
+    // token), create idempotently, and read the rate-limit headers to back off.
+    let listed = |response: &reqwest::Response, name: &str| -> Vec<String> {
+        response.headers()[name]
+            .to_str()
+            .expect("ascii")
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect()
+    };
+    let allowed_headers = listed(&allowed, "access-control-allow-headers");
+    for header in ["x-admission-token", "x-queue-ticket", "idempotency-key"] {
+        assert!(
+            allowed_headers.iter().any(|h| h == header),
+            "{header} not in {allowed_headers:?}"
+        );
+    }
     let denied = preflight("https://evil.example").await.expect("sent");
     assert_eq!(denied.status(), 403);
     let body: Value = denied.json().await.expect("json");
@@ -343,6 +418,20 @@ async fn cors_allows_only_configured_origins() {
         actual.headers()["access-control-allow-origin"],
         "https://shop.example"
     );
+    let exposed = listed(&actual, "access-control-expose-headers");
+    for header in [
+        "retry-after",
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+        "x-request-id",
+        "etag",
+    ] {
+        assert!(
+            exposed.iter().any(|h| h == header),
+            "{header} not in {exposed:?}"
+        );
+    }
     let foreign = app
         .request(Method::GET, "/health")
         .header("origin", "https://evil.example")
@@ -355,4 +444,72 @@ async fn cors_allows_only_configured_origins() {
             .get("access-control-allow-origin")
             .is_none()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_cors_allows_only_configured_origins() {
+    cors_allows_only_configured_origins(Runtime::Workerd).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_cors_allows_only_configured_origins() {
+    cors_allows_only_configured_origins(Runtime::Wasmtime).await;
+}
+
+/// Issue 12: the scanner page holds a verifier key, so it and its files come with a strict
+/// Content-Security-Policy (own files only, no inline code), and the page offers to forget the
+/// key. The browser test (checkin.rs) runs the page under this policy.
+async fn the_scanner_page_sends_a_strict_csp(runtime: Runtime) {
+    let stack = Stack::start().await;
+    let app = App::spawn(runtime, &stack, &[]).await;
+    for (path, content_type) in [
+        ("/scanner/", "text/html"),
+        ("/scanner/app.js", "text/javascript"),
+        ("/scanner/app.css", "text/css"),
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(header("content-type").starts_with(content_type), "{path}");
+        let policy = header("content-security-policy");
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "connect-src 'self'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(
+                policy.contains(directive),
+                "{path}: {directive} not in {policy:?}"
+            );
+        }
+        assert!(!policy.contains("unsafe-"), "{path}: {policy:?}");
+        if path == "/scanner/" {
+            let page = response.text().await.expect("page");
+            assert!(
+                page.contains(r#"id="forget-key""#),
+                "the page offers to forget the key"
+            );
+            assert!(!page.contains("<style"), "inline styles would be refused");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_the_scanner_page_sends_a_strict_csp() {
+    the_scanner_page_sends_a_strict_csp(Runtime::Workerd).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_the_scanner_page_sends_a_strict_csp() {
+    the_scanner_page_sends_a_strict_csp(Runtime::Wasmtime).await;
 }

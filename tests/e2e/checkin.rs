@@ -1044,7 +1044,7 @@ async fn scanner_page(runtime: Runtime) {
         &[("SCANNER_FIXTURE", path.to_str().expect("path"))],
     )
     .await;
-    assert!(report.contains("# pass 3"), "{report}");
+    assert!(report.contains("# pass 4"), "{report}");
     // What the page did is what the server recorded.
     assert_eq!(
         sql_count(

@@ -127,6 +127,24 @@ if (!FIXTURE) {
         await page.screenshot({ path: artifact("offline-revoked.png"), fullPage: true });
       });
     });
+
+    test("forget key: gone from storage, this tab keeps scanning, a reload asks again", { timeout: TEST_TIMEOUT }, async () => {
+      await withScanner("forget-key", clips.online, async ({ page }) => {
+        await login(page);
+        const stored = () => page.evaluate(() => localStorage.getItem("otscan.key"));
+        assert.equal(await stored(), JSON.stringify(fx.verifierKey), "login stores the key");
+        await page.click("#forget-key");
+        assert.equal(await stored(), null, "the key is removed from storage");
+        assert.equal(await page.isDisabled("#forget-key"), true);
+        assert.equal(await page.isVisible("#scan-view"), true, "this tab keeps its session");
+        // The key still works from memory: the first test admitted this ticket already.
+        await page.click("#start");
+        await expectResult(page, "already_redeemed", "online");
+        await page.reload();
+        await page.waitForSelector("#login-view:not([hidden])", { timeout: WAIT });
+        assert.equal(await page.isVisible("#scan-view"), false, "after a reload the key is asked again");
+      });
+    });
   });
 
   // The SVG → a 400×400 screenshot → a 640×480 grayscale Y4M clip (checked to decode first).
@@ -195,6 +213,9 @@ if (!FIXTURE) {
       page.on("response", (r) => log.push(`[response] ${r.status()} ${r.request().method()} ${r.url()}`));
       await run({ context, page });
       assert.deepEqual(pageErrors, [], "no uncaught errors in the page");
+      // The page runs under its strict CSP: anything it needs and the policy refuses shows here.
+      const refused = log.filter((line) => line.includes("Content Security Policy"));
+      assert.deepEqual(refused, [], "nothing the page loads is refused by its CSP");
     } catch (err) {
       await page?.screenshot({ path: artifact(`${name}-failure.png`), fullPage: true }).catch(() => {});
       throw err;

@@ -62,14 +62,6 @@ async fn into_request(req: spin_sdk::http::Request) -> Result<Request, spin_sdk:
         .iter()
         .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?.to_owned())))
         .collect::<Headers>();
-    // Spin runs behind an ingress/load balancer that appends the client to X-Forwarded-For;
-    // its first hop is the client as the ingress saw it.
-    request.client_ip = request
-        .headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.split(',').next())
-        .map(|ip| ip.trim().to_owned())
-        .filter(|ip| !ip.is_empty());
     request.body = req.into_body().bytes().await?.to_vec();
     Ok(request)
 }
@@ -91,8 +83,15 @@ fn into_http_response(
 async fn handle(
     req: spin_sdk::http::Request,
 ) -> Result<http::Response<http_body_util::Full<bytes::Bytes>>, spin_sdk::http::Error> {
-    let request = into_request(req).await?;
+    let mut request = into_request(req).await?;
     let config = Config::from_lookup(|key| std::env::var(key).ok());
+    // Spin runs behind an ingress that appends the client to X-Forwarded-For; only the
+    // entries our own proxies appended (on the right) can be trusted, so the count of them
+    // comes from configuration. A bad configuration answers 503 anyway: no address then.
+    if let Ok(config) = &config {
+        request.client_ip =
+            functions::client_ip::from_forwarded_for(&request.headers, config.trusted_proxy_hops);
+    }
     let platform = Platform {
         http: SpinHttp,
         clock: SpinClock,
