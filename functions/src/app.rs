@@ -434,6 +434,36 @@ mod tests {
         assert_rng_unavailable(&services, &response);
     }
 
+    // Issue 12, item 6: the simple login message names the site; one made for another site is
+    // refused before its signature is checked or its nonce touched.
+    #[test]
+    fn a_simple_login_message_for_another_domain_is_refused() {
+        let services = FakeServices::up();
+        let verify = |message: &str| {
+            post_json(
+                &services,
+                "/v1/auth/verify-sig",
+                serde_json::json!({"address": "0x00000000000000000000000000000000000000a1", "message": message, "signature": "0x00"}),
+                None,
+            )
+        };
+        let foreign =
+            verify("Login to OnlineTicket at tickets.evil.example: nonce=abcdefghijklmnop");
+        assert_eq!(foreign.status, 401);
+        assert_eq!(body(&foreign)["error_code"], "LOGIN_DOMAIN_MISMATCH");
+        let bare = verify("Login to OnlineTicket: nonce=abcdefghijklmnop");
+        assert_eq!(bare.status, 400);
+        assert_eq!(body(&bare)["error_code"], "LOGIN_MESSAGE_INVALID");
+        assert!(
+            !services
+                .redis
+                .sent
+                .borrow()
+                .iter()
+                .any(|c| c.starts_with("EVAL"))
+        );
+    }
+
     #[test]
     fn a_request_id_is_made_even_without_randomness() {
         let request = Request::new("GET", "/health");

@@ -8,7 +8,8 @@ use shared::ports::Sql;
 use shared::sql::Statement;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Upserts `address` with the admin role and an audit row, atomically.
+/// Upserts `address` with the admin role and an audit row, atomically. The grant is the
+/// operator's (`admin_from_list = 0`), so it outlives the address leaving `ADMIN_ADDRESSES`.
 ///
 /// # Errors
 /// A message for a bad address or a database failure.
@@ -26,8 +27,8 @@ pub async fn grant_admin(
     client
         .batch_atomic(vec![
             Statement::new(
-                "INSERT INTO users (wallet, role, created_at) VALUES (?1, 'admin', ?2)
-                 ON CONFLICT (wallet) DO UPDATE SET role = 'admin'",
+                "INSERT INTO users (wallet, role, admin_from_list, created_at) VALUES (?1, 'admin', 0, ?2)
+                 ON CONFLICT (wallet) DO UPDATE SET role = 'admin', admin_from_list = 0",
             )
             .bind(wallet.checksummed())
             .bind(now),

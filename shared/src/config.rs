@@ -177,6 +177,10 @@ pub struct Config {
     pub refresh_token_ttl_secs: i64,
     /// Wallets that become admins when they log in (bootstrap; `otctl grant-admin` also works).
     pub admin_addresses: Vec<WalletAddress>,
+    /// `LOGIN_SIMPLE=on|off` (default on): the simple `personal_sign` login (`/v1/auth/nonce`,
+    /// `/v1/auth/verify-sig`). Its message names our domain but, unlike SIWE, no URI, chain or
+    /// expiry a wallet can show; turn it off in production if the wallets support SIWE.
+    pub login_simple: bool,
     /// Origins allowed by CORS (exact match; `*` allows any).
     pub cors_allowed_origins: Vec<String>,
     /// Spin: how many proxies in front of us append to `X-Forwarded-For`; the client is the
@@ -285,6 +289,23 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// `on` or `off` (also `true`/`false`, `1`/`0`); unset: `default`.
+    fn switch(&mut self, key: &'static str, default: bool) -> bool {
+        match self
+            .optional(key)
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref()
+        {
+            None => default,
+            Some("on" | "true" | "1") => true,
+            Some("off" | "false" | "0") => false,
+            Some(_) => {
+                self.problem(key, "must be on or off");
+                default
+            }
+        }
     }
 
     fn rate_limit(&mut self, key: &'static str, default: RateLimit) -> RateLimit {
@@ -421,6 +442,7 @@ impl Config {
                 Err(e) => r.problem("ADMIN_ADDRESSES", &format!("{entry} {e}")),
             }
         }
+        let login_simple = r.switch("LOGIN_SIMPLE", true);
         let cors_allowed_origins = r.list("CORS_ALLOWED_ORIGINS");
         let trusted_proxy_hops = r.number("TRUSTED_PROXY_HOPS", 1, 1..=16) as u32;
         let rate_limits = RateLimits {
@@ -473,6 +495,7 @@ impl Config {
                 access_token_ttl_secs,
                 refresh_token_ttl_secs,
                 admin_addresses,
+                login_simple,
                 cors_allowed_origins,
                 trusted_proxy_hops,
                 rate_limits,
@@ -596,6 +619,22 @@ mod tests {
             let keys: Vec<_> = err.problems.iter().map(|p| p.key).collect();
             assert_eq!(keys, ["TRUSTED_PROXY_HOPS"], "{bad}");
         }
+    }
+
+    #[test]
+    fn login_simple_is_on_unless_switched_off() {
+        assert!(Config::from_lookup(env(GOOD)).expect("valid").login_simple);
+        for (value, on) in [("off", false), ("OFF", false), ("on", true), ("0", false)] {
+            let mut pairs = GOOD.to_vec();
+            pairs.push(("LOGIN_SIMPLE", value));
+            let config = Config::from_lookup(env(&pairs)).expect(value);
+            assert_eq!(config.login_simple, on, "{value}");
+        }
+        let mut pairs = GOOD.to_vec();
+        pairs.push(("LOGIN_SIMPLE", "maybe"));
+        let err = Config::from_lookup(env(&pairs)).expect_err("maybe");
+        let keys: Vec<_> = err.problems.iter().map(|p| p.key).collect();
+        assert_eq!(keys, ["LOGIN_SIMPLE"]);
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod gate;
 mod hold_catalog;
 mod holds;
 mod indexer;
+mod login_rules;
 mod metrics_cost;
 mod migrations;
 mod platform;

@@ -32,8 +32,12 @@ use std::sync::LazyLock;
 pub const NONCE_TTL_MS: u64 = 5 * 60 * 1000;
 /// Statement of our SIWE messages.
 pub const SIWE_STATEMENT: &str = "Sign in to OnlineTicket.";
-/// Prefix of the simple login message.
-pub const LOGIN_MESSAGE_PREFIX: &str = "Login to OnlineTicket: nonce=";
+/// Start of the simple login message: `Login to OnlineTicket at <domain>: nonce=<nonce>`. The
+/// domain (the SIWE domain, from `PUBLIC_URL`) binds a signature to this deployment, so a
+/// message signed for another site cannot log in here.
+pub const LOGIN_MESSAGE_PREFIX: &str = "Login to OnlineTicket at ";
+/// Between the domain and the nonce in the simple login message.
+const LOGIN_MESSAGE_NONCE: &str = ": nonce=";
 /// Future `Issued At` tolerated for clock skew between wallet and edge.
 const CLOCK_SKEW_MS: i64 = 60_000;
 
@@ -254,7 +258,25 @@ async fn siwe_verify<S: Services>(services: &S, call: &Call<'_>) -> Result<Respo
     login(services, &message.address, session).await
 }
 
+/// The simple login message for `nonce` on this deployment.
+fn login_message(domain: &str, nonce: &str) -> String {
+    format!("{LOGIN_MESSAGE_PREFIX}{domain}{LOGIN_MESSAGE_NONCE}{nonce}")
+}
+
+/// 403 `LOGIN_SIMPLE_DISABLED` when `LOGIN_SIMPLE=off`: the deployment takes SIWE only.
+fn require_simple_login<S: Services>(services: &S) -> Result<(), Error> {
+    if services.config().login_simple {
+        Ok(())
+    } else {
+        Err(Error::forbidden(
+            "LOGIN_SIMPLE_DISABLED",
+            "the simple login is off on this deployment; sign in with SIWE",
+        ))
+    }
+}
+
 async fn nonce<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
+    require_simple_login(services)?;
     let address = call
         .query
         .get("address")
@@ -274,7 +296,7 @@ async fn nonce<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, E
         .await?;
     Ok(Response::json(
         200,
-        &json!({"nonce": nonce, "expiresIn": NONCE_TTL_MS / 1000, "message": format!("{LOGIN_MESSAGE_PREFIX}{nonce}")}),
+        &json!({"nonce": nonce, "expiresIn": NONCE_TTL_MS / 1000, "message": login_message(services.config().siwe_domain(), &nonce)}),
     ))
 }
 
@@ -287,17 +309,29 @@ struct VerifySigBody {
 }
 
 async fn verify_sig<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
+    require_simple_login(services)?;
     let body: VerifySigBody = json_body(call.request)?;
     let address = parse_address("address", &body.address)?;
-    let nonce = body
+    let (domain, nonce) = body
         .message
         .strip_prefix(LOGIN_MESSAGE_PREFIX)
-        .filter(|n| n.len() >= 16 && n.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .and_then(|rest| rest.split_once(LOGIN_MESSAGE_NONCE))
+        .filter(|(_, n)| n.len() >= 16 && n.bytes().all(|b| b.is_ascii_alphanumeric()))
         .ok_or_else(|| Error::Client {
             status: 400,
             code: "LOGIN_MESSAGE_INVALID",
-            message: format!("the message must be exactly `{LOGIN_MESSAGE_PREFIX}<nonce>`"),
+            message: format!(
+                "the message must be exactly `{}`",
+                login_message("<domain>", "<nonce>")
+            ),
         })?;
+    // Before the signature and the nonce: a message made for another site never burns a nonce.
+    if domain != services.config().siwe_domain() {
+        return Err(unauthorized(
+            "LOGIN_DOMAIN_MISMATCH",
+            "the message was made for another site",
+        ));
+    }
     check_signer(&body.message, &body.signature, &address)?;
     let session = consume_nonce(
         services,
@@ -325,6 +359,12 @@ fn refresh_family_of(token: &str) -> Option<&str> {
 }
 
 /// Upserts the user and issues both tokens of the session the nonce's script opened.
+///
+/// `ADMIN_ADDRESSES` is consulted at every login: a listed wallet becomes admin (remembered as
+/// `admin_from_list = 1`), and a wallet that was admin only through the list and is no longer
+/// on it goes back to `user`. An admin granted by an operator (`otctl grant-admin`,
+/// `admin_from_list = 0`) keeps the role whatever the list says. (In an `UPDATE`, every `users.*`
+/// on the right-hand side reads the row as it was, so the two assignments see the same state.)
 async fn login<S: Services>(
     services: &S,
     wallet: &WalletAddress,
@@ -337,9 +377,15 @@ async fn login<S: Services>(
         .sql()
         .execute(
             Statement::new(
-                "INSERT INTO users (wallet, role, created_at, last_login) VALUES (?1, ?2, ?3, ?3)
+                "INSERT INTO users (wallet, role, admin_from_list, created_at, last_login)
+                 VALUES (?1, ?2, ?4, ?3, ?3)
                  ON CONFLICT (wallet) DO UPDATE SET last_login = excluded.last_login,
-                     role = CASE WHEN ?4 THEN 'admin' ELSE users.role END
+                     role = CASE WHEN ?4 THEN 'admin'
+                                 WHEN users.admin_from_list = 1 THEN 'user'
+                                 ELSE users.role END,
+                     admin_from_list = CASE WHEN ?4
+                         THEN users.role <> 'admin' OR users.admin_from_list = 1
+                         ELSE 0 END
                  RETURNING role, created_at, last_login",
             )
             .bind(wallet.checksummed())
@@ -423,19 +469,7 @@ async fn refresh<S: Services>(services: &S, call: &Call<'_>) -> Result<Response,
         }
         _ => return Err(invalid()),
     };
-    // The role is read again, so a grant or revocation takes effect at the next refresh.
-    let rows = services
-        .sql()
-        .execute(
-            Statement::new("SELECT role FROM users WHERE wallet = ?").bind(wallet.checksummed()),
-        )
-        .await?;
-    let role = rows
-        .row(0)
-        .map(|r| r.get::<String>("role"))
-        .transpose()?
-        .and_then(|r| Role::parse(&r))
-        .unwrap_or(Role::User);
+    let role = current_role(services, &wallet).await?;
     let now = services.clock().now_ms() as i64;
     let codec = jwt_codec(services);
     let access_token = codec
@@ -445,6 +479,40 @@ async fn refresh<S: Services>(services: &S, call: &Call<'_>) -> Result<Response,
         200,
         &json!({"accessToken": access_token, "refreshToken": next, "tokenType": "Bearer", "expiresIn": codec.ttl_secs()}),
     ))
+}
+
+/// The role a refreshed session carries. It is read again, so a grant or revocation takes effect
+/// at the next refresh; an admin that held the role only through `ADMIN_ADDRESSES` and is no
+/// longer listed is demoted to `user` here (one more statement, only in that case), as at login.
+/// A wallet newly added to the list becomes admin at its next login, not here: refresh reads.
+async fn current_role<S: Services>(services: &S, wallet: &WalletAddress) -> Result<Role, Error> {
+    let rows = services
+        .sql()
+        .execute(
+            Statement::new("SELECT role, admin_from_list FROM users WHERE wallet = ?")
+                .bind(wallet.checksummed()),
+        )
+        .await?;
+    let Some(row) = rows.row(0) else {
+        return Ok(Role::User);
+    };
+    let role = Role::parse(&row.get::<String>("role")?).unwrap_or(Role::User);
+    let from_list = row.get::<i64>("admin_from_list")? == 1;
+    if role == Role::Admin && from_list && !services.config().admin_addresses.contains(wallet) {
+        // Conditioned on the flag, so a grant by an operator in between is not undone.
+        services
+            .sql()
+            .execute(
+                Statement::new(
+                    "UPDATE users SET role = 'user', admin_from_list = 0
+                      WHERE wallet = ? AND role = 'admin' AND admin_from_list = 1",
+                )
+                .bind(wallet.checksummed()),
+            )
+            .await?;
+        return Ok(Role::User);
+    }
+    Ok(role)
 }
 
 async fn logout<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {

@@ -139,7 +139,16 @@ test("simple nonce + personal_sign login follows the same nonce rules", async ()
   const n = await call("GET", `/v1/auth/nonce?address=${wallet.address.toLowerCase()}`);
   assert.equal(n.status, 200);
   assert.equal(n.body.expiresIn, 300);
-  const message = `Login to OnlineTicket: nonce=${n.body.nonce}`;
+  // The message names this deployment's domain (the SIWE domain, from PUBLIC_URL).
+  const message = `Login to OnlineTicket at ${new URL(API).host}: nonce=${n.body.nonce}`;
+  assert.equal(n.body.message, message);
+  // Issue 12: a signature over the same nonce for another site is refused, and burns nothing.
+  const foreign = message.replace(new URL(API).host, "tickets.evil.example");
+  const foreignSignature = await wallet.signMessage(foreign);
+  expectError(await call("POST", "/v1/auth/verify-sig", { body: { address: wallet.address, message: foreign, signature: foreignSignature } }), 401, "LOGIN_DOMAIN_MISMATCH");
+  // The old message without a domain is not a login message any more.
+  const bare = `Login to OnlineTicket: nonce=${n.body.nonce}`;
+  expectError(await call("POST", "/v1/auth/verify-sig", { body: { address: wallet.address, message: bare, signature: await wallet.signMessage(bare) } }), 400, "LOGIN_MESSAGE_INVALID");
   const signature = await wallet.signMessage(message);
   const ok = await call("POST", "/v1/auth/verify-sig", { body: { address: wallet.address, message, signature } });
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
@@ -148,7 +157,7 @@ test("simple nonce + personal_sign login follows the same nonce rules", async ()
 
   const other = Wallet.createRandom();
   const n2 = await call("GET", `/v1/auth/nonce?address=${wallet.address}`);
-  const message2 = `Login to OnlineTicket: nonce=${n2.body.nonce}`;
+  const message2 = n2.body.message;
   const wrongSigner = await other.signMessage(message2);
   expectError(await call("POST", "/v1/auth/verify-sig", { body: { address: wallet.address, message: message2, signature: wrongSigner } }), 401, "SIWE_SIGNATURE_INVALID");
   // The nonce was issued for `wallet`; `other` cannot use it even with its own valid signature.
