@@ -523,7 +523,15 @@ const VANISHED: &str = "NOT EXISTS (SELECT 1 FROM deposits d WHERE d.block_numbe
 pub fn rebuild(now_ms: u64) -> Vec<Statement> {
     let now = now_ms as i64;
     vec![
-        Statement::new("DELETE FROM tickets WHERE token_id IS NOT NULL"),
+        // Chain tickets are updated in place, never deleted and inserted again: the pass
+        // revocation trigger (migrations/0004) sees an owner, seat or status that a rollback
+        // changed, like any other change (and a ticket with a pass, which a foreign key
+        // references, can be rolled back at all). A ticket whose mint is gone is deleted, which
+        // revokes its pass (migrations/0006). An unchanged row is not written at all.
+        Statement::new(
+            "DELETE FROM tickets WHERE token_id IS NOT NULL
+                 AND NOT EXISTS (SELECT 1 FROM ticket_mints m WHERE m.token_id = tickets.token_id)",
+        ),
         Statement::new(
             "INSERT INTO tickets (id, token_id, event_id, ticket_type_id, owner, status, mint_tx, mint_block, created_at, updated_at)
              SELECT 'chain:' || m.token_id, m.token_id, m.chain_event_id, m.chain_type_id,
@@ -532,7 +540,17 @@ pub fn rebuild(now_ms: u64) -> Vec<Statement> {
                  COALESCE((SELECT s.status FROM ticket_status_changes s WHERE s.token_id = m.token_id
                            ORDER BY s.block_number DESC, s.log_index DESC LIMIT 1), 'valid'),
                  m.tx_hash, m.block_number, ?1, ?1
-             FROM ticket_mints m",
+             FROM ticket_mints m WHERE true
+             ON CONFLICT (id) DO UPDATE SET
+                 token_id = excluded.token_id, event_id = excluded.event_id,
+                 ticket_type_id = excluded.ticket_type_id, owner = excluded.owner,
+                 status = excluded.status,
+                 mint_tx = excluded.mint_tx, mint_block = excluded.mint_block,
+                 updated_at = excluded.updated_at
+             WHERE tickets.token_id IS NOT excluded.token_id OR tickets.event_id IS NOT excluded.event_id
+                OR tickets.ticket_type_id IS NOT excluded.ticket_type_id OR tickets.owner IS NOT excluded.owner
+                OR tickets.status IS NOT excluded.status
+                OR tickets.mint_tx IS NOT excluded.mint_tx OR tickets.mint_block IS NOT excluded.mint_block",
         )
         .bind(now),
         Statement::new("DELETE FROM market_listings"),

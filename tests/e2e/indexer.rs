@@ -4,11 +4,14 @@
 //! projections must equal the consistency checker's rebuild from the raw logs, and the raw
 //! logs must be exactly the chain's logs.
 
-use e2e::catalog::{EventSpec, publish_event};
+use e2e::catalog::{EventSpec, ORGANIZER, publish_event};
 use e2e::chain::{DEV_ADDRESSES, DEV_KEYS, chain_cmd, head, rpc};
+use e2e::door::{code_pair, verifier_key};
 use e2e::proxy::{Mode, Proxy};
 use e2e::{App, Runtime, Stack, root};
+use reqwest::Method;
 use serde_json::{Value, json};
+use shared::checkin::pass::Pass;
 use shared::ports::Sql;
 use shared::sql::Statement;
 use std::time::{Duration, Instant};
@@ -846,4 +849,174 @@ async fn workerd_chain_deposits_pay_orders() {
 #[tokio::test(flavor = "multi_thread")]
 async fn wasmtime_chain_deposits_pay_orders() {
     chain_deposits_pay_orders(Runtime::Wasmtime).await;
+}
+
+/// A transfer that a reorg removes revokes the pass issued to its receiver (issue 12, item 3):
+/// the rollback puts the ticket back with its previous owner, the revocation list that offline
+/// scanners pull names the pass, and a scan of the pass answers `revoked`.
+async fn a_reorg_revokes_the_pass_of_a_removed_transfer(runtime: Runtime) {
+    let chain = Chain::start(runtime, &[("RATE_LIMIT_WRITE", "100000:100000")]).await;
+    let truth = chain_cmd(
+        &chain.stack.rpc_url,
+        "scenario",
+        &["--addresses", &chain.addresses()],
+    )
+    .await;
+    chain.catch_up().await;
+    let addresses = chain.addresses();
+    let (token, holder_key) = truth["tickets"]
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .filter(|t| t["status"] == "valid")
+        .find_map(|t| {
+            let owner = t["owner"].as_str()?;
+            let key = DEV_KEYS.iter().find(|k| address_of(k) == owner)?;
+            Some((t["tokenId"].as_str()?.to_owned(), (*key).to_owned()))
+        })
+        .expect("a valid ticket held by a dev account");
+    let holder = address_of(&holder_key);
+    let receiver = [7, 8, 3]
+        .into_iter()
+        .map(|i| address_of(DEV_KEYS[i]))
+        .find(|a| *a != holder)
+        .expect("another dev account");
+    let ticket = format!("chain:{token}");
+    // The chain event as a catalog event of the organizer, so the door has a verifier key for it.
+    let rows = chain
+        .stack
+        .sql()
+        .execute(Statement::new("SELECT event_id FROM tickets WHERE id = ?").bind(ticket.as_str()))
+        .await
+        .expect("event of the ticket");
+    let event_id: String = rows.row(0).expect("ticket").get("event_id").expect("event");
+    let now = e2e::payments::now_ms();
+    chain
+        .stack
+        .sql()
+        .batch_atomic(vec![
+            Statement::new(
+                "INSERT OR IGNORE INTO users (wallet, role, created_at) VALUES (?, 'organizer', 0)",
+            )
+            .bind(ORGANIZER),
+            Statement::new(
+                "INSERT INTO events (id, organizer, title, status, starts_at, ends_at, created_at, updated_at)
+                 VALUES (?, ?, 'Chain event', 'published', ?, ?, 0, 0)",
+            )
+            .bind(event_id.as_str())
+            .bind(ORGANIZER)
+            .bind(now + 3_600_000)
+            .bind(now + 7_200_000),
+        ])
+        .await
+        .expect("catalog event");
+    let key = verifier_key(&chain.app, &event_id, "Reorg door").await;
+
+    let issued = std::cell::RefCell::new(String::new());
+    reorg(
+        &chain,
+        2,
+        async || {
+            chain_cmd(
+                &chain.stack.rpc_url,
+                "transfer",
+                &[
+                    "--addresses",
+                    &addresses,
+                    "--token-id",
+                    &token,
+                    "--from-key",
+                    &holder_key,
+                    "--to",
+                    &receiver,
+                ],
+            )
+            .await;
+        },
+        // Indexed on the old fork: the receiver holds the ticket and gets its pass.
+        async || {
+            assert_eq!(chain.owner_of(&token).await, Some(receiver.clone()));
+            let (_, pass) = code_pair(&chain.app, &receiver, &ticket).await;
+            *issued.borrow_mut() = pass;
+        },
+    )
+    .await;
+    assert_eq!(
+        chain.owner_of(&token).await,
+        Some(holder.clone()),
+        "the transfer is gone"
+    );
+    let pass = issued.take();
+    let (parsed, _, _) = Pass::parse(&pass).expect("pass");
+    // The pass of the receiver, now revoked.
+    let rows = chain
+        .stack
+        .sql()
+        .execute(
+            Statement::new(
+                "SELECT pass_id, owner, revoked_at FROM ticket_passes WHERE ticket_id = ?",
+            )
+            .bind(ticket.as_str()),
+        )
+        .await
+        .expect("passes");
+    assert_eq!(rows.rows.len(), 1, "one pass issued");
+    let row = rows.row(0).expect("pass");
+    let pass_id: String = row.get("pass_id").expect("id");
+    assert_eq!(pass_id, parsed.pass_id_hex());
+    assert!(
+        row.get::<String>("owner")
+            .expect("owner")
+            .eq_ignore_ascii_case(&receiver)
+    );
+    assert!(
+        row.get::<Option<i64>>("revoked_at")
+            .expect("revoked")
+            .is_some(),
+        "the pass is revoked"
+    );
+
+    let pulled = chain
+        .app
+        .send(
+            Method::GET,
+            &format!("/v1/checkin/events/{event_id}/revocations?since=0"),
+            None,
+            None,
+            &[("x-verifier-key", key.as_str())],
+        )
+        .await;
+    assert_eq!(pulled.status, 200, "{}", pulled.body);
+    let items = pulled.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{}", pulled.body);
+    assert_eq!(items[0]["passId"], pass_id.as_str());
+    assert_eq!(items[0]["reason"], "owner_changed");
+
+    let scanned = chain
+        .app
+        .send(
+            Method::POST,
+            "/v1/checkin/scan",
+            None,
+            Some(json!({"code": pass, "gate": "Main", "deviceId": "dev-1",
+                        "scannedAt": e2e::payments::now_ms(), "nonce": "reorg-scan-1"})),
+            &[("x-verifier-key", key.as_str())],
+        )
+        .await;
+    assert_eq!(scanned.status, 200, "{}", scanned.body);
+    assert_eq!(scanned.body["result"], "revoked", "{}", scanned.body);
+    // The holder the reorg gave the ticket back to gets a new pass.
+    let (_, fresh) = code_pair(&chain.app, &holder, &ticket).await;
+    assert_ne!(fresh, pass);
+    chain.assert_consistent().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_a_reorg_revokes_the_pass_of_a_removed_transfer() {
+    a_reorg_revokes_the_pass_of_a_removed_transfer(Runtime::Workerd).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_a_reorg_revokes_the_pass_of_a_removed_transfer() {
+    a_reorg_revokes_the_pass_of_a_removed_transfer(Runtime::Wasmtime).await;
 }

@@ -16,7 +16,7 @@ async fn migrations_are_idempotent_recorded_and_atomic() {
             .await
             .expect("second run");
     assert!(again.applied.is_empty());
-    assert_eq!(again.already_applied, [1, 2, 3, 4, 5]);
+    assert_eq!(again.already_applied, [1, 2, 3, 4, 5, 6]);
 
     let sql = stack.sql();
     let recorded = sql
@@ -25,7 +25,7 @@ async fn migrations_are_idempotent_recorded_and_atomic() {
         ))
         .await
         .expect("query");
-    assert_eq!(recorded.rows.len(), 5);
+    assert_eq!(recorded.rows.len(), 6);
     assert_eq!(
         recorded.row(0).expect("row").get::<String>("name"),
         Ok("init".to_owned())
@@ -70,7 +70,7 @@ async fn migrations_are_idempotent_recorded_and_atomic() {
         .expect("query");
     assert_eq!(
         versions.rows.len(),
-        5,
+        6,
         "the failed migration is not recorded"
     );
 }

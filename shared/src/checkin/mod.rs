@@ -51,12 +51,13 @@ fn unb64(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text).ok()
 }
 
-/// Ticket ids in codes: 1–64 characters of `[A-Za-z0-9_-]` (our `tkt_…` ids and chain token ids).
+/// Ticket ids in codes: 1–64 characters of `[A-Za-z0-9_:-]` (our `tkt_…` ids and the
+/// indexer's `chain:<token id>`).
 pub fn is_ticket_id(text: &str) -> bool {
     (1..=64).contains(&text.len())
         && text
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':'))
 }
 
 #[cfg(test)]

@@ -188,3 +188,20 @@ proptest! {
         let _ = Pass::parse(&text);
     }
 }
+
+#[test]
+fn chain_ticket_ids_are_door_ticket_ids() {
+    assert!(is_ticket_id("chain:42"));
+    assert!(is_ticket_id("tkt_00112233445566778899"));
+    assert!(!is_ticket_id("chain 42"));
+    assert!(!is_ticket_id("a|b"));
+    let chain_pass = Pass {
+        ticket_id: "chain:42".into(),
+        event_id: "1".into(),
+        ..pass()
+    };
+    let signing = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let text = chain_pass.sign(&signing);
+    let (parsed, _, _) = Pass::parse(&text).expect("a chain ticket's pass parses");
+    assert_eq!(parsed.ticket_id, "chain:42");
+}
