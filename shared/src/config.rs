@@ -97,14 +97,23 @@ pub struct CheckinConfig {
     pub pass_keys: crate::checkin::pass::PassKeys,
     /// Lifetime of an online code (`QR_CODE_TTL_SECS`, default 60).
     pub code_ttl_secs: u64,
+    /// Oldest `scannedAt` an upload may claim, in seconds before it is received
+    /// (`OFFLINE_MAX_AGE_SECS`, default 86400).
+    pub offline_max_age_secs: u64,
+    /// How far ahead of the server's clock an uploaded `scannedAt` may be
+    /// (`OFFLINE_CLOCK_SKEW_SECS`, default 120).
+    pub offline_clock_skew_secs: u64,
 }
 
 impl std::fmt::Debug for CheckinConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "CheckinConfig({:?}, ttl {} s)",
-            self.qr_keyring, self.code_ttl_secs
+            "CheckinConfig({:?}, ttl {} s, offline window -{} s/+{} s)",
+            self.qr_keyring,
+            self.code_ttl_secs,
+            self.offline_max_age_secs,
+            self.offline_clock_skew_secs
         )
     }
 }
@@ -404,6 +413,9 @@ impl Config {
             .secret("PASS_KEY_SEED")
             .unwrap_or_else(|| CheckinConfig::derive(jwt_secret.as_bytes(), "ot-pass-seed"));
         let code_ttl_secs = r.number("QR_CODE_TTL_SECS", 60, 10..=3_600) as u64;
+        let offline_max_age_secs =
+            r.number("OFFLINE_MAX_AGE_SECS", 86_400, 60..=30 * 86_400) as u64;
+        let offline_clock_skew_secs = r.number("OFFLINE_CLOCK_SKEW_SECS", 120, 0..=3_600) as u64;
         let stripe_webhook_secret = r.optional("STRIPE_WEBHOOK_SECRET").map(Secret::new);
         let dependency_timeout_ms = match r.optional("DEPENDENCY_TIMEOUT_MS") {
             None => 2_000,
@@ -508,6 +520,8 @@ impl Config {
                         .expect("at least the derived key"),
                     pass_keys: crate::checkin::pass::PassKeys::new(&pass_seed),
                     code_ttl_secs,
+                    offline_max_age_secs,
+                    offline_clock_skew_secs,
                 },
             }),
             _ => Err(ConfigError {
@@ -618,6 +632,42 @@ mod tests {
             let err = Config::from_lookup(env(&pairs)).expect_err(bad);
             let keys: Vec<_> = err.problems.iter().map(|p| p.key).collect();
             assert_eq!(keys, ["TRUSTED_PROXY_HOPS"], "{bad}");
+        }
+    }
+
+    #[test]
+    fn offline_window_has_defaults_and_refuses_nonsense() {
+        let config = Config::from_lookup(env(GOOD)).expect("valid");
+        assert_eq!(
+            (
+                config.checkin.offline_max_age_secs,
+                config.checkin.offline_clock_skew_secs
+            ),
+            (86_400, 120)
+        );
+        let mut pairs = GOOD.to_vec();
+        pairs.push(("OFFLINE_MAX_AGE_SECS", "3600"));
+        pairs.push(("OFFLINE_CLOCK_SKEW_SECS", "0"));
+        let config = Config::from_lookup(env(&pairs)).expect("valid");
+        assert_eq!(
+            (
+                config.checkin.offline_max_age_secs,
+                config.checkin.offline_clock_skew_secs
+            ),
+            (3_600, 0)
+        );
+        for (key, bad) in [
+            ("OFFLINE_MAX_AGE_SECS", "0"),
+            ("OFFLINE_MAX_AGE_SECS", "-5"),
+            ("OFFLINE_MAX_AGE_SECS", "a day"),
+            ("OFFLINE_CLOCK_SKEW_SECS", "-1"),
+            ("OFFLINE_CLOCK_SKEW_SECS", "3601"),
+        ] {
+            let mut pairs = GOOD.to_vec();
+            pairs.push((key, bad));
+            let err = Config::from_lookup(env(&pairs)).expect_err(bad);
+            let keys: Vec<_> = err.problems.iter().map(|p| p.key).collect();
+            assert_eq!(keys, [key], "{key}={bad}");
         }
     }
 

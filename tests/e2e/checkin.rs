@@ -698,6 +698,193 @@ async fn offline_conflicts(runtime: Runtime) {
     metrics_show(&app, &["ticket_verify_conflicts_total 3\n"]).await;
 }
 
+/// The device's clock is trusted only so far. An online code in an upload is judged when the
+/// upload arrives (a screenshot of an expired code is `expired` whatever `scannedAt` claims);
+/// a `scannedAt` outside `[received - OFFLINE_MAX_AGE_SECS, received + OFFLINE_CLOCK_SKEW_SECS]`
+/// is `invalid` with the reason; an earlier offline scan never displaces a live admission nor
+/// rewrites its audit row.
+async fn offline_clock(runtime: Runtime) {
+    let stack = Stack::start().await;
+    let app = spawn(runtime, &stack, "60").await;
+    let event = door_event(&app, 4).await;
+    let key = verifier_key(&app, &event.id, "clock").await;
+    let bought = buy_seats(
+        &app,
+        &event.id,
+        HOLDER,
+        &[seat(0), seat(1), seat(2), seat(3)],
+    )
+    .await;
+    let upload = |scans: Vec<Value>| {
+        let key = key.clone();
+        let app = &app;
+        async move {
+            let reply = app
+                .send(
+                    Method::POST,
+                    "/v1/checkin/upload",
+                    None,
+                    Some(json!({"scans": scans})),
+                    &[("x-verifier-key", &key)],
+                )
+                .await;
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            reply.body["results"].as_array().expect("results").clone()
+        }
+    };
+
+    // (a) A screenshot of an online code that expired ten minutes ago, uploaded with a
+    // `scannedAt` inside its 60 seconds: expired. A current one claiming an old time is judged
+    // (and timed) on arrival.
+    let ours = Keyring::new(vec![(
+        "k1".to_owned(),
+        QR_SECRET
+            .split_once(':')
+            .expect("kid")
+            .1
+            .as_bytes()
+            .to_vec(),
+    )])
+    .expect("keyring");
+    let issued_ms = now_ms() - 600_000;
+    let screenshot = ours.sign(
+        &bought.tickets[0],
+        "0011223344556677",
+        (issued_ms / 1000) as u64 + 60,
+    );
+    let (current, _) = code_pair(&app, HOLDER, &bought.tickets[3]).await;
+    let before_upload = now_ms();
+    let results = upload(vec![
+        scan_body(
+            &screenshot,
+            "Side",
+            "dev-shot",
+            issued_ms + 10_000,
+            "screenshot-0001",
+        ),
+        scan_body(
+            &current,
+            "Side",
+            "dev-shot",
+            now_ms() - 7_200_000,
+            "current-0001",
+        ),
+    ])
+    .await;
+    assert_eq!(results[0]["result"], "expired", "{}", results[0]);
+    assert_eq!(results[1]["result"], "ok", "{}", results[1]);
+    assert_eq!(
+        sql_count(
+            &stack,
+            &format!("SELECT count(*) AS n FROM checkins WHERE ticket_id = ? AND scanned_at >= {before_upload}"),
+            &bought.tickets[3]
+        )
+        .await,
+        1,
+        "an online code is admitted at the upload's arrival"
+    );
+    assert_eq!(
+        sql_count(
+            &stack,
+            "SELECT count(*) AS n FROM checkins WHERE ticket_id = ?",
+            &bought.tickets[0]
+        )
+        .await,
+        0
+    );
+
+    // (b) `scannedAt` two days old, or ten minutes ahead: invalid, saying why; every scan of
+    // the upload is answered, and the ticket is still admitted by a believable scan.
+    let (_, pass_b) = code_pair(&app, HOLDER, &bought.tickets[1]).await;
+    let results = upload(vec![
+        scan_body(
+            &pass_b,
+            "Side",
+            "dev-old",
+            now_ms() - 2 * 86_400_000,
+            "too-old-0001",
+        ),
+        scan_body(
+            &pass_b,
+            "Side",
+            "dev-ahead",
+            now_ms() + 600_000,
+            "too-new-0001",
+        ),
+    ])
+    .await;
+    assert_eq!(results[0]["result"], "invalid", "{}", results[0]);
+    let reason = results[0]["reason"].as_str().expect("reason");
+    assert!(reason.contains("86400 s before"), "{reason}");
+    assert_eq!(results[1]["result"], "invalid", "{}", results[1]);
+    let reason = results[1]["reason"].as_str().expect("reason");
+    assert!(reason.contains("120 s ahead"), "{reason}");
+    assert_eq!(
+        sql_count(
+            &stack,
+            "SELECT count(*) AS n FROM checkins WHERE ticket_id = ?",
+            &bought.tickets[1]
+        )
+        .await,
+        0
+    );
+    let believable = upload(vec![scan_body(
+        &pass_b,
+        "Side",
+        "dev-ok",
+        now_ms() - 60_000,
+        "believable-0001",
+    )])
+    .await;
+    assert_eq!(believable[0]["result"], "ok", "{}", believable[0]);
+
+    // (c) A live admission, then an upload of an offline scan of the same ticket claiming an
+    // earlier time: already redeemed, naming the live scan; the check-in row and the live
+    // scan's audit row are unchanged.
+    let (online_c, pass_c) = code_pair(&app, HOLDER, &bought.tickets[2]).await;
+    let live = scan_code(&app, &key, &online_c).await;
+    assert_eq!(live.body["result"], "ok", "{}", live.body);
+    let earlier = upload(vec![scan_body(
+        &pass_c,
+        "Back",
+        "dev-offline",
+        now_ms() - 1_800_000,
+        "earlier-0001",
+    )])
+    .await;
+    assert_eq!(earlier[0]["result"], "already_redeemed", "{}", earlier[0]);
+    assert_eq!(
+        earlier[0]["firstScan"]["deviceId"], "dev-1",
+        "{}",
+        earlier[0]
+    );
+    assert_eq!(earlier[0].get("supersedes"), None, "{}", earlier[0]);
+    assert_eq!(
+        sql_count(
+            &stack,
+            "SELECT count(*) AS n FROM checkins WHERE ticket_id = ? AND offline = 0 AND device_id = 'dev-1' AND gate = 'Main'",
+            &bought.tickets[2]
+        )
+        .await,
+        1,
+        "the live admission stands"
+    );
+    assert_eq!(
+        sql_count(
+            &stack,
+            "SELECT count(*) AS n FROM scans WHERE ticket_id = ? AND offline = 0 AND result = 'ok' \
+               AND json_extract(response, '$.result') = 'ok' AND json_extract(response, '$.deviceId') = 'dev-1'",
+            &bought.tickets[2]
+        )
+        .await,
+        1,
+        "the live scan's audit row is unchanged"
+    );
+    let again = scan_code(&app, &key, &online_c).await;
+    assert_eq!(again.body["result"], "already_redeemed");
+    assert_eq!(again.body["firstScan"]["gate"], "Main", "{}", again.body);
+}
+
 /// Redis down: the door keeps working on libSQL alone (exactly one `ok`, nonce replay from
 /// libSQL), and the lock is repaired when Redis is back. libSQL down mid-scan: 503, nothing
 /// written, the lock given back, and the retry with the same nonce admits.
@@ -1095,6 +1282,16 @@ async fn workerd_offline_uploads_resolve_conflicts_by_scan_time() {
 #[tokio::test]
 async fn wasmtime_offline_uploads_resolve_conflicts_by_scan_time() {
     offline_conflicts(Runtime::Wasmtime).await;
+}
+
+#[tokio::test]
+async fn workerd_offline_uploads_trust_the_device_clock_only_so_far() {
+    offline_clock(Runtime::Workerd).await;
+}
+
+#[tokio::test]
+async fn wasmtime_offline_uploads_trust_the_device_clock_only_so_far() {
+    offline_clock(Runtime::Wasmtime).await;
 }
 
 #[tokio::test]

@@ -206,6 +206,7 @@ mod tests {
                 device_id: "other".into(),
                 verifier_key_id: key.into(),
                 nonce: nonce.into(),
+                offline: false,
             }),
             pass: PassState::NotAsked,
         }

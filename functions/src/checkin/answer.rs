@@ -22,6 +22,9 @@ pub struct Answer {
     pub first_scan: Option<FirstScan>,
     /// An offline scan that displaced a later one: that one's device.
     pub supersedes: Option<FirstScan>,
+    /// Why, when the result's own reason says too little (an upload's `scannedAt` out of
+    /// bounds).
+    pub reason: Option<String>,
 }
 
 impl Answer {
@@ -33,6 +36,15 @@ impl Answer {
             ticket_id,
             first_scan: None,
             supersedes: None,
+            reason: None,
+        }
+    }
+
+    /// `result` with its own `reason`, decided by the scan alone.
+    pub fn refused_because(result: ScanResult, reason: String) -> Answer {
+        Answer {
+            reason: Some(reason),
+            ..Answer::refused(result, None)
         }
     }
 
@@ -49,6 +61,7 @@ impl Answer {
                 .filter(|_| result != ScanResult::Ok)
                 .and_then(|t| t.first_scan.clone()),
             supersedes: None,
+            reason: None,
         }
     }
 
@@ -64,7 +77,10 @@ impl Answer {
             .map_or("null".to_owned(), |f| f.json().to_string());
         let mut body = format!(
             "{{{},\"ticket\":{ticket},\"firstScan\":{first},{}",
-            head(self.result),
+            match &self.reason {
+                Some(reason) => head_because(self.result, reason),
+                None => head(self.result),
+            },
             tail(input, mode)
         );
         if let Some(previous) = &self.supersedes {
@@ -79,6 +95,11 @@ impl Answer {
 /// `"result":…,"reason":…` of `result`: how every body starts.
 pub fn head(result: ScanResult) -> String {
     fragment(&json!({"result": result.as_str(), "reason": result.reason()}))
+}
+
+/// `"result":…,"reason":…` of `result` with the reason `reason`.
+pub fn head_because(result: ScanResult, reason: &str) -> String {
+    fragment(&json!({"result": result.as_str(), "reason": reason}))
 }
 
 /// The fields that echo the scan back, how every body ends.
@@ -176,6 +197,7 @@ mod tests {
             device_id: "d".into(),
             verifier_key_id: "vk_1".into(),
             nonce: "n".into(),
+            offline: false,
         }
     }
 

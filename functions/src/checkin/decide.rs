@@ -201,6 +201,7 @@ mod tests {
                 device_id: "d".into(),
                 verifier_key_id: "vk".into(),
                 nonce: "n".into(),
+                offline: false,
             }),
             ..ticket()
         };

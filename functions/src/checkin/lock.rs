@@ -69,6 +69,7 @@ mod tests {
             device_id: "d".into(),
             verifier_key_id: "vk_1".into(),
             nonce: "n".into(),
+            offline: false,
         };
         let ticket = DoorTicket {
             id: "tkt_1".into(),

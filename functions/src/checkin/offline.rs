@@ -1,6 +1,14 @@
-//! Offline scans (`POST /v1/checkin/upload`): decided at the device's `scannedAt`, and the
-//! earliest scan of a ticket wins even if it arrives last: its check-in row replaces a later
-//! one, whose answer becomes `already_redeemed` naming the other device.
+//! Offline scans (`POST /v1/checkin/upload`): a pass is decided at the device's `scannedAt`,
+//! and between offline scans the earliest of a ticket wins even if it arrives last: its
+//! check-in row replaces a later offline one, whose answer becomes `already_redeemed` naming
+//! the other device.
+//!
+//! The device's clock is trusted only so far:
+//! - a `scannedAt` outside `[received − OFFLINE_MAX_AGE_SECS, received + OFFLINE_CLOCK_SKEW_SECS]`
+//!   is `invalid`, with a reason naming the bound;
+//! - an online code is decided (and, if admitted, timed) at the upload's arrival, never at
+//!   `scannedAt`: a 60-second code is no better than a screenshot once it has expired;
+//! - a live admission (server-timed, `checkins.offline = 0`) is never displaced.
 //!
 //! Uploads are not the door's latency path: each scan reads the ticket and writes its rows in
 //! libSQL (the nonce replays from libSQL), and the ticket's Redis lock is pointed at the
@@ -15,7 +23,8 @@ use super::{lock, metrics};
 use crate::extract::Verifier;
 use crate::services::Services;
 use serde_json::json;
-use shared::checkin::ScanResult;
+use shared::checkin::{CodeKind, ScanResult};
+use shared::config::CheckinConfig;
 use shared::error::Error;
 use shared::ports::{Clock, Sql};
 use shared::sql::Statement;
@@ -44,65 +53,106 @@ async fn decide_and_write<S: Services>(
     input: &ScanInput,
 ) -> Result<ScanOutcome, Error> {
     let now_ms = services.clock().now_ms() as i64;
-    let at_secs = u64::try_from(input.scanned_at / 1000).unwrap_or(0);
     let config = &services.config().checkin;
     let sql = services.sql();
-    let (ticket_id, pass_id) =
-        match decide::decode(config, input.code.trim(), &verifier.event_id, at_secs) {
-            Decoded::Refused {
-                result, ticket_id, ..
-            } => {
-                let answer = Answer::refused(result, ticket_id);
-                return record(sql, verifier, input, Mode::Offline, &answer, now_ms).await;
-            }
-            Decoded::Genuine {
-                ticket_id, pass_id, ..
-            } => (ticket_id, pass_id),
-        };
+    if let Some(reason) = out_of_window(config, input.scanned_at, now_ms) {
+        let answer = Answer::refused_because(ScanResult::Invalid, reason);
+        return record(sql, verifier, input, Mode::Offline, &answer, now_ms).await;
+    }
+    let code = input.code.trim();
+    let at_ms = judged_at(code, input.scanned_at, now_ms);
+    let at_secs = u64::try_from(at_ms / 1000).unwrap_or(0);
+    let (ticket_id, pass_id) = match decide::decode(config, code, &verifier.event_id, at_secs) {
+        Decoded::Refused {
+            result, ticket_id, ..
+        } => {
+            let answer = Answer::refused(result, ticket_id);
+            return record(sql, verifier, input, Mode::Offline, &answer, now_ms).await;
+        }
+        Decoded::Genuine {
+            ticket_id, pass_id, ..
+        } => (ticket_id, pass_id),
+    };
     let ticket = ticket::load(sql, &ticket_id, pass_id.as_deref()).await?;
     let verdict = decide::judge(ticket.as_ref(), &verifier.event_id);
     let answer = Answer::about(verdict, &ticket_id, ticket.as_ref());
     match (verdict, ticket) {
         (ScanResult::Ok | ScanResult::AlreadyRedeemed, Some(ticket)) => {
-            admit(services, verifier, input, answer, &ticket, now_ms).await
+            let scan = Timed { input, at_ms };
+            admit(services, verifier, scan, answer, &ticket, now_ms).await
         }
         _ => record(sql, verifier, input, Mode::Offline, &answer, now_ms).await,
     }
 }
 
+/// Why `scanned_at` is not believed of an upload received at `now_ms` (`None`: it is).
+fn out_of_window(config: &CheckinConfig, scanned_at: i64, now_ms: i64) -> Option<String> {
+    let max_age = config.offline_max_age_secs;
+    let skew = config.offline_clock_skew_secs;
+    let secs = |s: u64| i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX);
+    if scanned_at < now_ms.saturating_sub(secs(max_age)) {
+        Some(format!(
+            "scannedAt is more than {max_age} s before the upload was received; not a valid scan"
+        ))
+    } else if scanned_at > now_ms.saturating_add(secs(skew)) {
+        Some(format!(
+            "scannedAt is more than {skew} s ahead of the server's clock; check the device's clock"
+        ))
+    } else {
+        None
+    }
+}
+
+/// The time `code` is judged (and, if admitted, timed) at: a pass at the device's
+/// `scanned_at`, an online code at the upload's arrival `now_ms`.
+fn judged_at(code: &str, scanned_at: i64, now_ms: i64) -> i64 {
+    match CodeKind::of(code) {
+        CodeKind::Online => now_ms,
+        CodeKind::Offline => scanned_at,
+    }
+}
+
+/// An uploaded scan and the time it is judged at (see [`judged_at`]).
+#[derive(Clone, Copy)]
+struct Timed<'a> {
+    input: &'a ScanInput,
+    at_ms: i64,
+}
+
 async fn admit<S: Services>(
     services: &S,
     verifier: &Verifier,
-    input: &ScanInput,
+    scan: Timed<'_>,
     mut answer: Answer,
     ticket: &DoorTicket,
     now_ms: i64,
 ) -> Result<ScanOutcome, Error> {
+    let (input, at_ms) = (scan.input, scan.at_ms);
     let sql = services.sql();
+    // A live admission is timed by the server: no device's claim goes before it.
     let earlier = ticket
         .first_scan
         .as_ref()
-        .filter(|first| first.at_ms <= input.scanned_at)
+        .filter(|first| !first.offline || first.at_ms <= at_ms)
         .cloned();
     if earlier.is_some() || (ticket.first_scan.is_none() && ticket.status == "used") {
         answer.result = ScanResult::AlreadyRedeemed;
         answer.first_scan = earlier;
         return record(sql, verifier, input, Mode::Offline, &answer, now_ms).await;
     }
-    // First by `scannedAt`: admit, displacing a later check-in if there is one.
+    // First by `scannedAt`: admit, displacing a later offline check-in if there is one.
     answer.result = ScanResult::Ok;
     answer.supersedes = ticket.first_scan.clone();
     answer.first_scan = None;
     let body = answer.body(input, Mode::Offline);
     let mut batch = vec![
         scan_row(verifier, input, Mode::Offline, &answer, &body, now_ms),
-        checkin_row(verifier, input, ticket),
+        checkin_row(verifier, scan, ticket),
         Statement::guard_changed(),
         mark_used(&ticket.id, now_ms),
     ];
     if let Some(previous) = &answer.supersedes {
-        let first =
-            json!({"at": input.scanned_at, "gate": input.gate, "deviceId": input.device_id});
+        let first = json!({"at": at_ms, "gate": input.gate, "deviceId": input.device_id});
         batch.push(
             Statement::new(
                 "UPDATE scans SET result = 'already_redeemed', \
@@ -119,11 +169,12 @@ async fn admit<S: Services>(
     match sql.batch_atomic(batch).await {
         Ok(_) => {
             let first = FirstScan {
-                at_ms: input.scanned_at,
+                at_ms,
                 gate: input.gate.clone(),
                 device_id: input.device_id.clone(),
                 verifier_key_id: verifier.key_id.clone(),
                 nonce: input.nonce.clone(),
+                offline: true,
             };
             // The next live duplicate is answered from the lock, naming this earliest scan.
             services.defer(lock::confirm(services, &first, ticket));
@@ -150,16 +201,17 @@ async fn admit<S: Services>(
     }
 }
 
-/// The check-in row: an upsert that only replaces a later scan; the guard after it rolls the
-/// batch back when nothing changed.
-fn checkin_row(verifier: &Verifier, input: &ScanInput, ticket: &DoorTicket) -> Statement {
+/// The check-in row: an upsert that only replaces a later offline scan (never a live
+/// admission); the guard after it rolls the batch back when nothing changed.
+fn checkin_row(verifier: &Verifier, scan: Timed<'_>, ticket: &DoorTicket) -> Statement {
+    let input = scan.input;
     Statement::new(
         "INSERT INTO checkins (ticket_id, event_id, verifier_key_id, gate, device_id, nonce, scanned_at, offline) \
          VALUES (?, ?, ?, ?, ?, ?, ?, 1) \
          ON CONFLICT (ticket_id) DO UPDATE SET verifier_key_id = excluded.verifier_key_id, \
            gate = excluded.gate, device_id = excluded.device_id, nonce = excluded.nonce, \
            scanned_at = excluded.scanned_at, offline = 1 \
-         WHERE excluded.scanned_at < checkins.scanned_at",
+         WHERE checkins.offline = 1 AND excluded.scanned_at < checkins.scanned_at",
     )
     .bind(ticket.id.as_str())
     .bind(ticket.event_id.as_str())
@@ -167,7 +219,7 @@ fn checkin_row(verifier: &Verifier, input: &ScanInput, ticket: &DoorTicket) -> S
     .bind(input.gate.as_str())
     .bind(input.device_id.as_str())
     .bind(input.nonce.as_str())
-    .bind(input.scanned_at)
+    .bind(scan.at_ms)
 }
 
 fn mark_used(ticket_id: &str, now_ms: i64) -> Statement {
@@ -191,4 +243,52 @@ fn chain_mark_used(ticket: &DoorTicket, now_ms: i64) -> Option<Statement> {
         .bind(ticket.id.as_str())
         .bind(now_ms),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> CheckinConfig {
+        let mut config = shared::config::Config::from_lookup(|k| {
+            [
+                ("UPSTASH_REDIS_REST_URL", "http://127.0.0.1:8079"),
+                ("UPSTASH_REDIS_REST_TOKEN", "tok"),
+                ("LIBSQL_URL", "libsql://db.turso.io"),
+                ("RPC_URL", "http://127.0.0.1:8545"),
+                ("CHAIN_ID", "31337"),
+                ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+                ("PUBLIC_URL", "http://127.0.0.1:8787"),
+            ]
+            .iter()
+            .find(|(key, _)| *key == k)
+            .map(|(_, v)| (*v).to_owned())
+        })
+        .expect("valid")
+        .checkin;
+        config.offline_max_age_secs = 3_600;
+        config.offline_clock_skew_secs = 120;
+        config
+    }
+
+    #[test]
+    fn scanned_at_is_believed_inside_the_window_only() {
+        let now = 1_767_225_600_000;
+        let config = config();
+        assert_eq!(out_of_window(&config, now, now), None);
+        assert_eq!(out_of_window(&config, now - 3_600_000, now), None);
+        assert_eq!(out_of_window(&config, now + 120_000, now), None);
+        let old = out_of_window(&config, now - 3_600_001, now).expect("too old");
+        assert!(old.contains("3600 s before"), "{old}");
+        let ahead = out_of_window(&config, now + 120_001, now).expect("ahead");
+        assert!(ahead.contains("120 s ahead"), "{ahead}");
+        assert!(out_of_window(&config, 1, now).is_some());
+    }
+
+    #[test]
+    fn online_codes_are_judged_on_arrival_passes_at_the_scan() {
+        let (scanned, now) = (1_000, 5_000);
+        assert_eq!(judged_at("kid.payload.mac", scanned, now), now);
+        assert_eq!(judged_at("AQIDBAUGBwg", scanned, now), scanned);
+    }
 }

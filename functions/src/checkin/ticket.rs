@@ -12,6 +12,9 @@ pub struct FirstScan {
     pub device_id: String,
     pub verifier_key_id: String,
     pub nonce: String,
+    /// Uploaded by an offline scanner (timed by its device), not a live, server-timed
+    /// admission.
+    pub offline: bool,
 }
 
 impl FirstScan {
@@ -82,7 +85,7 @@ pub fn query(ticket_id: &str, pass_id: Option<&str>) -> Statement {
         "SELECT t.id, t.event_id, t.status, t.owner, t.seat_label, t.serial, t.token_id, \
                 tt.name AS type_name, o.status AS order_status, \
                 c.scanned_at AS first_at, c.gate AS first_gate, c.device_id AS first_device, \
-                c.verifier_key_id AS first_key, c.nonce AS first_nonce, \
+                c.verifier_key_id AS first_key, c.nonce AS first_nonce, c.offline AS first_offline, \
                 (SELECT CASE WHEN p.revoked_at IS NULL THEN 'live' ELSE 'revoked' END \
                    FROM ticket_passes p WHERE p.pass_id = ?2 AND p.ticket_id = t.id) AS pass_state \
            FROM tickets t \
@@ -133,6 +136,7 @@ pub fn parse(rows: &Rows, pass_id: Option<&str>) -> Result<Option<DoorTicket>, E
             nonce: row
                 .get::<Option<String>>("first_nonce")?
                 .unwrap_or_default(),
+            offline: row.get::<Option<i64>>("first_offline")?.unwrap_or(0) != 0,
         }),
         None => None,
     };
