@@ -17,30 +17,19 @@ use shared::error::Error;
 use shared::ports::Redis;
 use shared::redis::{Script, Value};
 
-/// A gated script: the gate's Lua, optional shared Lua, then the script as `main`.
+/// A gated script: the gate's Lua, then the shared Lua libraries listed after `;` in order,
+/// then the script itself as `main` (all from `functions/src/scripts/`):
+/// `gated_script!("hold.lua"; "hold_lib.lua", "catalog_lib.lua")`.
 #[macro_export]
 macro_rules! gated_script {
-    ($file:literal) => {
+    ($file:literal $(; $($lib:literal),+)?) => {
         std::sync::LazyLock::new(|| {
             shared::redis::Script::new(concat!(
                 include_str!(concat!(
                     env!("CARGO_MANIFEST_DIR"),
                     "/src/scripts/gate_lib.lua"
                 )),
-                "local function main()\n",
-                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/scripts/", $file)),
-                "\nend\nreturn gate_run(main)\n"
-            ))
-        })
-    };
-    ($lib:literal, $file:literal) => {
-        std::sync::LazyLock::new(|| {
-            shared::redis::Script::new(concat!(
-                include_str!(concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/src/scripts/gate_lib.lua"
-                )),
-                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/scripts/", $lib)),
+                $($(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/scripts/", $lib)),)+)?
                 "local function main()\n",
                 include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/scripts/", $file)),
                 "\nend\nreturn gate_run(main)\n"
@@ -49,8 +38,14 @@ macro_rules! gated_script {
     };
 }
 
-/// A script that is only the gate.
-static GATE_ONLY: std::sync::LazyLock<Script> = gated_script!("gate_only.lua");
+/// The gate's spec (the last `ARGV`): how many of the last `KEYS` are bucket keys and how many
+/// revocation keys, the refill rate in tokens per ms and the bucket size.
+pub fn spec(buckets: usize, revocations: usize, rate_per_ms: f64, burst: u32) -> String {
+    json!({ "b": buckets, "r": revocations, "rate": rate_per_ms, "burst": burst }).to_string()
+}
+
+/// A script that is only the gate (also the token buckets of routes that are not gated).
+pub static GATE_ONLY: std::sync::LazyLock<Script> = gated_script!("gate_only.lua");
 
 /// The rate-limit buckets and revocation keys one request must pass.
 #[derive(Debug, Clone)]
@@ -122,13 +117,12 @@ impl Gate {
         } else {
             &self.buckets
         };
-        let spec = json!({
-            "b": buckets.len(),
-            "r": self.revocations.len(),
-            "rate": self.rate_per_ms,
-            "burst": self.limit,
-        })
-        .to_string();
+        let spec = spec(
+            buckets.len(),
+            self.revocations.len(),
+            self.rate_per_ms,
+            self.limit,
+        );
         let mut all_keys: Vec<&str> = keys.to_vec();
         all_keys.extend(buckets.iter().map(String::as_str));
         all_keys.extend(self.revocations.iter().map(String::as_str));

@@ -33,8 +33,6 @@ macro_rules! hold_script {
 pub static RELEASE: LazyLock<Script> = hold_script!("hold_release.lua");
 /// Sweeps and reads the counters (`hold_availability.lua`).
 pub static AVAILABILITY: LazyLock<Script> = hold_script!("hold_availability.lua");
-/// Attaches an order to a hold (`hold_claim.lua`).
-pub static CLAIM: LazyLock<Script> = hold_script!("hold_claim.lua");
 /// Detaches it again (`hold_unclaim.lua`).
 pub static UNCLAIM: LazyLock<Script> = hold_script!("hold_unclaim.lua");
 /// Turns a paid order's hold into sold items (`hold_sell.lua`).

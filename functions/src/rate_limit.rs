@@ -1,10 +1,12 @@
-//! Per-IP and per-wallet rate limits: token buckets in one Lua script (`scripts/rate_limit.lua`),
-//! one round trip per request, configured per route group.
+//! Per-IP and per-wallet rate limits: token buckets in one Lua call (the gate's, `scripts/gate_lib.lua`,
+//! with no revocation keys), one round trip per request, configured per route group. Hot routes
+//! run the same buckets inside their own script ([`crate::gate`]).
 //!
 //! When Redis is down the limiter lets requests through (fails open): the routes it guards
 //! either need Redis themselves and fail with 503, or read libSQL and should keep working.
 
 use crate::extract::jwt_codec;
+use crate::gate;
 use crate::http::{Request, Response};
 use crate::keys;
 use crate::router::RateGroup;
@@ -12,11 +14,7 @@ use crate::services::Services;
 use shared::config::RateLimit;
 use shared::error::Error;
 use shared::ports::{Clock, Redis};
-use shared::redis::{Script, Value};
-use std::sync::LazyLock;
-
-static SCRIPT: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("scripts/rate_limit.lua")));
+use shared::redis::Value;
 
 /// The limiter's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,21 +104,22 @@ pub async fn check<S: Services>(
         return None;
     }
     let keys: Vec<&str> = buckets.iter().map(String::as_str).collect();
-    let rate_per_ms = (limit.rate_per_sec / 1000.0).to_string();
-    let burst = limit.burst.to_string();
+    // The same token buckets as the gated routes: the gate's Lua with no revocation keys.
+    let spec = gate::spec(buckets.len(), 0, limit.rate_per_sec / 1000.0, limit.burst);
     let reply = services
         .redis()
-        .eval(&SCRIPT, &keys, &[&rate_per_ms, &burst])
+        .eval(&gate::GATE_ONLY, &keys, &[&spec])
         .await
         .ok()?;
     let Value::Array(parts) = reply else {
         return None;
     };
+    // {'GATE', allowed, remaining, retry ms, verdict, …}
     let number = |i: usize| parts.get(i).and_then(Value::as_i64);
     Some(Decision {
-        allowed: number(0)? == 1,
+        allowed: number(1)? == 1,
         limit: limit.burst,
-        remaining: number(1)?,
-        retry_after_ms: number(2)?,
+        remaining: number(2)?,
+        retry_after_ms: number(3)?,
     })
 }

@@ -353,6 +353,22 @@ async fn reorg(chain: &Chain, depth: u64, first: impl AsyncFnOnce(), second: imp
     chain.catch_up().await;
 }
 
+/// A valid ticket of the scenario `truth` held by a dev account we have the key of:
+/// `(token id, holder's key)`.
+fn dev_held_ticket(truth: &Value) -> (String, String) {
+    truth["tickets"]
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .filter(|t| t["status"] == "valid")
+        .find_map(|t| {
+            let owner = t["owner"].as_str()?;
+            let key = DEV_KEYS.iter().find(|k| address_of(k) == owner)?;
+            Some((t["tokenId"].as_str()?.to_owned(), (*key).to_owned()))
+        })
+        .expect("a valid ticket held by a dev account")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn workerd_survives_reorgs_of_depth_1_2_5_and_20() {
     let chain = Chain::start(Runtime::Workerd, &[]).await;
@@ -364,18 +380,7 @@ async fn workerd_survives_reorgs_of_depth_1_2_5_and_20() {
     .await;
     chain.catch_up().await;
     let addresses = chain.addresses();
-    // A ticket held by a dev account we have the key of.
-    let (token, holder_key) = truth["tickets"]
-        .as_array()
-        .expect("tickets")
-        .iter()
-        .filter(|t| t["status"] == "valid")
-        .find_map(|t| {
-            let owner = t["owner"].as_str()?;
-            let key = DEV_KEYS.iter().find(|k| address_of(k) == owner)?;
-            Some((t["tokenId"].as_str()?.to_owned(), (*key).to_owned()))
-        })
-        .expect("a valid ticket held by a dev account");
+    let (token, holder_key) = dev_held_ticket(&truth);
     let holder = address_of(&holder_key);
     for (depth, (x, y)) in [(1, (3, 4)), (2, (5, 6)), (5, (7, 8)), (20, (3, 5))] {
         let (to_x, to_y) = (address_of(DEV_KEYS[x]), address_of(DEV_KEYS[y]));
@@ -864,17 +869,7 @@ async fn a_reorg_revokes_the_pass_of_a_removed_transfer(runtime: Runtime) {
     .await;
     chain.catch_up().await;
     let addresses = chain.addresses();
-    let (token, holder_key) = truth["tickets"]
-        .as_array()
-        .expect("tickets")
-        .iter()
-        .filter(|t| t["status"] == "valid")
-        .find_map(|t| {
-            let owner = t["owner"].as_str()?;
-            let key = DEV_KEYS.iter().find(|k| address_of(k) == owner)?;
-            Some((t["tokenId"].as_str()?.to_owned(), (*key).to_owned()))
-        })
-        .expect("a valid ticket held by a dev account");
+    let (token, holder_key) = dev_held_ticket(&truth);
     let holder = address_of(&holder_key);
     let receiver = [7, 8, 3]
         .into_iter()

@@ -5,23 +5,16 @@
 //! by tests/js/api/auth.test.mjs). Real SIWE logins, signed by ethers (tests/js/api/sign.mjs).
 
 use e2e::chain::{DEV_ADDRESSES, DEV_KEYS};
-use e2e::{App, Runtime, Stack, root, unique};
+use e2e::{App, Runtime, Stack, unique};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// Signs `message` with a wallet library (ethers), as a wallet app would.
+/// The signature of `message` by `key`, from ethers.
 async fn sign(key: &str, message: &str) -> String {
-    let output = tokio::process::Command::new("node")
-        .arg("tests/js/api/sign.mjs")
-        .arg(key)
-        .arg(message)
-        .current_dir(root())
-        .output()
-        .await
-        .expect("node runs");
-    assert!(output.status.success(), "sign.mjs failed");
-    let signed: Value = serde_json::from_slice(&output.stdout).expect("sign.mjs prints JSON");
-    signed["signature"].as_str().expect("signature").to_owned()
+    e2e::wallet::sign(key, message).await["signature"]
+        .as_str()
+        .expect("signature")
+        .to_owned()
 }
 
 /// A SIWE login: the login's JSON (tokens and user).

@@ -11,9 +11,10 @@ use crate::catalog::{EventSpec, publish_event, seat};
 use crate::costs::Costs;
 use crate::door::verifier_key;
 use crate::payments::{now_ms, pay_by_card};
-use crate::{App, Reply, Stack, root};
+use crate::wallet::sign;
+use crate::{App, Reply, Stack};
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// What one step cost.
 #[derive(Debug, Clone)]
@@ -275,20 +276,6 @@ pub async fn settled(stack: &Stack) -> Costs {
         }
         last = now;
     }
-}
-
-/// Signs `message` with a wallet library (ethers), as a wallet app would.
-async fn sign(key: &str, message: &str) -> Value {
-    let output = tokio::process::Command::new("node")
-        .arg("tests/js/api/sign.mjs")
-        .arg(key)
-        .arg(message)
-        .current_dir(root())
-        .output()
-        .await
-        .expect("node runs");
-    assert!(output.status.success(), "sign.mjs failed");
-    serde_json::from_slice(&output.stdout).expect("sign.mjs prints JSON")
 }
 
 /// The table `make cost` prints (the card path's life, then the steps priced alone).

@@ -15,6 +15,7 @@ pub mod door;
 pub mod payments;
 mod process;
 pub mod proxy;
+pub mod wallet;
 
 pub use costs::Costs;
 pub use process::Proc;

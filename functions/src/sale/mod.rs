@@ -6,5 +6,5 @@ pub mod deny_cache;
 mod passes;
 mod state;
 
-pub use passes::{AdmissionPass, QueueTicket, admitted_event, check_admission};
+pub use passes::{AdmissionPass, QueueTicket, admitted_event, check_admission, issued_elsewhere};
 pub use state::load_state;

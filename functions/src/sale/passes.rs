@@ -82,11 +82,39 @@ fn admission_header(request: &Request) -> Option<&str> {
     request.headers.get(ADMISSION_HEADER).map(str::trim)
 }
 
-/// Checks that the request carries a live admission token for `wallet` at `event_id`.
-///
-/// # Errors
-/// 403 `ADMISSION_REQUIRED` (no token), `ADMISSION_INVALID` (forged, or bound to another
-/// wallet or event), `ADMISSION_EXPIRED`.
+/// The request's admission token with its signature checked (`None`: no token).
+fn signed_pass<S: Services>(
+    services: &S,
+    request: &Request,
+) -> Result<Option<AdmissionPass>, Error> {
+    admission_header(request)
+        .map(|token| {
+            signer(services, AdmissionPass::PURPOSE)
+                .verify(token)
+                .map_err(|e| Error::forbidden("ADMISSION_INVALID", format!("admission token: {e}")))
+        })
+        .transpose()
+}
+
+/// 403 `ADMISSION_INVALID` for a token of another wallet or event.
+pub fn issued_elsewhere() -> Error {
+    Error::forbidden(
+        "ADMISSION_INVALID",
+        "the admission token was issued to another wallet or event",
+    )
+}
+
+/// Fails once the pass's shopping session is over.
+fn check_live<S: Services>(services: &S, pass: &AdmissionPass) -> Result<(), Error> {
+    if pass.x <= services.clock().now_ms() as i64 {
+        return Err(Error::forbidden(
+            "ADMISSION_EXPIRED",
+            "the admission token has expired; your shopping session is over",
+        ));
+    }
+    Ok(())
+}
+
 /// The event of the request's admission token when it is valid for `wallet` and unexpired
 /// (`None`: no token). The order route learns the event from the hold inside its script, so it
 /// asks which event the token admits to instead of checking it against one.
@@ -98,34 +126,28 @@ pub fn admitted_event<S: Services>(
     request: &Request,
     wallet: &WalletAddress,
 ) -> Result<Option<String>, Error> {
-    let Some(token) = admission_header(request) else {
+    let Some(pass) = signed_pass(services, request)? else {
         return Ok(None);
     };
-    let pass: AdmissionPass = signer(services, AdmissionPass::PURPOSE)
-        .verify(token)
-        .map_err(|e| Error::forbidden("ADMISSION_INVALID", format!("admission token: {e}")))?;
     if pass.w != wallet.checksummed() {
-        return Err(Error::forbidden(
-            "ADMISSION_INVALID",
-            "the admission token was issued to another wallet or event",
-        ));
+        return Err(issued_elsewhere());
     }
-    if pass.x <= services.clock().now_ms() as i64 {
-        return Err(Error::forbidden(
-            "ADMISSION_EXPIRED",
-            "the admission token has expired; your shopping session is over",
-        ));
-    }
+    check_live(services, &pass)?;
     Ok(Some(pass.e))
 }
 
+/// Checks that the request carries a live admission token for `wallet` at `event_id`.
+///
+/// # Errors
+/// 403 `ADMISSION_REQUIRED` (no token), `ADMISSION_INVALID` (forged, or bound to another
+/// wallet or event), `ADMISSION_EXPIRED`.
 pub fn check_admission<S: Services>(
     services: &S,
     request: &Request,
     event_id: &EventId,
     wallet: &WalletAddress,
 ) -> Result<(), Error> {
-    let token = admission_header(request).ok_or_else(|| {
+    let pass = signed_pass(services, request)?.ok_or_else(|| {
         Error::forbidden(
             "ADMISSION_REQUIRED",
             format!(
@@ -133,20 +155,8 @@ pub fn check_admission<S: Services>(
             ),
         )
     })?;
-    let pass: AdmissionPass = signer(services, AdmissionPass::PURPOSE)
-        .verify(token)
-        .map_err(|e| Error::forbidden("ADMISSION_INVALID", format!("admission token: {e}")))?;
     if pass.e != event_id.as_str() || pass.w != wallet.checksummed() {
-        return Err(Error::forbidden(
-            "ADMISSION_INVALID",
-            "the admission token was issued to another wallet or event",
-        ));
+        return Err(issued_elsewhere());
     }
-    if pass.x <= services.clock().now_ms() as i64 {
-        return Err(Error::forbidden(
-            "ADMISSION_EXPIRED",
-            "the admission token has expired; your shopping session is over",
-        ));
-    }
-    Ok(())
+    check_live(services, &pass)
 }

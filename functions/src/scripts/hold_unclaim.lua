@@ -1,4 +1,4 @@
--- Undoes hold_claim.lua after the order could not be written: the hold keeps its own expiry.
+-- Undoes the claim of order_place.lua after the order could not be written: the hold keeps its own expiry.
 -- KEYS[9] = the hold's record key. ARGV: 1 record prefix, 2 hold id, 3 order id.
 -- Returns {'OK'} | {'NOT_CLAIMED'}.
 local id = ARGV[2]

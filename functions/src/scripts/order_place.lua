@@ -1,5 +1,6 @@
 -- Everything Redis does for `POST /v1/orders`, in one call: the idempotency key, the sale's
--- rules (catalog snapshot) and the claim of the hold (`hold_claim.lua`'s logic).
+-- rules (catalog snapshot) and the claim of the hold (attach the order, keep the hold until
+-- the payment deadline).
 -- The hold record names the event; its inventory and catalog keys are derived here from the
 -- key prefix (one Redis shard, as Upstash runs a database, so undeclared keys are reachable;
 -- the hash tag keeps them in the event's slot should that change).

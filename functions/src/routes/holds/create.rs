@@ -21,16 +21,7 @@ use shared::redis::{Script, Value as Reply};
 use std::sync::LazyLock;
 
 /// Takes a hold (`hold.lua`, after the gate and the catalog and inventory functions).
-static HOLD: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(concat!(
-        include_str!("../../scripts/gate_lib.lua"),
-        include_str!("../../scripts/hold_lib.lua"),
-        include_str!("../../scripts/catalog_lib.lua"),
-        "local function main()\n",
-        include_str!("../../scripts/hold.lua"),
-        "\nend\nreturn gate_run(main)\n"
-    ))
-});
+static HOLD: LazyLock<Script> = crate::gated_script!("hold.lua"; "hold_lib.lua", "catalog_lib.lua");
 
 /// `POST /v1/holds`.
 ///

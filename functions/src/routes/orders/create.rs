@@ -17,8 +17,8 @@ use crate::inventory::{Inventory, UNCLAIM, texts};
 use crate::keys;
 use crate::payments::order::{OrderItem, OrderRecord};
 use crate::routes::holds::{HoldId, sale_refusal};
-use crate::sale::admitted_event;
 use crate::sale::catalog;
+use crate::sale::{admitted_event, issued_elsewhere};
 use crate::services::Services;
 use alloy_primitives::U256;
 use serde::Deserialize;
@@ -45,16 +45,8 @@ fn hold_not_found(id: &str) -> Error {
 }
 
 /// Places the order (`order_place.lua`, gated, with the hold and catalog functions).
-static PLACE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(concat!(
-        include_str!("../../scripts/gate_lib.lua"),
-        include_str!("../../scripts/hold_lib.lua"),
-        include_str!("../../scripts/catalog_lib.lua"),
-        "local function main()\n",
-        include_str!("../../scripts/order_place.lua"),
-        "\nend\nreturn gate_run(main)\n"
-    ))
-});
+static PLACE: LazyLock<Script> =
+    crate::gated_script!("order_place.lua"; "hold_lib.lua", "catalog_lib.lua");
 
 /// `POST /v1/orders`: one Redis round trip (gate, idempotency key, sale rules, claim) and one
 /// Hrana request (the order and its items, atomically); the idempotent response is stored
@@ -148,10 +140,7 @@ pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
             return Err(match admitted {
                 Err(e) => e,
                 // A valid token of another event.
-                Ok(Some(_)) => Error::forbidden(
-                    "ADMISSION_INVALID",
-                    "the admission token was issued to another wallet or event",
-                ),
+                Ok(Some(_)) => issued_elsewhere(),
                 Ok(None) => Error::forbidden(
                     "ADMISSION_REQUIRED",
                     "this sale has a waiting room: send the admission token in X-Admission-Token",

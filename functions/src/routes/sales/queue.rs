@@ -24,25 +24,9 @@ use shared::sale::{Admission, SaleSettings};
 use std::sync::LazyLock;
 
 /// Joins (`queue_join.lua`, gated, with the catalog's functions).
-static JOIN: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(concat!(
-        include_str!("../../scripts/gate_lib.lua"),
-        include_str!("../../scripts/catalog_lib.lua"),
-        "local function main()\n",
-        include_str!("../../scripts/queue_join.lua"),
-        "\nend\nreturn gate_run(main)\n"
-    ))
-});
+static JOIN: LazyLock<Script> = crate::gated_script!("queue_join.lua"; "catalog_lib.lua");
 /// Reads what a status poll needs (`queue_status.lua`, gated, with the catalog's functions).
-static STATUS: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(concat!(
-        include_str!("../../scripts/gate_lib.lua"),
-        include_str!("../../scripts/catalog_lib.lua"),
-        "local function main()\n",
-        include_str!("../../scripts/queue_status.lua"),
-        "\nend\nreturn gate_run(main)\n"
-    ))
-});
+static STATUS: LazyLock<Script> = crate::gated_script!("queue_status.lua"; "catalog_lib.lua");
 
 /// The header (or `ticket` query parameter) that carries a queue ticket.
 const TICKET_HEADER: &str = "x-queue-ticket";

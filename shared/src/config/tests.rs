@@ -1,0 +1,178 @@
+use super::*;
+use std::collections::HashMap;
+
+fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |k| map.get(k).cloned()
+}
+
+const GOOD: &[(&str, &str)] = &[
+    ("UPSTASH_REDIS_REST_URL", "http://127.0.0.1:8079"),
+    ("UPSTASH_REDIS_REST_TOKEN", "tok"),
+    ("LIBSQL_URL", "libsql://db.turso.io"),
+    ("RPC_URL", "http://127.0.0.1:8545"),
+    ("CHAIN_ID", "31337"),
+    ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+    ("PUBLIC_URL", "https://tickets.example.com:8443/"),
+];
+
+#[test]
+fn reads_a_complete_config_with_defaults() {
+    let config = Config::from_lookup(env(GOOD)).expect("valid");
+    assert_eq!(config.chain_id.get(), 31337);
+    assert_eq!(config.redis.key_prefix, "ot:");
+    assert_eq!(config.dependency_timeout_ms, 2000);
+    assert_eq!(
+        config.metrics,
+        MetricsConfig {
+            flush_secs: 10,
+            flush_samples: 100
+        }
+    );
+    assert_eq!(config.reconcile_events_per_run, 10);
+    assert!(config.libsql.auth_token.is_none());
+    assert!(config.cron_secret.is_none());
+    assert_eq!(config.public_url, "https://tickets.example.com:8443");
+    assert_eq!(config.siwe_domain(), "tickets.example.com:8443");
+    assert_eq!(config.rate_limits.auth, RateLimit::DEFAULT);
+    assert_eq!(config.access_token_ttl_secs, 900);
+    assert!(
+        !format!("{config:?}").contains("0123456789abcdef"),
+        "secrets must not be printed"
+    );
+}
+
+#[test]
+fn parses_rate_limits_lists_and_admins() {
+    assert_eq!(
+        RateLimit::parse("0.5:3"),
+        Some(RateLimit {
+            rate_per_sec: 0.5,
+            burst: 3
+        })
+    );
+    assert_eq!(RateLimit::parse("0:3"), None);
+    assert_eq!(RateLimit::parse("10"), None);
+    let mut pairs = GOOD.to_vec();
+    pairs.push((
+        "ADMIN_ADDRESSES",
+        " 0x70997970c51812dc3a010c7d01b50e0d17dc79c8 ,",
+    ));
+    pairs.push((
+        "CORS_ALLOWED_ORIGINS",
+        "https://a.example, https://b.example",
+    ));
+    pairs.push(("RATE_LIMIT_READ", "100:200"));
+    let config = Config::from_lookup(env(&pairs)).expect("valid");
+    assert_eq!(config.admin_addresses.len(), 1);
+    assert_eq!(
+        config.cors_allowed_origins,
+        ["https://a.example", "https://b.example"]
+    );
+    assert_eq!(
+        config.rate_limits.read,
+        RateLimit {
+            rate_per_sec: 100.0,
+            burst: 200
+        }
+    );
+    pairs.push(("ADMIN_ADDRESSES", "0xnope"));
+    assert!(Config::from_lookup(env(&pairs)).is_err());
+}
+
+#[test]
+fn trusted_proxy_hops_defaults_to_one_and_refuses_nonsense() {
+    let config = Config::from_lookup(env(GOOD)).expect("valid");
+    assert_eq!(config.trusted_proxy_hops, 1);
+    let mut pairs = GOOD.to_vec();
+    pairs.push(("TRUSTED_PROXY_HOPS", "2"));
+    let config = Config::from_lookup(env(&pairs)).expect("valid");
+    assert_eq!(config.trusted_proxy_hops, 2);
+    for bad in ["0", "-1", "17", "two"] {
+        let mut pairs = GOOD.to_vec();
+        pairs.push(("TRUSTED_PROXY_HOPS", bad));
+        let err = Config::from_lookup(env(&pairs)).expect_err(bad);
+        let keys: Vec<_> = err.problems.iter().map(|p| p.key).collect();
+        assert_eq!(keys, ["TRUSTED_PROXY_HOPS"], "{bad}");
+    }
+}
+
+#[test]
+fn offline_window_has_defaults_and_refuses_nonsense() {
+    let config = Config::from_lookup(env(GOOD)).expect("valid");
+    assert_eq!(
+        (
+            config.checkin.offline_max_age_secs,
+            config.checkin.offline_clock_skew_secs
+        ),
+        (86_400, 120)
+    );
+    let mut pairs = GOOD.to_vec();
+    pairs.push(("OFFLINE_MAX_AGE_SECS", "3600"));
+    pairs.push(("OFFLINE_CLOCK_SKEW_SECS", "0"));
+    let config = Config::from_lookup(env(&pairs)).expect("valid");
+    assert_eq!(
+        (
+            config.checkin.offline_max_age_secs,
+            config.checkin.offline_clock_skew_secs
+        ),
+        (3_600, 0)
+    );
+    for (key, bad) in [
+        ("OFFLINE_MAX_AGE_SECS", "0"),
+        ("OFFLINE_MAX_AGE_SECS", "-5"),
+        ("OFFLINE_MAX_AGE_SECS", "a day"),
+        ("OFFLINE_CLOCK_SKEW_SECS", "-1"),
+        ("OFFLINE_CLOCK_SKEW_SECS", "3601"),
+    ] {
+        let mut pairs = GOOD.to_vec();
+        pairs.push((key, bad));
+        let err = Config::from_lookup(env(&pairs)).expect_err(bad);
+        let keys: Vec<_> = err.problems.iter().map(|p| p.key).collect();
+        assert_eq!(keys, [key], "{key}={bad}");
+    }
+}
+
+#[test]
+fn login_simple_is_on_unless_switched_off() {
+    assert!(Config::from_lookup(env(GOOD)).expect("valid").login_simple);
+    for (value, on) in [("off", false), ("OFF", false), ("on", true), ("0", false)] {
+        let mut pairs = GOOD.to_vec();
+        pairs.push(("LOGIN_SIMPLE", value));
+        let config = Config::from_lookup(env(&pairs)).expect(value);
+        assert_eq!(config.login_simple, on, "{value}");
+    }
+    let mut pairs = GOOD.to_vec();
+    pairs.push(("LOGIN_SIMPLE", "maybe"));
+    let err = Config::from_lookup(env(&pairs)).expect_err("maybe");
+    let keys: Vec<_> = err.problems.iter().map(|p| p.key).collect();
+    assert_eq!(keys, ["LOGIN_SIMPLE"]);
+}
+
+#[test]
+fn lists_every_problem() {
+    let err = Config::from_lookup(env(&[
+        ("UPSTASH_REDIS_REST_URL", "redis://x"),
+        ("CHAIN_ID", "abc"),
+        ("JWT_SECRET", "short"),
+        ("DEPENDENCY_TIMEOUT_MS", "0"),
+    ]))
+    .expect_err("invalid");
+    let keys: Vec<_> = err.problems.iter().map(|p| p.key).collect();
+    assert_eq!(
+        keys,
+        [
+            "UPSTASH_REDIS_REST_URL",
+            "UPSTASH_REDIS_REST_TOKEN",
+            "LIBSQL_URL",
+            "RPC_URL",
+            "CHAIN_ID",
+            "JWT_SECRET",
+            "DEPENDENCY_TIMEOUT_MS",
+            "PUBLIC_URL"
+        ]
+    );
+}
