@@ -244,17 +244,13 @@ pub(crate) fn error_response(error: &Error, request_id: &str) -> Response {
             let names: Vec<_> = allowed.iter().map(|m| m.as_str()).collect();
             response.headers.set("allow", names.join(", "));
         }
-        Error::RateLimited { retry_after_secs } => {
+        Error::RateLimited { retry_after_secs }
+        | Error::InFlight {
+            retry_after_secs, ..
+        } => {
             response
                 .headers
                 .set("retry-after", retry_after_secs.to_string());
-        }
-        // A duplicate of a request still running: it will have finished in a moment.
-        Error::Client {
-            code: "IDEMPOTENCY_IN_FLIGHT",
-            ..
-        } => {
-            response.headers.set("retry-after", "1");
         }
         _ => {}
     }

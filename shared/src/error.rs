@@ -52,6 +52,14 @@ pub enum Error {
     /// The path exists but not for this method.
     #[error("method not allowed")]
     MethodNotAllowed { allowed: Vec<Method> },
+    /// The same work is running already (409): retry after the given seconds, when it will
+    /// have finished. Answered with `Retry-After`.
+    #[error("{code}: {message}")]
+    InFlight {
+        code: &'static str,
+        message: String,
+        retry_after_secs: u64,
+    },
     /// Too many requests; retry after the given seconds.
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
@@ -138,6 +146,7 @@ impl Error {
             Error::Client { status, .. } => *status,
             Error::Invalid { .. } => 400,
             Error::MethodNotAllowed { .. } => 405,
+            Error::InFlight { .. } => 409,
             Error::RateLimited { .. } => 429,
             Error::Unavailable { .. } | Error::Config(_) => 503,
             Error::Internal(_) => 500,
@@ -147,7 +156,7 @@ impl Error {
     /// The stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::Client { code, .. } => code,
+            Error::Client { code, .. } | Error::InFlight { code, .. } => code,
             Error::Invalid { .. } => "VALIDATION_FAILED",
             Error::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             Error::RateLimited { .. } => "RATE_LIMITED",
@@ -175,7 +184,7 @@ impl Error {
     /// The message shown to the client. Internal details stay in the logs.
     pub fn public_message(&self) -> String {
         match self {
-            Error::Client { message, .. } => message.clone(),
+            Error::Client { message, .. } | Error::InFlight { message, .. } => message.clone(),
             Error::Invalid { field, message } => format!("{field}: {message}"),
             Error::MethodNotAllowed { allowed } => {
                 let names: Vec<_> = allowed.iter().map(|m| m.as_str()).collect();

@@ -17,7 +17,7 @@ mod seats;
 mod ticket_types;
 mod write;
 
-pub(crate) use write::owned_event;
+pub(crate) use write::{owned_event, runs_existing_event};
 
 use crate::call::Call;
 use crate::http::Response;

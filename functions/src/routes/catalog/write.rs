@@ -63,6 +63,19 @@ pub(crate) async fn owned_event<S: Services>(
     Ok(event)
 }
 
+/// Whether event `id` exists and `caller` may change it (its organizer, or an admin).
+///
+/// # Errors
+/// 503/500 from libSQL.
+pub(crate) async fn runs_existing_event<S: Services>(
+    services: &S,
+    caller: &Caller,
+    id: &EventId,
+) -> Result<bool, Error> {
+    let event = EventRecord::load(services, id).await?;
+    Ok(event.is_some_and(|event| check_owner(caller, &event).is_ok()))
+}
+
 /// Checks that the event may still change.
 ///
 /// # Errors
@@ -146,12 +159,10 @@ impl<'a> EventWrite<'a> {
                 "EVENT_CHANGED",
                 "the event changed while this request ran; nothing was written, reload it and retry",
             )),
-            Err(e) if e.is_unique_violation() && e.to_string().contains("chain_event_id") => {
-                Err(Error::conflict(
-                    "CHAIN_EVENT_ID_TAKEN",
-                    "another event already has this chainEventId",
-                ))
-            }
+            Err(e) if e.is_unique_violation_of("events.chain_event_id") => Err(Error::conflict(
+                "CHAIN_EVENT_ID_TAKEN",
+                "another event already has this chainEventId",
+            )),
             Err(e) => Err(e.into()),
         }
     }

@@ -77,11 +77,12 @@ pub fn replay(stored: &str, hash: &str) -> Result<Response, Error> {
         ));
     }
     if stored.state != "done" {
-        return Err(Error::Client {
-            status: 409,
+        // A duplicate of a request still running: it will have finished in a moment.
+        return Err(Error::InFlight {
             code: "IDEMPOTENCY_IN_FLIGHT",
             message: "a request with this Idempotency-Key is still running; retry shortly"
                 .to_owned(),
+            retry_after_secs: 1,
         });
     }
     let mut response = Response::json(stored.status, &stored.body);

@@ -12,7 +12,7 @@ use crate::http::Response;
 use crate::payments::chain::token_for;
 use crate::payments::order::{OrderRecord, load_items};
 use crate::router::Route;
-use crate::routes::catalog::owned_event;
+use crate::routes::catalog::runs_existing_event;
 use crate::services::Services;
 use serde_json::{Value, json};
 use shared::domain::EventId;
@@ -62,14 +62,7 @@ async fn runs_event<S: Services>(
     let Ok(id) = EventId::parse(event_id) else {
         return Ok(false);
     };
-    match owned_event(services, caller, &id).await {
-        Ok(_) => Ok(true),
-        Err(Error::Client {
-            code: "EVENT_NOT_OWNER" | "EVENT_NOT_FOUND",
-            ..
-        }) => Ok(false),
-        Err(e) => Err(e),
-    }
+    runs_existing_event(services, caller, &id).await
 }
 
 /// An order as the API shows it, with how to pay it.

@@ -114,7 +114,7 @@ pub async fn refund<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
     ];
     match services.sql().batch_atomic(batch).await {
         Ok(_) => {}
-        Err(shared::sql::SqlError::Statement { index: Some(0), .. }) => {
+        Err(e) if e.failed_index() == Some(0) && e.is_guard_failure() => {
             return Err(Error::conflict(
                 "TICKET_USED",
                 "a ticket of this order was already used at the door",

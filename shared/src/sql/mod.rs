@@ -1,7 +1,9 @@
 //! The SQL port: statements, typed values, result rows and errors, independent of how libSQL is
 //! reached. [`crate::hrana::HranaClient`] implements it over Hrana-over-HTTP.
 
-use crate::http::TransportError;
+mod error;
+
+pub use error::{SqlError, StatementFailure};
 
 /// A SQLite value.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,20 +83,25 @@ impl Statement {
 
     /// A statement that fails (and so rolls back its atomic batch) unless `exists_sql` — a
     /// `SELECT` with `?` placeholders for `args` — returns a row. SQLite has no RAISE outside
-    /// triggers; `json()` of text that is not JSON is an error every build raises, and wrapping
-    /// the CASE keeps SQLite from evaluating the failing call ahead of time as a constant.
+    /// triggers, so the condition is inserted into the `batch_guard` view (migration 0007),
+    /// whose trigger aborts with `guard_failed` when it is false; nothing is ever written.
+    /// The failure reads as [`StatementFailure::Guard`].
     pub fn guard(exists_sql: &str, args: impl IntoIterator<Item = SqlValue>) -> Self {
-        args.into_iter().fold(
-            Statement::new(format!("SELECT json(CASE WHEN EXISTS ({exists_sql}) THEN 'true' ELSE 'guard failed' END) AS ok")),
-            Statement::bind,
-        )
+        Self::guard_that(&format!("EXISTS ({exists_sql})"), args)
     }
 
     /// A [`guard`](Statement::guard) that fails unless the statement just before it in the
     /// batch changed a row (`changes()`): a conditional `UPDATE` that matched nothing rolls
     /// the whole batch back.
     pub fn guard_changed() -> Self {
-        Statement::guard("SELECT 1 WHERE changes() > 0", [])
+        Self::guard_that("changes() > 0", [])
+    }
+
+    fn guard_that(condition: &str, args: impl IntoIterator<Item = SqlValue>) -> Self {
+        args.into_iter().fold(
+            Statement::new(format!("INSERT INTO batch_guard (ok) SELECT {condition}")),
+            Statement::bind,
+        )
     }
 
     /// Binds a named argument (`:name`).
@@ -211,60 +218,6 @@ impl<T: FromSql> FromSql for Option<T> {
             SqlValue::Null => Some(None),
             other => T::from_sql(other).map(Some),
         }
-    }
-}
-
-/// Errors from the SQL port.
-#[derive(Debug, Clone, thiserror::Error, PartialEq)]
-pub enum SqlError {
-    /// libSQL could not be reached. Transient: retry with backoff.
-    #[error("libsql unreachable: {0}")]
-    Transport(#[from] TransportError),
-    /// The server rejected our token. Configuration problem, not transient.
-    #[error("libsql rejected the credentials (HTTP {status})")]
-    Unauthorized { status: u16 },
-    /// Unexpected HTTP status (5xx: transient).
-    #[error("libsql answered HTTP {status}: {body}")]
-    Http { status: u16, body: String },
-    /// A statement failed; `index` is its position in a batch. Nothing of an atomic batch was
-    /// written.
-    #[error("statement {index:?} failed: {message} ({code})")]
-    Statement {
-        index: Option<usize>,
-        message: String,
-        code: String,
-    },
-    /// The response could not be decoded.
-    #[error("malformed libsql response: {0}")]
-    Decode(String),
-}
-
-impl SqlError {
-    /// Whether libSQL itself is unavailable (as opposed to a failing statement).
-    pub fn is_unavailable(&self) -> bool {
-        match self {
-            SqlError::Transport(_) | SqlError::Unauthorized { .. } => true,
-            SqlError::Http { status, .. } => *status >= 500,
-            _ => false,
-        }
-    }
-
-    /// Whether a [`Statement::guard`] failed (its condition no longer held).
-    pub fn is_guard_failure(&self) -> bool {
-        matches!(self, SqlError::Statement { message, .. } if message.contains("malformed JSON"))
-    }
-
-    /// The position in its batch of the statement that failed, if a statement did.
-    pub fn failed_index(&self) -> Option<usize> {
-        match self {
-            SqlError::Statement { index, .. } => *index,
-            _ => None,
-        }
-    }
-
-    /// Whether a statement failed on a UNIQUE / PRIMARY KEY constraint.
-    pub fn is_unique_violation(&self) -> bool {
-        matches!(self, SqlError::Statement { message, .. } if message.contains("UNIQUE constraint failed"))
     }
 }
 
