@@ -40,6 +40,26 @@ pub struct UpstashCosts {
     pub commands: u64,
 }
 
+/// What the Upstash front's `/__stats` answers: its [`UpstashCosts`] and, next to them,
+/// how many commands it refused because Upstash would not run them (see the
+/// `upstash::policy` module): `{"requests":3,"commands":7,"refused":1}`.
+///
+/// A separate struct, so [`UpstashCosts`] stays what Upstash bills; a client that reads
+/// the answer as [`UpstashCosts`] ignores `refused`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UpstashStats {
+    /// The billed counts.
+    #[serde(flatten)]
+    pub(crate) costs: UpstashCosts,
+    /// Commands refused before reaching Redis: a command or option newer than Redis
+    /// 6.2, one Upstash's REST API does not serve, or a script using either. Each
+    /// refused command of a pipeline counts one; a transaction refused as a whole
+    /// counts the command that refused it. Refused commands are requests, never
+    /// billed commands.
+    pub(crate) refused: u64,
+}
+
 /// The counts of the Hrana front, as `/__stats` answers them:
 /// `{"requests":2,"statements":5,"rowsRead":9,"rowsWritten":3}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -84,6 +104,8 @@ impl Counter {
 pub(crate) struct UpstashMeter {
     pub(crate) requests: Counter,
     pub(crate) commands: Counter,
+    /// Commands refused by the front's policy (see [`UpstashStats::refused`]).
+    pub(crate) refused: Counter,
 }
 
 impl UpstashMeter {
@@ -100,6 +122,24 @@ impl UpstashMeter {
         UpstashCosts {
             requests: self.requests.take(),
             commands: self.commands.take(),
+        }
+    }
+}
+
+impl UpstashMeter {
+    /// The costs and the refusals so far.
+    pub(crate) fn read_stats(&self) -> UpstashStats {
+        UpstashStats {
+            costs: self.read(),
+            refused: self.refused.get(),
+        }
+    }
+
+    /// The costs and the refusals so far, each zeroed as it is read.
+    pub(crate) fn take_stats(&self) -> UpstashStats {
+        UpstashStats {
+            costs: self.take(),
+            refused: self.refused.take(),
         }
     }
 }
@@ -166,6 +206,19 @@ mod tests {
             serde_json::to_value(upstash).ok(),
             Some(serde_json::json!({"requests":3,"commands":7}))
         );
+    }
+
+    #[test]
+    fn upstash_stats_add_refused_next_to_the_costs() {
+        let meter = UpstashMeter::default();
+        meter.requests.add(2);
+        meter.commands.add(1);
+        meter.refused.add(1);
+        assert_eq!(
+            serde_json::to_value(meter.take_stats()).ok(),
+            Some(serde_json::json!({"requests":2,"commands":1,"refused":1}))
+        );
+        assert_eq!(meter.read_stats(), UpstashStats::default());
     }
 
     #[test]
