@@ -109,12 +109,16 @@ pub async fn handle<S: Services>(
             Some(method) => {
                 let group = route.rate_group(method);
                 // A gated route runs its limiter inside its own script call.
-                if !route.gated(method) {
-                    limited = rate_limit::check(services, group, &request).await;
-                }
-                match limited {
-                    Some(decision) if !decision.allowed => Err(decision.error()),
-                    _ => {
+                let checked = if route.gated(method) {
+                    Ok(None)
+                } else {
+                    rate_limit::check(services, group, &request).await
+                };
+                limited = checked.as_ref().ok().copied().flatten();
+                match checked {
+                    Err(e) => Err(e),
+                    Ok(Some(decision)) if !decision.allowed => Err(decision.error()),
+                    Ok(_) => {
                         let call = Call {
                             request: &request,
                             method: if method == Method::Head {
@@ -178,7 +182,7 @@ async fn dispatch<S: Services>(
     match route {
         Health => Ok(routes::health::get()),
         Ready => Ok(routes::ready::get(services, call.request_id).await),
-        Metrics => routes::metrics::get(services).await,
+        Metrics => routes::metrics::get(services, call.request).await,
         OpenApi => Ok(routes::openapi::get()),
         CronIndexer => routes::cron::post_indexer(services, call.request).await,
         BenchCrypto => routes::bench::post_crypto(services, call).await,

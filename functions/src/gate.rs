@@ -11,9 +11,10 @@ use crate::call::Call;
 use crate::extract::Caller;
 use crate::keys;
 use crate::rate_limit::{self, Decision};
+use crate::redis_errors;
 use crate::services::Services;
 use serde_json::json;
-use shared::error::Error;
+use shared::error::{Dependency, Error};
 use shared::ports::Redis;
 use shared::redis::{Script, Value};
 
@@ -132,14 +133,24 @@ impl Gate {
         self.open(call, reply, !buckets.is_empty())
     }
 
-    /// Passes the gate alone (a route whose own work needs no Redis).
+    /// Passes the gate alone (a route whose own work needs no Redis). With Redis down, the
+    /// route group's `RATE_LIMIT_ON_REDIS_ERROR` decides.
     ///
     /// # Errors
     /// As [`Gate::eval`].
     pub async fn pass<S: Services>(&self, services: &S, call: &Call<'_>) -> Result<(), Error> {
-        self.eval(services, call, &GATE_ONLY, &[], &[])
-            .await
-            .map(|_| ())
+        match self.eval(services, call, &GATE_ONLY, &[], &[]).await {
+            Ok(_) => Ok(()),
+            // Nothing but the gate needed Redis: the group's policy decides (the token's
+            // revocation goes unchecked too while Redis is down, as with any open limiter).
+            Err(
+                e @ Error::Unavailable {
+                    dependency: Dependency::Redis,
+                    ..
+                },
+            ) => redis_errors::ride_over(services, redis_errors::Path::Gate, call.rate.group, &e),
+            Err(e) => Err(e),
+        }
     }
 
     /// Reads the gate's frame of a reply.

@@ -128,3 +128,8 @@ pub fn scan_buffer_dead<S: Services>(s: &S) -> String {
 pub fn scan_drain_lease<S: Services>(s: &S) -> String {
     key(s, "scans:drain")
 }
+
+/// The last `/ready` verdict, shared by instances for `READY_CACHE_MS` (see `routes::ready`).
+pub fn ready_verdict<S: Services>(s: &S) -> String {
+    key(s, "ready:last")
+}

@@ -23,6 +23,7 @@ mod metrics;
 mod payments;
 mod rate_limit;
 mod reconcile;
+mod redis_errors;
 mod router;
 mod routes;
 mod sale;

@@ -2,13 +2,15 @@
 //! with no revocation keys), one round trip per request, configured per route group. Hot routes
 //! run the same buckets inside their own script ([`crate::gate`]).
 //!
-//! When Redis is down the limiter lets requests through (fails open): the routes it guards
-//! either need Redis themselves and fail with 503, or read libSQL and should keep working.
+//! When Redis cannot be asked, each group does as configured (`RATE_LIMIT_ON_REDIS_ERROR`,
+//! see [`crate::redis_errors`]): `auth` and `write` refuse with 503, `read` and `scanner` go on
+//! unlimited; either way the error is logged and counted.
 
 use crate::extract::jwt_codec;
 use crate::gate;
 use crate::http::{Request, Response};
 use crate::keys;
+use crate::redis_errors;
 use crate::router::RateGroup;
 use crate::services::Services;
 use shared::config::RateLimit;
@@ -85,13 +87,19 @@ fn token_wallet<S: Services>(services: &S, request: &Request) -> Option<String> 
 }
 
 /// Takes a token for this request from its IP bucket and, when authenticated, its wallet
-/// bucket. `None`: not limited (route group without limits, or Redis unavailable).
+/// bucket. `None`: not limited (route group without limits, or Redis unavailable and the
+/// group fails open).
+///
+/// # Errors
+/// 503 `REDIS_UNAVAILABLE` when Redis cannot be asked and the group fails closed.
 pub async fn check<S: Services>(
     services: &S,
     group: RateGroup,
     request: &Request,
-) -> Option<Decision> {
-    let limit = limit_of(services, group)?;
+) -> Result<Option<Decision>, Error> {
+    let Some(limit) = limit_of(services, group) else {
+        return Ok(None);
+    };
     let mut buckets: Vec<String> = client_ip(request)
         .map(|ip| keys::rate_bucket(services, group.name(), "ip", ip))
         .into_iter()
@@ -101,24 +109,36 @@ pub async fn check<S: Services>(
     }
     if buckets.is_empty() {
         // No address and no wallet: nothing to key a bucket on (see `client_ip`).
-        return None;
+        return Ok(None);
     }
     let keys: Vec<&str> = buckets.iter().map(String::as_str).collect();
     // The same token buckets as the gated routes: the gate's Lua with no revocation keys.
     let spec = gate::spec(buckets.len(), 0, limit.rate_per_sec / 1000.0, limit.burst);
-    let reply = services
+    let reply = match services
         .redis()
         .eval(&gate::GATE_ONLY, &keys, &[&spec])
         .await
-        .ok()?;
+    {
+        Ok(reply) => reply,
+        Err(e) => {
+            redis_errors::ride_over(services, redis_errors::Path::RateLimit, group, &e)?;
+            return Ok(None);
+        }
+    };
+    decision(&reply, limit.burst)
+        .map(Some)
+        .ok_or_else(|| Error::Internal(format!("the rate limiter answered {reply:?}")))
+}
+
+/// `{'GATE', allowed, remaining, retry ms, verdict, …}` as a decision.
+fn decision(reply: &Value, limit: u32) -> Option<Decision> {
     let Value::Array(parts) = reply else {
         return None;
     };
-    // {'GATE', allowed, remaining, retry ms, verdict, …}
     let number = |i: usize| parts.get(i).and_then(Value::as_i64);
     Some(Decision {
         allowed: number(1)? == 1,
-        limit: limit.burst,
+        limit,
         remaining: number(2)?,
         retry_after_ms: number(3)?,
     })

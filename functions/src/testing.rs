@@ -156,12 +156,24 @@ impl ChainRpc for FakeChain {
     }
 }
 
-/// Frozen time; sleeps never end (so deadlines never fire before a fake answers).
+/// Frozen time, moved only by [`FakeClock::advance`]; sleeps never end (so deadlines never
+/// fire before a fake answers).
 pub struct FakeClock;
+
+thread_local! {
+    static ADVANCED_MS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+impl FakeClock {
+    /// Moves this test thread's clock forward.
+    pub fn advance(ms: u64) {
+        ADVANCED_MS.with(|t| t.set(t.get() + ms));
+    }
+}
 
 impl Clock for FakeClock {
     fn now_ms(&self) -> u64 {
-        1_700_000_000_000
+        1_700_000_000_000 + ADVANCED_MS.with(std::cell::Cell::get)
     }
     async fn sleep(&self, _ms: u64) {
         std::future::pending::<()>().await;
@@ -211,6 +223,9 @@ impl FakeServices {
                     "JWT_SECRET" => "0123456789abcdef0123456789abcdef",
                     "UPSTASH_REDIS_REST_TOKEN" => "t",
                     "PUBLIC_URL" => "https://api.test",
+                    "QR_SECRETS" => "k1:qr-secret-qr-secret-qr-secret-qr-secret",
+                    "PASS_KEY_SEED" => "pass-seed-pass-seed-pass-seed-pass-seed",
+                    "ADMISSION_SECRET" => "admission-admission-admission-admission",
                     _ => return None,
                 }
                 .to_owned(),

@@ -34,7 +34,7 @@ pub const CHAIN_ID: u64 = 31337;
 /// The Stripe webhook signing secret the functions run with (a test value in `whsec_` shape).
 pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_onlineticket_e2e_endpoint_secret";
 /// The bearer secret of the HTTP cron trigger in tests.
-pub const CRON_SECRET: &str = "e2e-cron-secret";
+pub const CRON_SECRET: &str = "e2e-cron-secret-e2e-cron-secret-e2e";
 const REDIS_TOKEN: &str = "e2e-redis-token";
 /// The JWT secret of test deployments.
 pub const JWT_SECRET: &str = "e2e-jwt-secret-0123456789abcdef0123";

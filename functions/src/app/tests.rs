@@ -46,8 +46,20 @@ fn ready_names_every_dependency_that_is_down() {
     let mut services = FakeServices::up();
     let (response, _) = call(&services, "GET", "/ready");
     assert_eq!(response.status, 200);
+    let checked_at = body(&response)["checkedAt"].clone();
     services.redis.up = false;
     services.chain.chain_id = Some(1);
+    // Inside READY_CACHE_MS the instance answers its last verdict: no dependency is asked.
+    let window = services.config().ready_cache_ms;
+    crate::testing::FakeClock::advance(window - 1);
+    let (response, _) = call(&services, "GET", "/ready");
+    assert_eq!(response.status, 200);
+    assert_eq!(body(&response)["checkedAt"], checked_at);
+    assert_eq!(
+        response.headers.get("age"),
+        Some(&*((window - 1) / 1000).to_string())
+    );
+    crate::testing::FakeClock::advance(1);
     let (response, _) = call(&services, "GET", "/ready");
     assert_eq!(response.status, 503);
     let body = body(&response);

@@ -31,6 +31,7 @@ use super::{fallback, lock, record};
 use crate::call::Call;
 use crate::extract::Verifier;
 use crate::gate::Gate;
+use crate::redis_errors;
 use crate::services::Services;
 use shared::checkin::ScanResult;
 use shared::error::{Dependency, Error};
@@ -63,10 +64,16 @@ pub async fn scan<S: Services>(
                 filled = true;
             }
             Ok(reply) => break reply,
-            Err(Error::Unavailable {
-                dependency: Dependency::Redis,
-                ..
-            }) => return fallback::scan(services, key, input, code, now_ms).await,
+            Err(
+                e @ Error::Unavailable {
+                    dependency: Dependency::Redis,
+                    ..
+                },
+            ) => {
+                // Logged and counted; a door configured to fail closed refuses instead.
+                redis_errors::ride_over(services, redis_errors::Path::Scan, call.rate.group, &e)?;
+                return fallback::scan(services, key, input, code, now_ms).await;
+            }
             Err(e) => return Err(e),
         }
     };
@@ -151,13 +158,19 @@ impl First<'_> {
             Err(e) => {
                 // Give the ticket and the nonce back before answering: the client's retry
                 // must find both free.
-                let _ = services
+                let released = services
                     .redis()
                     .pipeline(vec![
                         lock::release(services, &ticket_id, self.pending_lock),
                         Command::new("DEL").arg(self.nonce_key),
                     ])
                     .await;
+                if let Err(release) = released {
+                    // The lock expires on its own; the retry waits for it until then.
+                    services.log_error(&format!(
+                        "scan of {ticket_id}: could not release its lock after {e}: {release}"
+                    ));
+                }
                 return Err(e);
             }
         };

@@ -105,9 +105,20 @@ pub fn record(sample: &Sample, now_ms: u64, policy: FlushPolicy, may_flush: bool
     })
 }
 
+/// Adds `by` to counter `field` (an event that is not a request, e.g. a Redis error the rate
+/// limiter rode over); it is flushed with the request samples.
+pub fn count(field: String, by: i64) {
+    PENDING.with_borrow_mut(|pending| {
+        let total = pending.fields.entry(field).or_default();
+        *total = total.saturating_add(by);
+    });
+}
+
 /// Takes whatever is pending (for `/metrics`), if anything.
 pub fn take() -> Option<Batch> {
-    PENDING.with_borrow_mut(|pending| (pending.samples > 0).then(|| std::mem::take(pending)))
+    PENDING.with_borrow_mut(|pending| {
+        (pending.samples > 0 || !pending.fields.is_empty()).then(|| std::mem::take(pending))
+    })
 }
 
 /// Gives back a batch whose flush surely did not reach Redis, for the next flush.

@@ -85,6 +85,7 @@ struct Series {
 pub fn render(fields: &[(String, i64)]) -> String {
     let mut requests: BTreeMap<(String, String, String), i64> = BTreeMap::new();
     let mut latency: BTreeMap<(String, String), Series> = BTreeMap::new();
+    let mut redis_errors: BTreeMap<(String, String, String), i64> = BTreeMap::new();
     for (field, value) in fields {
         let parts: Vec<&str> = field.split('|').collect();
         match parts.as_slice() {
@@ -113,6 +114,12 @@ pub fn render(fields: &[(String, i64)]) -> String {
                     .or_default()
                     .sum_ms = *value;
             }
+            ["redis_err", path, group, decision] => {
+                redis_errors.insert(
+                    (path.to_string(), group.to_string(), decision.to_string()),
+                    *value,
+                );
+            }
             _ => {}
         }
     }
@@ -139,6 +146,16 @@ pub fn render(fields: &[(String, i64)]) -> String {
             &labels,
             &series.buckets,
             series.sum_ms,
+        );
+    }
+    out.push_str(
+        "# HELP redis_errors_total Redis errors a request rode over (open) or refused on (closed), by path and route group.\n",
+    );
+    out.push_str("# TYPE redis_errors_total counter\n");
+    for ((path, group, decision), count) in &redis_errors {
+        let _ = writeln!(
+            out,
+            "redis_errors_total{{path=\"{path}\",group=\"{group}\",decision=\"{decision}\"}} {count}"
         );
     }
     out
@@ -206,5 +223,13 @@ mod tests {
     fn ignores_foreign_fields() {
         let text = render(&[("junk".into(), 1), ("bucket|GET|/x|99".into(), 5)]);
         assert!(!text.contains("/x"));
+    }
+
+    #[test]
+    fn renders_the_redis_errors_counter() {
+        let text = render(&[("redis_err|rate_limit|auth|closed".into(), 4)]);
+        assert!(text.contains(
+            "redis_errors_total{path=\"rate_limit\",group=\"auth\",decision=\"closed\"} 4\n"
+        ));
     }
 }

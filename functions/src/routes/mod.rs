@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod orders;
 pub mod payments;
 pub mod ready;
+mod ready_cache;
 pub mod sales;
 pub mod scanner;
 pub mod ticket_codes;

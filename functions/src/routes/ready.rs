@@ -1,6 +1,7 @@
 //! `GET /ready`: readiness. Pings Redis, libSQL and the chain RPC concurrently, each under a
-//! deadline, and says which one is down.
+//! deadline, and says which one is down. The verdict is reused for `READY_CACHE_MS`.
 
+use super::ready_cache::{self, Verdict};
 use crate::http::Response;
 use crate::services::Services;
 use futures::future::{Either, select};
@@ -80,9 +81,37 @@ async fn indexer_lag<S: Services>(services: &S, head: Option<u64>) -> Check {
     }
 }
 
-/// 200 when every dependency answers, else 503 naming the ones that do not.
+/// 200 when every dependency answers, else 503 naming the ones that do not. The verdict is
+/// reused for `READY_CACHE_MS` (see [`super::ready_cache`]); `checkedAt` says when it was made
+/// and `Age` how many seconds ago.
 pub async fn get<S: Services>(services: &S, request_id: &str) -> Response {
+    let verdict = match ready_cache::fresh(services).await {
+        Some(verdict) => verdict,
+        None => {
+            let verdict = check(services).await;
+            ready_cache::keep(services, &verdict);
+            verdict
+        }
+    };
+    let mut body = verdict.body;
+    if verdict.status != 200 {
+        body["request_id"] = json!(request_id);
+    }
+    body["checkedAt"] = json!(verdict.checked_at_ms);
+    let age_secs = services
+        .clock()
+        .now_ms()
+        .saturating_sub(verdict.checked_at_ms)
+        / 1000;
+    let mut response = Response::json(verdict.status, &body);
+    response.headers.set("age", age_secs.to_string());
+    response
+}
+
+/// Asks every dependency now.
+async fn check<S: Services>(services: &S) -> Verdict {
     let clock = services.clock();
+    let checked_at_ms = clock.now_ms();
     let timeout = services.config().dependency_timeout_ms;
     let redis = timed(clock, timeout, async {
         services
@@ -127,19 +156,23 @@ pub async fn get<S: Services>(services: &S, request_id: &str) -> Response {
         .filter(|(_, c)| c.status == "down")
         .map(|(n, _)| *n)
         .collect();
-    if down.is_empty() {
-        Response::json(200, &json!({"status": "ready", "checks": checks}))
+    let (status, body) = if down.is_empty() {
+        (200, json!({"status": "ready", "checks": checks}))
     } else {
-        Response::json(
+        (
             503,
-            &json!({
+            json!({
                 "status": "unavailable",
                 "error_code": "DEPENDENCY_DOWN",
                 "message": format!("not ready: {} down", down.join(", ")),
-                "request_id": request_id,
                 "down": down,
                 "checks": checks,
             }),
         )
+    };
+    Verdict {
+        status,
+        body,
+        checked_at_ms,
     }
 }

@@ -1,6 +1,7 @@
 //! The waiting room's signed passes: the queue ticket a wallet gets when it joins, and the
-//! admission token it gets when its place is reached. Both are HMAC-signed with the JWT
-//! secret under their own purpose, so neither can stand in for the other or for a session.
+//! admission token it gets when its place is reached. Both are HMAC-signed with
+//! `ADMISSION_SECRET` (not the JWT secret) under their own purpose, so neither can stand in
+//! for the other or for a session.
 
 use crate::http::Request;
 use crate::services::Services;
@@ -37,7 +38,10 @@ pub struct AdmissionPass {
 }
 
 fn signer<'s, S: Services>(services: &'s S, purpose: &'static str) -> SignedToken<'s> {
-    SignedToken::new(services.config().jwt_secret.expose().as_bytes(), purpose)
+    SignedToken::new(
+        services.config().admission_secret.expose().as_bytes(),
+        purpose,
+    )
 }
 
 impl QueueTicket {

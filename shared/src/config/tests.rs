@@ -17,7 +17,117 @@ const GOOD: &[(&str, &str)] = &[
     ("CHAIN_ID", "31337"),
     ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
     ("PUBLIC_URL", "https://tickets.example.com:8443/"),
+    ("QR_SECRETS", "k1:qr-secret-qr-secret-qr-secret-qr-secret"),
+    ("PASS_KEY_SEED", "pass-seed-pass-seed-pass-seed-pass-seed"),
+    (
+        "ADMISSION_SECRET",
+        "admission-admission-admission-admission",
+    ),
 ];
+
+/// `GOOD` without `skip`'s keys and with `set`'s values.
+fn with(skip: &[&str], set: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut pairs: Vec<_> = GOOD
+        .iter()
+        .filter(|(k, _)| !skip.contains(k) && !set.iter().any(|(s, _)| s == k))
+        .copied()
+        .collect();
+    pairs.extend_from_slice(set);
+    pairs
+}
+
+fn problems(pairs: &[(&str, &str)]) -> Vec<&'static str> {
+    match Config::from_lookup(env(pairs)) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.problems.iter().map(|p| p.key).collect(),
+    }
+}
+
+#[test]
+fn signing_secrets_are_required_off_loopback_and_separate_from_the_jwt_secret() {
+    let secrets = ["QR_SECRETS", "PASS_KEY_SEED", "ADMISSION_SECRET"];
+    assert_eq!(problems(&with(&secrets, &[])), secrets);
+    let err = Config::from_lookup(env(&with(&secrets, &[]))).expect_err("public");
+    assert!(err.to_string().contains("not a loopback address"), "{err}");
+    // A local stack derives them from JWT_SECRET, each for its own purpose.
+    let local = Config::from_lookup(env(&with(
+        &secrets,
+        &[("PUBLIC_URL", "http://127.0.0.1:8787")],
+    )))
+    .expect("local");
+    assert_ne!(
+        local.admission_secret.expose(),
+        local.jwt_secret.expose(),
+        "derived, not the JWT secret itself"
+    );
+    let jwt = "0123456789abcdef0123456789abcdef";
+    let reused = with(
+        &[],
+        &[
+            ("PASS_KEY_SEED", jwt),
+            ("ADMISSION_SECRET", jwt),
+            ("QR_SECRETS", "k1:0123456789abcdef0123456789abcdef"),
+        ],
+    );
+    assert_eq!(
+        problems(&reused),
+        ["QR_SECRETS", "PASS_KEY_SEED", "ADMISSION_SECRET"]
+    );
+    let config = Config::from_lookup(env(GOOD)).expect("valid");
+    assert_eq!(
+        config.admission_secret.expose(),
+        "admission-admission-admission-admission"
+    );
+}
+
+#[test]
+fn cron_secret_and_metrics_token_are_long_enough() {
+    assert_eq!(
+        problems(&with(
+            &[],
+            &[("CRON_SECRET", "short"), ("METRICS_TOKEN", "short")]
+        )),
+        ["CRON_SECRET", "METRICS_TOKEN"]
+    );
+    let long = "cron-secret-cron-secret-cron-secret";
+    let config = Config::from_lookup(env(&with(
+        &[],
+        &[("CRON_SECRET", long), ("METRICS_TOKEN", long)],
+    )))
+    .expect("valid");
+    assert_eq!(config.cron_secret.as_ref().map(Secret::expose), Some(long));
+    assert_eq!(
+        config.metrics_token.as_ref().map(Secret::expose),
+        Some(long)
+    );
+    assert!(
+        !format!("{config:?}").contains(long),
+        "secrets must not be printed"
+    );
+}
+
+#[test]
+fn ready_cache_and_redis_error_policy() {
+    let config = Config::from_lookup(env(GOOD)).expect("valid");
+    assert_eq!(config.ready_cache_ms, 2_000);
+    assert_eq!(config.rate_limits.on_redis_error, RedisErrorPolicy::DEFAULT);
+    for bad in ["999", "5001", "x"] {
+        assert_eq!(
+            problems(&with(&[], &[("READY_CACHE_MS", bad)])),
+            ["READY_CACHE_MS"]
+        );
+    }
+    assert_eq!(
+        problems(&with(&[], &[("RATE_LIMIT_ON_REDIS_ERROR", "sometimes")])),
+        ["RATE_LIMIT_ON_REDIS_ERROR"]
+    );
+    let closed = Config::from_lookup(env(&with(&[], &[("RATE_LIMIT_ON_REDIS_ERROR", "closed")])))
+        .expect("valid");
+    assert_eq!(
+        closed.rate_limits.on_redis_error.scanner,
+        OnRedisError::Closed
+    );
+}
 
 #[test]
 fn reads_a_complete_config_with_defaults() {
@@ -170,9 +280,9 @@ fn lists_every_problem() {
             "LIBSQL_URL",
             "RPC_URL",
             "CHAIN_ID",
+            "PUBLIC_URL",
             "JWT_SECRET",
-            "DEPENDENCY_TIMEOUT_MS",
-            "PUBLIC_URL"
+            "DEPENDENCY_TIMEOUT_MS"
         ]
     );
 }

@@ -1,30 +1,16 @@
 //! Typed configuration, read once per request from whatever the platform offers (Workers vars
 //! and secrets, Spin/wasmtime environment variables, a native process environment).
 
+mod rate;
+mod reader;
+mod secrets;
+
+pub use rate::{OnRedisError, RateLimit, RateLimits, RedisErrorPolicy};
+pub use secrets::{MIN_JWT_SECRET_LEN, MIN_SECRET_LEN, Secret, is_loopback_url};
+
 use crate::domain::{ChainId, WalletAddress};
-use std::fmt;
-
-/// A secret string: never printed by `Debug`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret itself; call only where it is used.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+use reader::Reader;
+use secrets::SigningSecrets;
 
 /// Where the Upstash-compatible Redis REST endpoint is.
 #[derive(Debug, Clone)]
@@ -40,52 +26,6 @@ pub struct RedisConfig {
 pub struct LibsqlConfig {
     pub url: String,
     pub auth_token: Option<Secret>,
-}
-
-/// A token bucket: `rate` tokens a second, at most `burst` stored.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RateLimit {
-    pub rate_per_sec: f64,
-    pub burst: u32,
-}
-
-impl RateLimit {
-    /// The default of every route group: 10 req/s, burst 20.
-    pub const DEFAULT: RateLimit = RateLimit {
-        rate_per_sec: 10.0,
-        burst: 20,
-    };
-
-    /// The default of scanner routes: 200 req/s, burst 1000 (a venue's doors behind one NAT).
-    pub const SCANNER: RateLimit = RateLimit {
-        rate_per_sec: 200.0,
-        burst: 1_000,
-    };
-
-    /// Parses `<rate>:<burst>`, e.g. `10:20` or `0.5:3`.
-    pub fn parse(s: &str) -> Option<RateLimit> {
-        let (rate, burst) = s.split_once(':')?;
-        let rate_per_sec: f64 = rate
-            .trim()
-            .parse()
-            .ok()
-            .filter(|r: &f64| r.is_finite() && *r > 0.0)?;
-        let burst: u32 = burst.trim().parse().ok().filter(|b| *b > 0)?;
-        Some(RateLimit {
-            rate_per_sec,
-            burst,
-        })
-    }
-}
-
-/// Rate limits per route group.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RateLimits {
-    pub auth: RateLimit,
-    pub read: RateLimit,
-    pub write: RateLimit,
-    /// Venue scanners: a whole door often shares one IP, so the bucket is much larger.
-    pub scanner: RateLimit,
 }
 
 /// Ticket codes at the door.
@@ -115,18 +55,6 @@ impl std::fmt::Debug for CheckinConfig {
             self.offline_max_age_secs,
             self.offline_clock_skew_secs
         )
-    }
-}
-
-impl CheckinConfig {
-    /// Secrets derived from `JWT_SECRET` when `QR_SECRETS` / `PASS_KEY_SEED` are unset (a
-    /// local stack works out of the box; production sets both so they rotate on their own).
-    fn derive(jwt_secret: &[u8], purpose: &str) -> Vec<u8> {
-        use hmac::{Hmac, Mac};
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(jwt_secret)
-            .expect("HMAC accepts keys of any length");
-        mac.update(purpose.as_bytes());
-        mac.finalize().into_bytes().to_vec()
     }
 }
 
@@ -167,6 +95,13 @@ pub struct Config {
     pub rpc_url: String,
     pub chain_id: ChainId,
     pub jwt_secret: Secret,
+    /// Signs the waiting room's queue tickets and admission tokens (`ADMISSION_SECRET`).
+    pub admission_secret: Secret,
+    /// Bearer token `/metrics` requires when set (`METRICS_TOKEN`); set it in production.
+    pub metrics_token: Option<Secret>,
+    /// How long an instance answers `/ready` from its last check (`READY_CACHE_MS`, 1000 to
+    /// 5000, default 2000), so `/ready` cannot amplify load onto Redis, libSQL and the RPC.
+    pub ready_cache_ms: u64,
     /// Bearer secret of the HTTP-triggered cron route (Spin has no cron trigger of its own).
     /// Unset: the route is disabled.
     pub cron_secret: Option<Secret>,
@@ -233,142 +168,6 @@ pub struct ConfigError {
     pub problems: Vec<ConfigProblem>,
 }
 
-/// The minimum length of `JWT_SECRET` (HS256 keys shorter than the hash are weak).
-pub const MIN_JWT_SECRET_LEN: usize = 32;
-/// The minimum length of the other secrets we sign with (`QR_SECRETS`, `PASS_KEY_SEED`).
-pub const MIN_SECRET_LEN: usize = 32;
-
-struct Reader<F> {
-    lookup: F,
-    problems: Vec<ConfigProblem>,
-}
-
-impl<F: Fn(&str) -> Option<String>> Reader<F> {
-    fn optional(&self, key: &'static str) -> Option<String> {
-        (self.lookup)(key)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    }
-
-    fn required(&mut self, key: &'static str) -> String {
-        self.optional(key).unwrap_or_else(|| {
-            self.problem(key, "is missing");
-            String::new()
-        })
-    }
-
-    fn url(&mut self, key: &'static str, schemes: &[&str]) -> String {
-        let value = self.required(key);
-        if !value.is_empty()
-            && !schemes
-                .iter()
-                .any(|s| value.starts_with(&format!("{s}://")))
-        {
-            self.problem(key, &format!("must start with one of {schemes:?}"));
-        }
-        value
-    }
-
-    fn number(
-        &mut self,
-        key: &'static str,
-        default: i64,
-        range: std::ops::RangeInclusive<i64>,
-    ) -> i64 {
-        match self.optional(key) {
-            None => default,
-            Some(s) => s
-                .parse()
-                .ok()
-                .filter(|n| range.contains(n))
-                .unwrap_or_else(|| {
-                    self.problem(key, &format!("must be an integer in {range:?}"));
-                    default
-                }),
-        }
-    }
-
-    fn list(&self, key: &'static str) -> Vec<String> {
-        self.optional(key)
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|e| !e.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// `on` or `off` (also `true`/`false`, `1`/`0`); unset: `default`.
-    fn switch(&mut self, key: &'static str, default: bool) -> bool {
-        match self
-            .optional(key)
-            .map(|v| v.to_ascii_lowercase())
-            .as_deref()
-        {
-            None => default,
-            Some("on" | "true" | "1") => true,
-            Some("off" | "false" | "0") => false,
-            Some(_) => {
-                self.problem(key, "must be on or off");
-                default
-            }
-        }
-    }
-
-    fn rate_limit(&mut self, key: &'static str, default: RateLimit) -> RateLimit {
-        match self.optional(key) {
-            None => default,
-            Some(s) => RateLimit::parse(&s).unwrap_or_else(|| {
-                self.problem(key, "must be <rate per second>:<burst>, e.g. 10:20");
-                default
-            }),
-        }
-    }
-
-    /// A secret of at least [`MIN_SECRET_LEN`] bytes, or `None` when unset.
-    fn secret(&mut self, key: &'static str) -> Option<Vec<u8>> {
-        let value = self.optional(key)?;
-        if value.len() < MIN_SECRET_LEN {
-            self.problem(key, &format!("must be at least {MIN_SECRET_LEN} bytes"));
-        }
-        Some(value.into_bytes())
-    }
-
-    /// `QR_SECRETS`: `kid:secret[,kid:secret…]`, the first one signs.
-    fn qr_secrets(&mut self, key: &'static str) -> Vec<(String, Vec<u8>)> {
-        let mut keys = Vec::new();
-        for entry in self.list(key) {
-            let Some((kid, secret)) = entry.split_once(':') else {
-                self.problem(key, "must be kid:secret[,kid:secret...]");
-                continue;
-            };
-            let kid = kid.trim();
-            if kid.is_empty() || kid.len() > 16 || !kid.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                self.problem(key, "key ids must be 1 to 16 letters or digits");
-            } else if secret.trim().len() < MIN_SECRET_LEN {
-                self.problem(
-                    key,
-                    &format!("secrets must be at least {MIN_SECRET_LEN} bytes"),
-                );
-            } else if keys.iter().any(|(k, _)| k == kid) {
-                self.problem(key, "key ids must be unique");
-            } else {
-                keys.push((kid.to_owned(), secret.trim().as_bytes().to_vec()));
-            }
-        }
-        keys
-    }
-
-    fn problem(&mut self, key: &'static str, problem: &str) {
-        self.problems.push(ConfigProblem {
-            key,
-            problem: problem.to_owned(),
-        });
-    }
-}
-
 impl Config {
     /// Reads and checks every key through `lookup`.
     ///
@@ -394,6 +193,10 @@ impl Config {
                 .map_err(|e| r.problem("CHAIN_ID", &e))
                 .ok(),
         };
+        let public_url = r
+            .url("PUBLIC_URL", &["http", "https"])
+            .trim_end_matches('/')
+            .to_owned();
         let jwt_secret = r.required("JWT_SECRET");
         if !jwt_secret.is_empty() && jwt_secret.len() < MIN_JWT_SECRET_LEN {
             r.problem(
@@ -401,17 +204,12 @@ impl Config {
                 &format!("must be at least {MIN_JWT_SECRET_LEN} bytes"),
             );
         }
-        let cron_secret = r.optional("CRON_SECRET").map(Secret::new);
-        let mut qr_keys = r.qr_secrets("QR_SECRETS");
-        if qr_keys.is_empty() {
-            qr_keys.push((
-                "k0".to_owned(),
-                CheckinConfig::derive(jwt_secret.as_bytes(), "ot-qr-hmac"),
-            ));
-        }
-        let pass_seed = r
-            .secret("PASS_KEY_SEED")
-            .unwrap_or_else(|| CheckinConfig::derive(jwt_secret.as_bytes(), "ot-pass-seed"));
+        let cron_secret = r
+            .secret("CRON_SECRET")
+            .map(|s| Secret::new(String::from_utf8(s).unwrap_or_default()));
+        // A missing PUBLIC_URL is its own problem; the secrets' rule needs to know it first.
+        let local = public_url.is_empty() || is_loopback_url(&public_url);
+        let signing = SigningSecrets::read(&mut r, &jwt_secret, local);
         let code_ttl_secs = r.number("QR_CODE_TTL_SECS", 60, 10..=3_600) as u64;
         let offline_max_age_secs =
             r.number("OFFLINE_MAX_AGE_SECS", 86_400, 60..=30 * 86_400) as u64;
@@ -436,10 +234,6 @@ impl Config {
             flush_samples: r.number("METRICS_FLUSH_SAMPLES", 100, 1..=100_000) as u32,
         };
         let reconcile_events_per_run = r.number("RECONCILE_EVENTS_PER_RUN", 10, 1..=1_000) as usize;
-        let public_url = r
-            .url("PUBLIC_URL", &["http", "https"])
-            .trim_end_matches('/')
-            .to_owned();
         let jwt_audience = r
             .optional("JWT_AUDIENCE")
             .unwrap_or_else(|| "onlineticket-edge".to_owned());
@@ -462,7 +256,12 @@ impl Config {
             read: r.rate_limit("RATE_LIMIT_READ", RateLimit::DEFAULT),
             write: r.rate_limit("RATE_LIMIT_WRITE", RateLimit::DEFAULT),
             scanner: r.rate_limit("RATE_LIMIT_SCANNER", RateLimit::SCANNER),
+            on_redis_error: r.redis_error_policy("RATE_LIMIT_ON_REDIS_ERROR"),
         };
+        let metrics_token = r
+            .secret("METRICS_TOKEN")
+            .map(|s| Secret::new(String::from_utf8(s).unwrap_or_default()));
+        let ready_cache_ms = r.number("READY_CACHE_MS", 2_000, 1_000..=5_000) as u64;
         let bench_routes = r
             .optional("BENCH_ROUTES")
             .is_some_and(|v| v == "1" || v == "true");
@@ -498,6 +297,9 @@ impl Config {
                 rpc_url,
                 chain_id,
                 jwt_secret: Secret::new(jwt_secret),
+                admission_secret: signing.admission,
+                metrics_token,
+                ready_cache_ms,
                 cron_secret,
                 dependency_timeout_ms,
                 metrics,
@@ -516,9 +318,9 @@ impl Config {
                 indexer,
                 stripe_webhook_secret,
                 checkin: CheckinConfig {
-                    qr_keyring: crate::checkin::online::Keyring::new(qr_keys)
+                    qr_keyring: crate::checkin::online::Keyring::new(signing.qr_keys)
                         .expect("at least the derived key"),
-                    pass_keys: crate::checkin::pass::PassKeys::new(&pass_seed),
+                    pass_keys: crate::checkin::pass::PassKeys::new(&signing.pass_seed),
                     code_ttl_secs,
                     offline_max_age_secs,
                     offline_clock_skew_secs,
