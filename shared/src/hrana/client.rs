@@ -54,10 +54,13 @@ impl<H: HttpClient> HranaClient<H> {
                     status: response.status,
                 });
             }
+            // `sqld` answers a protocol error (a request it cannot read, a bad baton, a batch
+            // condition on a later step) with HTTP 400 and the reason as plain text, for the
+            // whole pipeline: no result of it is returned.
             status => {
                 return Err(SqlError::Http {
                     status,
-                    body: response.body_snippet(300),
+                    body: response.body_snippet(300).trim().to_owned(),
                 });
             }
         }
@@ -294,7 +297,7 @@ mod tests {
         http.reply_json(
             200,
             json!({"baton":null,"base_url":null,"results":[
-            {"type":"error","error":{"message":"no such table: nope","code":"SQLITE_ERROR"}},
+            {"type":"error","error":{"message":"SQLite error: no such table: nope","code":"SQLITE_UNKNOWN"}},
             {"type":"ok","response":{"type":"close"}}]}),
         );
         let client = HranaClient::new(&http, "http://h", None);
@@ -304,8 +307,8 @@ mod tests {
             err,
             SqlError::Statement {
                 index: None,
-                message: "no such table: nope".into(),
-                code: "SQLITE_ERROR".into()
+                message: "SQLite error: no such table: nope".into(),
+                code: "SQLITE_UNKNOWN".into()
             }
         );
     }
@@ -317,7 +320,7 @@ mod tests {
         http.reply_json(200, json!({"baton":null,"base_url":null,"results":[
             {"type":"ok","response":{"type":"batch","result":{
                 "step_results":[r, r, null, null, null, r],
-                "step_errors":[null, null, {"message":"UNIQUE constraint failed: t.id","code":"SQLITE_CONSTRAINT"}, null, null, null]}}},
+                "step_errors":[null, null, {"message":"SQLite error: UNIQUE constraint failed: t.id","code":"SQLITE_CONSTRAINT"}, null, null, null]}}},
             {"type":"ok","response":{"type":"close"}}]}));
         let client = HranaClient::new(&http, "http://h", None);
         let err = block_on(client.batch_atomic(vec![
@@ -339,6 +342,51 @@ mod tests {
             steps[5]["condition"],
             json!({"type":"not","cond":{"type":"ok","step":4}})
         );
+    }
+
+    #[test]
+    fn a_protocol_error_is_http_400_with_sqlds_text() {
+        let http = FakeHttp::new();
+        http.reply_raw(400, b"Invalid reference to step in a batch condition\n");
+        let client = HranaClient::new(&http, "http://h", Some("t"));
+        let err = block_on(client.execute(Statement::new("SELECT 1"))).expect_err("400");
+        assert_eq!(
+            err,
+            SqlError::Http {
+                status: 400,
+                body: "Invalid reference to step in a batch condition".into()
+            }
+        );
+    }
+
+    #[test]
+    fn last_insert_rowid_is_null_except_after_insert() {
+        let http = FakeHttp::new();
+        let mut update = ok_stmt_result(json!([]));
+        update["affected_row_count"] = json!(2);
+        let mut insert = ok_stmt_result(json!([]));
+        insert["affected_row_count"] = json!(1);
+        insert["last_insert_rowid"] = json!("7");
+        http.reply_json(
+            200,
+            json!({"baton":null,"base_url":null,"results":[
+            {"type":"ok","response":{"type":"execute","result": update}},
+            {"type":"ok","response":{"type":"execute","result": insert}},
+            {"type":"ok","response":{"type":"close"}}]}),
+        );
+        let client = HranaClient::new(&http, "http://h", None);
+        let results = block_on(client.execute_many(vec![
+            Statement::new("UPDATE t SET a = 1"),
+            Statement::new("INSERT INTO t VALUES (1)"),
+        ]))
+        .expect("pipeline");
+        let update = results[0].as_ref().expect("update");
+        assert_eq!(
+            (update.affected_row_count, update.last_insert_rowid),
+            (2, None)
+        );
+        let insert = results[1].as_ref().expect("insert");
+        assert_eq!(insert.last_insert_rowid, Some(7));
     }
 
     #[test]

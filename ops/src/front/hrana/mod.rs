@@ -2,15 +2,24 @@
 //! libSQL database file.
 //!
 //! `sqld` cannot be installed here, so the edge functions' SQL port (and the
-//! official `@libsql/client`) talk to this server instead:
+//! official `@libsql/client`) talk to this server instead. It answers as
+//! `sqld` 0.24.33 does, checked against `libsql-server`'s sources at tag
+//! `libsql-server-v0.24.33` (each module names the files it follows):
 //!
 //! - `GET /v2`, `GET /v3` → 200 (version probes; `/v3-protobuf` is absent, so
 //!   clients use JSON);
 //! - `POST /v2/pipeline`, `POST /v3/pipeline` with
 //!   `{"baton": null|"…", "requests": [...]}` →
 //!   `{"baton": …, "base_url": null, "results": [...]}`, wire types from
-//!   `libsql_hrana::proto` (shared with our Rust client);
-//! - `Authorization: Bearer <token>` on pipelines, else 401;
+//!   `libsql_hrana::proto` (shared with our Rust client); Hrana 3 features
+//!   (`get_autocommit`, the `is_autocommit` condition) only on `/v3`;
+//! - statement errors are results; protocol errors (malformed JSON, an
+//!   unknown request type, a bad baton, …) are HTTP 400 `text/plain`; an
+//!   expired stream is HTTP 400 `{"message","code":"STREAM_EXPIRED"}`;
+//!   `ATTACH` is HTTP 403 (see `errors`, `analysis`);
+//! - `Authorization: Bearer <token>` on pipelines, else 401 with
+//!   `{"error":"Unauthorized: `…`"}` (`sqld`'s `AuthError` texts for its JWT
+//!   strategy; a wrong token reads as an invalid JWT);
 //! - `GET /__stats` and `POST /__stats/reset` (same token): the cost counters
 //!   (see the `stats` module); rows read and written are the engine's own
 //!   per-statement figures, which every `StmtResult` carries too, as from
@@ -20,9 +29,8 @@
 //! libSQL connection). Unless the pipeline ends the stream with `close`, the
 //! response carries a fresh random baton and the stream stays open (with any
 //! open transaction) for the next pipeline, which must present that baton.
-//! A baton is valid once; unknown or expired batons get a 400. Streams idle for
-//! longer than the configured timeout are closed, rolling back their
-//! transaction.
+//! A baton is valid once. Streams idle for longer than the configured timeout
+//! are closed, rolling back their transaction.
 //!
 //! The engine is libSQL's (the bundled `libsql-ffi` build), driven through
 //! its rusqlite API because that API exposes the per-statement rows read and
@@ -32,7 +40,13 @@
 //! wait for each other instead of failing at once. SQL runs on blocking
 //! threads so a waiting writer never stalls the HTTP server.
 
+mod analysis;
+mod args;
+mod batch;
+mod errors;
 mod exec;
+mod http;
+mod query;
 mod sql_text;
 
 use std::collections::HashMap;
@@ -40,19 +54,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use libsql_hrana::proto::{PipelineReqBody, PipelineRespBody};
 use rusqlite::OpenFlags;
-use serde_json::json;
 use tokio::sync::watch;
 
 use super::stats::{HranaMeter, STATS_PATH, STATS_RESET_PATH};
-use super::{FrontError, HranaConfig, bearer_ok, random_id, temp_db_path};
+use super::{FrontError, HranaConfig, random_id, temp_db_path};
 use exec::SqlStream;
 
 /// Largest pipeline body accepted.
@@ -100,6 +109,19 @@ struct Inner {
     idle_timeout: Duration,
     /// Open streams between requests, by their current baton.
     streams: Mutex<HashMap<String, Parked>>,
+    /// Batons of streams closed for idleness, and when: presenting one is
+    /// `STREAM_EXPIRED` rather than an invalid baton, as on `sqld`, which
+    /// keeps expired handles for a while.
+    expired: Mutex<HashMap<String, Instant>>,
+}
+
+/// What a presented baton names.
+enum Taken {
+    Stream(SqlStream),
+    /// A stream closed for idleness.
+    Expired,
+    /// Never issued, already used, or its stream was closed.
+    Invalid,
 }
 
 type AppState = Arc<Inner>;
@@ -149,26 +171,42 @@ impl Inner {
         Some(baton)
     }
 
-    /// Take the stream a baton names; `None` if unknown or expired.
-    fn take(&self, baton: &str) -> Option<SqlStream> {
-        let parked = lock(&self.streams).remove(baton)?;
+    /// Take the stream a baton names.
+    fn take(&self, baton: &str) -> Taken {
+        let Some(parked) = lock(&self.streams).remove(baton) else {
+            return if lock(&self.expired).remove(baton).is_some() {
+                Taken::Expired
+            } else {
+                Taken::Invalid
+            };
+        };
         if parked.since.elapsed() > self.idle_timeout {
-            return None;
+            return Taken::Expired;
         }
-        Some(parked.stream)
+        Taken::Stream(parked.stream)
     }
 
-    /// Remove streams idle for too long (all of them when `all`).
+    /// Remove streams idle for too long (all of them when `all`), remembering
+    /// their batons for a while (ten idle timeouts, at most `MAX_STREAMS`).
     fn expire(&self, all: bool) -> Vec<Parked> {
         let mut streams = lock(&self.streams);
-        let expired: Vec<String> = streams
+        let batons: Vec<String> = streams
             .iter()
             .filter(|(_, p)| all || p.since.elapsed() > self.idle_timeout)
             .map(|(b, _)| b.clone())
             .collect();
-        expired
+        let mut expired = lock(&self.expired);
+        expired.retain(|_, at| at.elapsed() < self.idle_timeout * 10);
+        let now = Instant::now();
+        batons
             .into_iter()
-            .filter_map(|b| streams.remove(&b))
+            .filter_map(|b| {
+                let parked = streams.remove(&b)?;
+                if expired.len() < MAX_STREAMS {
+                    expired.insert(b, now);
+                }
+                Some(parked)
+            })
             .collect()
     }
 }
@@ -212,17 +250,18 @@ pub(super) async fn router(
         busy_timeout,
         idle_timeout: cfg.stream_idle_timeout,
         streams: Mutex::new(HashMap::new()),
+        expired: Mutex::new(HashMap::new()),
     });
     tokio::spawn(reap_idle_streams(Arc::downgrade(&inner), shutdown));
     let router = Router::new()
-        .route("/", get(health))
-        .route("/health", get(health))
-        .route("/v2", get(version))
-        .route("/v3", get(version))
-        .route("/v2/pipeline", post(pipeline))
-        .route("/v3/pipeline", post(pipeline))
-        .route(STATS_PATH, get(stats))
-        .route(STATS_RESET_PATH, post(reset_stats))
+        .route("/", get(http::health))
+        .route("/health", get(http::health))
+        .route("/v2", get(http::version))
+        .route("/v3", get(http::version))
+        .route("/v2/pipeline", post(http::pipeline_v2))
+        .route("/v3/pipeline", post(http::pipeline_v3))
+        .route(STATS_PATH, get(http::stats))
+        .route(STATS_RESET_PATH, post(http::reset_stats))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(inner);
     Ok((router, cleanup))
@@ -272,115 +311,5 @@ async fn reap_idle_streams(state: Weak<Inner>, mut shutdown: watch::Receiver<boo
         if stopping {
             return;
         }
-    }
-}
-
-async fn health() -> &'static str {
-    "ok"
-}
-
-async fn version() -> StatusCode {
-    StatusCode::OK
-}
-
-/// An HTTP-level error in the shape `@libsql/client` reads (`message`, `code`).
-fn http_error(status: StatusCode, message: &str, code: &str) -> Response {
-    (
-        status,
-        Json(json!({ "error": message, "message": message, "code": code })),
-    )
-        .into_response()
-}
-
-fn unauthorized() -> Response {
-    http_error(StatusCode::UNAUTHORIZED, "Unauthorized", "UNAUTHORIZED")
-}
-
-/// `GET /__stats`: the counts so far.
-async fn stats(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if !bearer_ok(&headers, &state.token) {
-        return unauthorized();
-    }
-    Json(state.meter.read()).into_response()
-}
-
-/// `POST /__stats/reset`: the counts so far, which are zeroed.
-async fn reset_stats(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if !bearer_ok(&headers, &state.token) {
-        return unauthorized();
-    }
-    Json(state.meter.take()).into_response()
-}
-
-/// `POST /v2/pipeline` and `POST /v3/pipeline`.
-async fn pipeline(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    if !bearer_ok(&headers, &state.token) {
-        return unauthorized();
-    }
-    // Every authorized pipeline is a billed request, even one that fails.
-    state.meter.requests.add(1);
-    let req: PipelineReqBody = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => {
-            return http_error(
-                StatusCode::BAD_REQUEST,
-                &format!("Invalid pipeline request body: {e}"),
-                "PROTO_ERROR",
-            );
-        }
-    };
-    let existing = match &req.baton {
-        Some(baton) => match state.take(baton) {
-            Some(stream) => Some(stream),
-            None => {
-                return http_error(
-                    StatusCode::BAD_REQUEST,
-                    "The stream for this baton does not exist or has expired",
-                    "STREAM_EXPIRED",
-                );
-            }
-        },
-        None => None,
-    };
-    let worker_state = state.clone();
-    let joined = tokio::task::spawn_blocking(move || {
-        let mut stream = match existing {
-            Some(s) => s,
-            None => SqlStream::new(
-                worker_state.connection().map_err(exec::sql_error)?,
-                worker_state.meter.clone(),
-            ),
-        };
-        let results = exec::run_requests(&mut stream, req.requests);
-        let baton = if stream.closed {
-            // Closing the connection rolls back a transaction left open.
-            drop(stream);
-            None
-        } else {
-            match worker_state.park(stream) {
-                Some(baton) => Some(baton),
-                None => {
-                    return Err(libsql_hrana::proto::Error {
-                        message: "Too many open streams".into(),
-                        code: "STREAM_LIMIT".into(),
-                    });
-                }
-            }
-        };
-        Ok(PipelineRespBody {
-            baton,
-            base_url: None,
-            results,
-        })
-    })
-    .await;
-    match joined {
-        Ok(Ok(resp)) => Json(resp).into_response(),
-        Ok(Err(e)) => http_error(StatusCode::SERVICE_UNAVAILABLE, &e.message, &e.code),
-        Err(e) => http_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("Pipeline execution failed: {e}"),
-            "INTERNAL",
-        ),
     }
 }

@@ -1,10 +1,12 @@
-//! Just enough SQL lexing for the Hrana front to answer questions the public
-//! libSQL API does not: does a text hold no, one or several statements
-//! (`execute` must run exactly one, as `sqld` enforces), and what is its first
-//! keyword (for `describe`'s `is_explain` / `is_readonly`).
+//! Just enough SQL lexing for the Hrana front to answer questions the engine's
+//! public API does not: where does each statement of a text start and end
+//! (`sqld` parses a whole request before running any of it, and `execute`
+//! must hold exactly one statement), and what are a statement's leading
+//! keywords (for the statement kinds `sqld` accepts, see `analysis`).
 //!
-//! It understands quotes (`'…'`, `"…"`, `` `…` ``, `[…]`) and comments
-//! (`-- …`, `/* … */`), nothing more; it is not a parser.
+//! It understands quotes (`'…'`, `"…"`, `` `…` ``, `[…]`), comments
+//! (`-- …`, `/* … */`) and the `BEGIN … END` body of `CREATE TRIGGER`, nothing
+//! more; it is not a parser. Syntax is checked by the engine itself.
 
 /// How many statements a SQL text holds.
 #[derive(Debug, PartialEq, Eq)]
@@ -17,53 +19,93 @@ pub(super) enum Shape {
     Many,
 }
 
-/// Count the statements in `sql`. A `CREATE TRIGGER` counts as one statement
-/// even though its body holds semicolons.
+/// Count the statements in `sql`.
 pub(super) fn shape(sql: &str) -> Shape {
-    let words = leading_words(sql, 4);
-    if words.first().is_some_and(|w| w == "CREATE") && words.iter().any(|w| w == "TRIGGER") {
-        return Shape::One;
-    }
-    let mut statements = 0usize;
-    let mut current_has_token = false;
-    for tok in tokens(sql) {
-        match tok {
-            Tok::Semicolon => {
-                if current_has_token {
-                    statements += 1;
-                }
-                current_has_token = false;
-            }
-            Tok::Other(_) => current_has_token = true,
-        }
-    }
-    if current_has_token {
-        statements += 1;
-    }
-    match statements {
+    match split_statements(sql).len() {
         0 => Shape::Empty,
         1 => Shape::One,
         _ => Shape::Many,
     }
 }
 
-/// The first `n` bare words of `sql`, upper-cased (quoted text and comments
-/// skipped).
+/// The statements of `sql`, each without its terminating `;`, in order.
+/// Semicolons inside a `CREATE TRIGGER` body (`BEGIN … END`, with `CASE … END`
+/// nested in it) do not end the statement.
+pub(super) fn split_statements(sql: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut words: Vec<String> = Vec::new();
+    let mut body_depth = 0usize;
+    for (at, tok) in tokens(sql) {
+        match tok {
+            Tok::Semicolon if body_depth == 0 => {
+                if let Some(s) = start.take() {
+                    out.push(sql.get(s..at).unwrap_or(""));
+                }
+                words.clear();
+            }
+            Tok::Semicolon => {}
+            Tok::Other(w) => {
+                start.get_or_insert(at);
+                let upper = w.to_ascii_uppercase();
+                if words.len() < 4 {
+                    words.push(upper.clone());
+                }
+                if is_trigger(&words) {
+                    match upper.as_str() {
+                        "BEGIN" | "CASE" if body_depth > 0 || upper == "BEGIN" => body_depth += 1,
+                        "END" if body_depth > 0 => body_depth -= 1,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    if let Some(s) = start {
+        out.push(sql.get(s..).unwrap_or(""));
+    }
+    out
+}
+
+/// `CREATE [TEMP|TEMPORARY] TRIGGER …`
+fn is_trigger(words: &[String]) -> bool {
+    words.first().is_some_and(|w| w == "CREATE") && words.iter().take(3).any(|w| w == "TRIGGER")
+}
+
+/// The first `n` tokens of `sql` that are bare words, upper-cased (quoted
+/// text, punctuation and comments skipped), up to the first `;`.
 pub(super) fn leading_words(sql: &str, n: usize) -> Vec<String> {
     let mut out = Vec::new();
-    for tok in tokens(sql) {
+    for (_, tok) in tokens(sql) {
         if out.len() >= n {
             break;
         }
         match tok {
-            Tok::Other(w) if w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
-                out.push(w.to_ascii_uppercase());
-            }
+            Tok::Other(w) if is_word(w) => out.push(w.to_ascii_uppercase()),
             Tok::Other(_) => {}
             Tok::Semicolon => break,
         }
     }
     out
+}
+
+/// Every token of the first statement of `sql`, as written (quotes kept),
+/// with punctuation as one-character tokens.
+pub(super) fn statement_tokens(sql: &str) -> Vec<&str> {
+    tokens(sql)
+        .map_while(|(_, tok)| match tok {
+            Tok::Other(w) => Some(w),
+            Tok::Semicolon => None,
+        })
+        .collect()
+}
+
+/// True for a bare identifier or keyword (not quoted, not punctuation).
+pub(super) fn is_word(token: &str) -> bool {
+    !token.is_empty()
+        && token
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80)
 }
 
 /// A best-effort answer to "does this statement leave the database as is",
@@ -85,15 +127,16 @@ enum Tok<'a> {
     Other(&'a str),
 }
 
-/// Split into words/punctuation, dropping whitespace and comments; a quoted
-/// run is one token.
-fn tokens(sql: &str) -> impl Iterator<Item = Tok<'_>> {
+/// Split into words/punctuation with their byte offsets, dropping whitespace
+/// and comments; a quoted run is one token.
+fn tokens(sql: &str) -> impl Iterator<Item = (usize, Tok<'_>)> {
     let bytes = sql.as_bytes();
     let mut i = 0usize;
     std::iter::from_fn(move || {
         loop {
             let &c = bytes.get(i)?;
             let next = bytes.get(i + 1).copied();
+            let start = i;
             if c.is_ascii_whitespace() {
                 i += 1;
             } else if c == b'-' && next == Some(b'-') {
@@ -108,29 +151,26 @@ fn tokens(sql: &str) -> impl Iterator<Item = Tok<'_>> {
                 i = (i + 2).min(bytes.len());
             } else if c == b';' {
                 i += 1;
-                return Some(Tok::Semicolon);
+                return Some((start, Tok::Semicolon));
             } else if matches!(c, b'\'' | b'"' | b'`' | b'[') {
                 let close = if c == b'[' { b']' } else { c };
-                let start = i;
                 i += 1;
                 while bytes.get(i).is_some_and(|&b| b != close) {
                     i += 1;
                 }
                 i = (i + 1).min(bytes.len());
-                return Some(Tok::Other(sql.get(start..i).unwrap_or("")));
+                return Some((start, Tok::Other(sql.get(start..i).unwrap_or(""))));
             } else if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 {
-                let start = i;
                 while bytes
                     .get(i)
                     .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80)
                 {
                     i += 1;
                 }
-                return Some(Tok::Other(sql.get(start..i).unwrap_or("")));
+                return Some((start, Tok::Other(sql.get(start..i).unwrap_or(""))));
             } else {
-                let start = i;
                 i += 1;
-                return Some(Tok::Other(sql.get(start..i).unwrap_or("")));
+                return Some((start, Tok::Other(sql.get(start..i).unwrap_or(""))));
             }
         }
     })
@@ -161,10 +201,26 @@ mod tests {
     }
 
     #[test]
+    fn splits_scripts_keeping_trigger_bodies_whole() {
+        let script = "CREATE TABLE a (n); CREATE TEMP TRIGGER t AFTER INSERT ON a BEGIN \
+                      UPDATE a SET n = CASE WHEN n > 1 THEN 0 ELSE 1 END; SELECT 1; END; \
+                      INSERT INTO a VALUES (';');";
+        let parts = split_statements(script);
+        assert_eq!(parts.len(), 3, "{parts:?}");
+        assert_eq!(parts[0], "CREATE TABLE a (n)");
+        assert!(parts[1].ends_with("SELECT 1; END"), "{}", parts[1]);
+        assert_eq!(parts[2], "INSERT INTO a VALUES (';')");
+    }
+
+    #[test]
     fn classifies_first_keyword() {
         assert_eq!(
             leading_words(" /*x*/ explain select 1", 2),
             vec!["EXPLAIN", "SELECT"]
+        );
+        assert_eq!(
+            statement_tokens("ATTACH \"x\" AS y; SELECT"),
+            vec!["ATTACH", "\"x\"", "AS", "y"]
         );
         assert!(looks_readonly("select * from t"));
         assert!(looks_readonly("WITH x AS (SELECT 1) SELECT * FROM x"));
