@@ -162,20 +162,25 @@ impl Market {
     }
 }
 
-/// Rebuilds `market_listings` from `listing_events`.
-pub(super) fn rebuild() -> Vec<Statement> {
+/// Rebuilds, before a rollback to `fork` deletes the facts above it, the `market_listings`
+/// rows of the listings with an event above `fork`, from their events up to `fork` (a
+/// listing created above the fork is gone). Other listings keep their rows: the cost follows
+/// the reorg, not the history (issue 12).
+pub(super) fn rebuild(fork: i64) -> Vec<Statement> {
+    let scope = "SELECT listing_id FROM listing_events WHERE block_number > ?1";
     vec![
-        Statement::new("DELETE FROM market_listings"),
-        Statement::new(
+        Statement::new(format!("DELETE FROM market_listings WHERE id IN ({scope})")).bind(fork),
+        Statement::new(format!(
             "INSERT INTO market_listings (id, token_id, event_id, seller, price, currency, status, created_block, updated_block)
              SELECT l.listing_id, l.token_id,
-                 (SELECT m.chain_event_id FROM ticket_mints m WHERE m.token_id = l.token_id LIMIT 1),
+                 (SELECT m.chain_event_id FROM ticket_mints m WHERE m.token_id = l.token_id AND m.block_number <= ?1 LIMIT 1),
                  l.seller, l.price, 'ETH',
                  COALESCE((SELECT e.kind FROM listing_events e WHERE e.listing_id = l.listing_id AND e.kind <> 'listed'
-                           ORDER BY e.block_number DESC, e.log_index DESC LIMIT 1), 'listed'),
+                           AND e.block_number <= ?1 ORDER BY e.block_number DESC, e.log_index DESC LIMIT 1), 'listed'),
                  l.block_number,
-                 (SELECT max(e.block_number) FROM listing_events e WHERE e.listing_id = l.listing_id)
-             FROM listing_events l WHERE l.kind = 'listed'",
-        ),
+                 (SELECT max(e.block_number) FROM listing_events e WHERE e.listing_id = l.listing_id AND e.block_number <= ?1)
+             FROM listing_events l WHERE l.kind = 'listed' AND l.block_number <= ?1 AND l.listing_id IN ({scope})"
+        ))
+        .bind(fork),
     ]
 }

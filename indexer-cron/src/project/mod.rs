@@ -5,8 +5,9 @@
 //! `listing_events`, `trades`, `deposits`, `refunds`, `chain_events`, `chain_ticket_types`) are
 //! keyed by the log's position, so replaying a batch is a no-op (`INSERT OR IGNORE`). The
 //! materialised `tickets` (chain rows) and `market_listings` are updated per batch with each
-//! entity's final state in the batch, and rebuilt from the append-only tables after a rollback;
-//! the consistency checker rebuilds them the same way and compares.
+//! entity's final state in the batch, and rebuilt from the append-only tables after a rollback
+//! (only the entities the removed blocks touched); the consistency checker rebuilds them from
+//! the raw logs and compares.
 //!
 //! One file per concept: `raw` logs, the `catalog`, `tickets` and owners, the `market`,
 //! `payments`, and the `rollback`; this file assembles a batch from them.
@@ -19,7 +20,7 @@ mod rollback;
 mod rows;
 mod tickets;
 
-pub use rollback::{rebuild, rollback};
+pub use rollback::rollback;
 
 use shared::chain::{ChainEvent, RawLog};
 use shared::sql::Statement;

@@ -17,31 +17,31 @@ pub(super) const FACT_TABLES: &[&str] = &[
     "refunds",
 ];
 
-/// Deletes everything above `fork` and rebuilds the materialised tables.
+/// Deletes everything above `fork` and rebuilds what was materialised from it.
+///
+/// Only what the removed blocks touched is rebuilt: the tickets and listings with a fact
+/// above `fork`, rebuilt *before* the facts go (from their facts up to `fork`, so the scope
+/// is still readable), and the chain settlements above `fork`, undone after. Every read is a
+/// range of a position key or an index seek per touched entity, so a rollback costs what the
+/// reorg holds, never the history (issue 12; `tests/rollback_cost.rs` measures it).
 pub fn rollback(chain_id: u64, fork: u64, now_ms: u64) -> Vec<Statement> {
-    let fork = fork as i64;
-    let mut out = vec![
+    let (fork, now) = (fork as i64, now_ms as i64);
+    let mut out = tickets::rebuild(fork, now);
+    out.extend(market::rebuild(fork));
+    out.push(
         Statement::new("DELETE FROM raw_logs WHERE chain_id = ? AND block_number > ?")
             .bind(chain_id as i64)
             .bind(fork),
+    );
+    out.push(
         Statement::new("DELETE FROM indexed_blocks WHERE chain_id = ? AND number > ?")
             .bind(chain_id as i64)
             .bind(fork),
-    ];
+    );
     for table in FACT_TABLES {
         out.push(Statement::new(format!("DELETE FROM {table} WHERE block_number > ?")).bind(fork));
     }
-    out.extend(rebuild(now_ms));
-    out
-}
-
-/// Rebuilds `tickets` (chain rows), `market_listings` and chain-paid order states from the
-/// append-only tables.
-pub fn rebuild(now_ms: u64) -> Vec<Statement> {
-    let now = now_ms as i64;
-    let mut out = tickets::rebuild(now);
-    out.extend(market::rebuild());
-    out.extend(payments::undo_vanished(now));
+    out.extend(payments::undo_vanished(fork, now));
     out
 }
 

@@ -53,11 +53,23 @@ pub(super) fn insert_rows(
     rows: Vec<Vec<SqlValue>>,
     out: &mut Vec<Statement>,
 ) {
+    insert_rows_then(table, columns, rows, "", out);
+}
+
+/// [`insert_rows`] with `tail` after the values: an upsert clause for the primary key, while
+/// `OR IGNORE` still covers every other constraint.
+pub(super) fn insert_rows_then(
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<SqlValue>>,
+    tail: &str,
+    out: &mut Vec<Statement>,
+) {
     let placeholders = format!("({})", vec!["?"; columns.len()].join(", "));
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let values = vec![placeholders.as_str(); chunk.len()].join(", ");
         let sql = format!(
-            "INSERT OR IGNORE INTO {table} ({}) VALUES {values}",
+            "INSERT OR IGNORE INTO {table} ({}) VALUES {values}{tail}",
             columns.join(", ")
         );
         let statement = chunk
