@@ -208,11 +208,83 @@ describe("Hrana front with @libsql/client", () => {
     const upd = await db.execute({ sql: `UPDATE ${t} SET note = :n WHERE id IN (1, 2)`, args: { n: "upd" } });
     assert.equal(upd.rowsAffected, 2);
 
+    // sqld's codes: a plain SQLite error is SQLITE_UNKNOWN (its code map has no SQLITE_ERROR),
+    // its message prefixed "SQLite error: "; a prepare error located at a token is SQL_INPUT_ERROR.
     await assert.rejects(db.execute(`SELECT * FROM ${table("nope")}`), (err) => {
-      assert.equal(err.code, "SQLITE_ERROR");
-      assert.match(err.message, /no such table/);
+      assert.equal(err.code, "SQLITE_UNKNOWN");
+      assert.match(err.message, /SQLite error: no such table/);
       return true;
     });
+    await assert.rejects(db.execute(`SELECT missing FROM ${t}`), (err) => {
+      assert.equal(err.code, "SQL_INPUT_ERROR");
+      assert.match(err.message, /no such column: missing \(at offset \d+\)/);
+      return true;
+    });
+  });
+
+  test("arguments are checked as sqld checks them: none missing, no positional for :name", async () => {
+    const t = table("args");
+    await db.execute(`CREATE TABLE ${t} (a, b)`);
+    await assert.rejects(db.execute({ sql: `INSERT INTO ${t} VALUES (?, ?)`, args: [1] }), (err) => {
+      assert.equal(err.code, "ARGS_INVALID");
+      assert.match(err.message, /value for parameter 2 not found/);
+      return true;
+    });
+    await assert.rejects(db.execute({ sql: `INSERT INTO ${t} VALUES (:a, :b)`, args: [1, 2] }), (err) => {
+      assert.equal(err.code, "ARGS_INVALID");
+      return true;
+    });
+    // In a write batch the failing statement rolls the whole batch back (no NULL row).
+    await assert.rejects(
+      db.batch(
+        [
+          { sql: `INSERT INTO ${t} VALUES (?, ?)`, args: [1, 2] },
+          { sql: `INSERT INTO ${t} VALUES (?, ?)`, args: [3] },
+        ],
+        "write",
+      ),
+      (err) => {
+        assert.equal(err.code, "ARGS_INVALID");
+        return true;
+      },
+    );
+    const rs = await db.execute(`SELECT count(*) AS c FROM ${t}`);
+    assert.equal(rs.rows[0].c, 0);
+  });
+
+  test("a parse error anywhere in a batch or script runs nothing; VACUUM is refused", async () => {
+    const t = table("parsed");
+    await db.execute(`CREATE TABLE ${t} (a)`);
+    await assert.rejects(
+      db.batch([`INSERT INTO ${t} VALUES (1)`, `INSERTT INTO ${t} VALUES (2)`], "write"),
+      (err) => {
+        assert.equal(err.code, "SQL_PARSE_ERROR");
+        return true;
+      },
+    );
+    await assert.rejects(db.executeMultiple(`INSERT INTO ${t} VALUES (1); SELEC 2;`), (err) => {
+      assert.equal(err.code, "SQL_PARSE_ERROR");
+      return true;
+    });
+    const rs = await db.execute(`SELECT count(*) AS c FROM ${t}`);
+    assert.equal(rs.rows[0].c, 0);
+    await assert.rejects(db.execute("VACUUM"), (err) => {
+      assert.equal(err.code, "SQL_PARSE_ERROR");
+      assert.match(err.message, /unsupported statement: VACUUM/);
+      return true;
+    });
+  });
+
+  test("lastInsertRowid is set after INSERT only", async () => {
+    const t = table("rowids");
+    await db.execute(`CREATE TABLE ${t} (id INTEGER PRIMARY KEY, a)`);
+    const ins = await db.execute({ sql: `INSERT INTO ${t} (a) VALUES (?)`, args: [1] });
+    assert.equal(ins.lastInsertRowid, 1n);
+    const upd = await db.execute(`UPDATE ${t} SET a = 2`);
+    assert.equal(upd.rowsAffected, 1);
+    assert.equal(upd.lastInsertRowid, undefined);
+    const del = await db.execute(`DELETE FROM ${t}`);
+    assert.equal(del.lastInsertRowid, undefined);
   });
 
   test("all value types round-trip: null, integer, float, text, blob", async () => {
@@ -273,7 +345,7 @@ describe("Hrana front with @libsql/client", () => {
       ),
       (err) => {
         assert.equal(err.code, "SQLITE_CONSTRAINT");
-        assert.match(err.message, /UNIQUE constraint failed/);
+        assert.match(err.message, /SQLite error: UNIQUE constraint failed: /);
         assert.equal(err.statementIndex, 1);
         return true;
       },
@@ -368,6 +440,25 @@ describe("Hrana front with @libsql/client", () => {
     assert.equal(rs.rows[0].n, workers);
   });
 
+  test("protocol errors are HTTP 400 plain text", async () => {
+    const post = (body) =>
+      fetch(new URL("v2/pipeline", LIBSQL_URL), {
+        method: "POST",
+        headers: { authorization: `Bearer ${LIBSQL_TOKEN}`, "content-type": "application/json" },
+        body,
+      });
+    const malformed = await post("{not json");
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.headers.get("content-type"), "text/plain");
+    assert.match(await malformed.text(), /^Cannot deserialize client message from JSON: /);
+    const unknown = await post(JSON.stringify({ baton: null, requests: [{ type: "frobnicate" }] }));
+    assert.equal(unknown.status, 400);
+    assert.match(await unknown.text(), /unknown variant `frobnicate`/);
+    const baton = await post(JSON.stringify({ baton: "forged", requests: [{ type: "close" }] }));
+    assert.equal(baton.status, 400);
+    assert.equal(await baton.text(), "Received an invalid baton");
+  });
+
   test("executeMultiple runs a SQL script (Hrana sequence)", async () => {
     const t = table("script");
     await db.executeMultiple(`
@@ -379,17 +470,20 @@ describe("Hrana front with @libsql/client", () => {
     assert.deepEqual(rs.rows.map((r) => r.v), ["one", "two; with a semicolon"]);
   });
 
-  test("a wrong token is refused with 401", async () => {
+  test("a wrong token is refused with 401 and sqld's body", async () => {
     const res = await fetch(new URL("v2/pipeline", LIBSQL_URL), {
       method: "POST",
       headers: { authorization: "Bearer wrong", "content-type": "application/json" },
       body: JSON.stringify({ baton: null, requests: [{ type: "close" }] }),
     });
     assert.equal(res.status, 401);
+    assert.deepEqual(await res.json(), { error: "Unauthorized: `The JWT is invalid`" });
     const bad = createClient({ url: LIBSQL_URL, authToken: "wrong" });
     try {
+      // sqld's 401 body has no `message`, so the client reports a plain HTTP failure.
       await assert.rejects(bad.execute("SELECT 1"), (err) => {
-        assert.equal(err.code, "UNAUTHORIZED");
+        assert.equal(err.code, "SERVER_ERROR");
+        assert.match(err.message, /HTTP status 401/);
         return true;
       });
     } finally {
