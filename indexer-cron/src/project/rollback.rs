@@ -23,7 +23,7 @@ pub(super) const FACT_TABLES: &[&str] = &[
 /// above `fork`, rebuilt *before* the facts go (from their facts up to `fork`, so the scope
 /// is still readable), and the chain settlements above `fork`, undone after. Every read is a
 /// range of a position key or an index seek per touched entity, so a rollback costs what the
-/// reorg holds, never the history (issue 12; `tests/rollback_cost.rs` measures it).
+/// reorg holds, never the history (issue 12; `tests/rollback.rs` measures it).
 pub fn rollback(chain_id: u64, fork: u64, now_ms: u64) -> Vec<Statement> {
     let (fork, now) = (fork as i64, now_ms as i64);
     let mut out = tickets::rebuild(fork, now);

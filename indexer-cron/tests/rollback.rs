@@ -1,11 +1,13 @@
-//! What a reorg rollback reads, measured on the real engine: the local Hrana front (libSQL)
-//! with the project's migrations, the indexer's own statements (`project::batch` to write a
-//! history, `project::rollback` for a depth-1 reorg), and the front's counters (rows read as
-//! libSQL counts them, what Turso bills).
+//! Reorg rollbacks on the real engine: the local Hrana front (libSQL) with the project's
+//! migrations, the indexer's own statements (`project::batch` to write a history,
+//! `project::rollback` for the reorg) and the front's counters (rows read as libSQL counts
+//! them, what Turso bills).
 //!
 //! Issue 12: a rollback used to rebuild every chain ticket and listing and re-check every
-//! chain settlement, so the same one-block reorg cost more the longer the chain's history.
-//! Its cost must depend on the reorg window only.
+//! chain settlement, so the same one-block reorg cost more the longer the chain's history; its
+//! cost must depend on the reorg window only. And a rollback that removed the mint (or the
+//! paying deposit) of a ticket checked in at the door failed on the check-in's foreign key,
+//! stopping the indexer at the fork.
 
 use alloy_primitives::{Address, B256, U256};
 use indexer_cron::project::{self, Indexed};
@@ -309,4 +311,137 @@ async fn a_rollback_leaves_what_indexing_up_to_the_fork_leaves() {
         let _ = rolled_back.fronts.shutdown().await;
         let _ = indexed_to_fork.fronts.shutdown().await;
     }
+}
+
+/// One text column of the first row.
+async fn text(db: &Db, sql: &str) -> Option<String> {
+    let rows = db.sql.execute(Statement::new(sql)).await.expect(sql);
+    rows.row(0)
+        .and_then(|r| r.get::<Option<String>>("v").expect("v"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollback_keeps_checked_in_tickets_as_tombstones_and_the_check_ins() {
+    let (db, last) = history(10).await;
+    let fork = last - 1;
+    let deposit = block_of(10)
+        .pop()
+        .expect("token 10's block has a deposit")
+        .log;
+    let holder_of_10 = shared::domain::WalletAddress::from(holder(10)).checksummed();
+    // Token 10 (minted in the last block) and an order paid by the deposit of that block were
+    // both admitted at the door; token 10's holder also had a pass.
+    db.sql
+        .batch_atomic(vec![
+            Statement::new("INSERT INTO users (wallet, role, created_at) VALUES ('0xorg', 'organizer', 0)"),
+            Statement::new(
+                "INSERT INTO events (id, organizer, title, starts_at, ends_at, created_at, updated_at)
+                 VALUES ('evt_1', '0xorg', 'e', 0, 1, 0, 0)",
+            ),
+            Statement::new(
+                "INSERT INTO orders (id, order_ref, event_id, payer, status, total, currency, payment_deadline, paid_via, created_at, updated_at)
+                 VALUES ('ord_1', '0xref', 'evt_1', '0xpayer', 'paid', '1000', 'ETH', 0, 'chain', 0, 0)",
+            ),
+            Statement::new(
+                "INSERT INTO tickets (id, event_id, order_id, owner, status, created_at, updated_at)
+                 VALUES ('tkt_1', 'evt_1', 'ord_1', '0xpayer', 'used', 0, 0)",
+            ),
+            Statement::new(
+                "UPDATE chain_settlements SET order_id = 'ord_1', prev_status = 'pending_payment', outcome = 'paid'
+                 WHERE block_number = ? AND log_index = ?",
+            )
+            .bind(deposit.block_number as i64)
+            .bind(deposit.log_index as i64),
+            Statement::new("UPDATE tickets SET status = 'used' WHERE id = 'chain:10'"),
+            Statement::new(
+                "INSERT INTO ticket_passes (pass_id, ticket_id, event_id, key_generation, owner, valid_from, valid_until, issued_at)
+                 VALUES ('pass_10', 'chain:10', '1', 1, ?, 0, 1, 0)",
+            )
+            .bind(holder_of_10.as_str()),
+            Statement::new(
+                "INSERT INTO checkins (ticket_id, event_id, scanned_at) VALUES ('chain:10', '1', 5), ('tkt_1', 'evt_1', 6)",
+            ),
+        ])
+        .await
+        .expect("admissions");
+
+    db.sql
+        .batch_atomic(project::rollback(CHAIN_ID, fork, 7))
+        .await
+        .expect("the rollback goes through");
+
+    for ticket in ["chain:10", "tkt_1"] {
+        let rows = db
+            .sql
+            .execute(
+                Statement::new("SELECT owner, status, removed_at FROM tickets WHERE id = ?")
+                    .bind(ticket),
+            )
+            .await
+            .expect("ticket");
+        let row = rows.row(0).expect("the row stays as a tombstone");
+        assert_eq!(
+            row.get::<String>("owner").expect("owner"),
+            "0x0000000000000000000000000000000000000000",
+            "{ticket}: nobody owns it"
+        );
+        assert_eq!(row.get::<String>("status").expect("status"), "revoked");
+        assert_eq!(row.get::<Option<i64>>("removed_at").expect("at"), Some(7));
+    }
+    assert_eq!(
+        text(
+            &db,
+            "SELECT removed_owner AS v FROM tickets WHERE id = 'chain:10'"
+        )
+        .await,
+        Some(holder_of_10.clone())
+    );
+    assert_eq!(db.count("SELECT count(*) AS n FROM checkins").await, 2);
+    assert_eq!(
+        text(
+            &db,
+            "SELECT reason AS v FROM pass_revocations WHERE pass_id = 'pass_10'"
+        )
+        .await,
+        Some("ticket_removed".to_owned())
+    );
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM ticket_passes WHERE revoked_at = 7")
+            .await,
+        1
+    );
+    assert_eq!(
+        text(&db, "SELECT status AS v FROM orders WHERE id = 'ord_1'").await,
+        Some("pending_payment".to_owned())
+    );
+
+    // The new fork mints the same token again (the transaction re-included): the ticket is
+    // back, still admitted.
+    let again: Vec<Indexed> = block_of(10)
+        .into_iter()
+        .map(|mut i| {
+            i.log.block_hash = B256::repeat_byte(0x77);
+            i
+        })
+        .collect();
+    db.sql
+        .batch_atomic(project::batch(CHAIN_ID, &again, 8))
+        .await
+        .expect("re-mint");
+    let rows = db
+        .sql
+        .execute(Statement::new(
+            "SELECT owner, status, removed_at, removed_owner FROM tickets WHERE id = 'chain:10'",
+        ))
+        .await
+        .expect("ticket");
+    let row = rows.row(0).expect("ticket");
+    assert_eq!(row.get::<String>("owner").expect("owner"), holder_of_10);
+    assert_eq!(row.get::<String>("status").expect("status"), "used");
+    assert_eq!(row.get::<Option<i64>>("removed_at").expect("at"), None);
+    assert_eq!(
+        row.get::<Option<String>>("removed_owner").expect("who"),
+        None
+    );
+    let _ = db.fronts.shutdown().await;
 }
