@@ -1,6 +1,7 @@
 //! One request's path: request id → route → handler → error mapping → metrics sample.
 
 use crate::after::{AfterResponse, Instances};
+use crate::body::BodyError;
 use crate::call::{Call, RateSlot};
 use crate::cors;
 use crate::extract::Query;
@@ -95,6 +96,8 @@ pub async fn handle<S: Services>(
     let route = resolved.as_ref().map(|(route, _)| *route);
     let mut limited = None;
     let result = match (resolved, method) {
+        // Refused by the host while reading (see `crate::body`): nothing else is done.
+        (Some(_), _) if request.body_refused.is_some() => Err(refusal(&request)),
         (None, _) => Err(Error::not_found(
             "ROUTE_NOT_FOUND",
             format!("no route for {}", request.path),
@@ -171,6 +174,14 @@ pub async fn handle<S: Services>(
         duration_ms,
     };
     (with_request_id(response, request_id), sample)
+}
+
+/// The error of a body the host refused to read.
+fn refusal(request: &Request) -> Error {
+    request.body_refused.as_ref().map_or_else(
+        || Error::Internal("no body refusal".into()),
+        BodyError::error,
+    )
 }
 
 async fn dispatch<S: Services>(

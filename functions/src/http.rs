@@ -18,6 +18,9 @@ pub struct Request {
     /// `X-Forwarded-For` entry `TRUSTED_PROXY_HOPS` from the right, see
     /// [`crate::client_ip`]). `None`: no usable address. Used for rate limits only.
     pub client_ip: Option<String>,
+    /// Why the host did not read the body (too large for the route, or undeliverable); the app
+    /// answers 413/400 then. See [`crate::body`].
+    pub body_refused: Option<crate::body::BodyError>,
 }
 
 impl Request {
@@ -34,6 +37,7 @@ impl Request {
             headers: Headers::new(),
             body: Vec::new(),
             client_ip: None,
+            body_refused: None,
         }
     }
 }

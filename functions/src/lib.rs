@@ -8,6 +8,7 @@
 mod after;
 mod app;
 mod audit;
+pub mod body;
 mod cache;
 mod call;
 mod checkin;

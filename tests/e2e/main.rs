@@ -3,6 +3,7 @@
 //! does both first.
 
 mod accounts;
+mod bodies;
 mod catalog;
 mod chain_read;
 mod checkin;
@@ -20,4 +21,5 @@ mod metrics_cost;
 mod migrations;
 mod platform;
 mod reconcile;
+mod redis_policy;
 mod sale;

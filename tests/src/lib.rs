@@ -307,6 +307,8 @@ pub struct App {
     pub runtime: Runtime,
     pub base_url: String,
     pub client: reqwest::Client,
+    /// Where the runtime's stdout and stderr go (the function's error log lines too).
+    pub log: PathBuf,
     _proc: Proc,
 }
 
@@ -385,6 +387,7 @@ impl App {
                 .timeout(Duration::from_secs(20))
                 .build()
                 .expect("client"),
+            log: log.clone(),
             _proc: proc,
         };
         let deadline = Instant::now() + Duration::from_secs(90);

@@ -109,7 +109,15 @@ async fn into_request(mut req: worker::Request) -> worker::Result<Request> {
     request.headers = req.headers().entries().collect::<Headers>();
     // Set by Cloudflare's edge and not forgeable by the client (unlike X-Forwarded-For).
     request.client_ip = request.headers.get("cf-connecting-ip").map(str::to_owned);
-    request.body = req.bytes().await.unwrap_or_default();
+    // Read as it arrives, within the route's limit (see `functions::body`).
+    match req.stream() {
+        Ok(chunks) => match functions::body::read(&request, chunks).await {
+            Ok(body) => request.body = body,
+            Err(refused) => request.body_refused = Some(refused),
+        },
+        // No body at all (GET, or an empty POST).
+        Err(_) => {}
+    }
     Ok(request)
 }
 

@@ -62,7 +62,11 @@ async fn into_request(req: spin_sdk::http::Request) -> Result<Request, spin_sdk:
         .iter()
         .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?.to_owned())))
         .collect::<Headers>();
-    request.body = req.into_body().bytes().await?.to_vec();
+    // Read as it arrives, within the route's limit (see `functions::body`).
+    match functions::body::read(&request, req.into_body().stream()).await {
+        Ok(body) => request.body = body,
+        Err(refused) => request.body_refused = Some(refused),
+    }
     Ok(request)
 }
 
