@@ -1254,6 +1254,316 @@ async fn scanner_page(runtime: Runtime) {
     );
 }
 
+/// The seeded tickets of [`offline_upload_costs`]: `n` valid tickets of `event` held by
+/// [`HOLDER`], each with a live offline pass, written straight to libSQL (the sale path is
+/// tested elsewhere; 250 purchases would only slow this test down).
+async fn seed_door_tickets(
+    stack: &Stack,
+    event: &PublishedEvent,
+    n: usize,
+) -> Vec<(String, String)> {
+    use shared::ports::Sql as _;
+    let now = now_ms();
+    let keys = PassKeys::new(PASS_SEED.as_bytes());
+    let signing = keys.signing_key(&event.id, 1);
+    let mut rows = Vec::new();
+    let mut out = Vec::new();
+    for i in 0..n {
+        let ticket_id = format!("tkt_up_{}_{i:03}", &event.id);
+        let pass = Pass {
+            key_generation: 1,
+            pass_id: (0x5ca0_0000_u64 + i as u64).to_be_bytes(),
+            event_id: event.id.clone(),
+            ticket_id: ticket_id.clone(),
+            serial: format!("{i:06}"),
+            seat: seat(i),
+            ticket_type: "Seated".to_owned(),
+            valid_from_secs: (now / 1000 - 86_400) as u32,
+            valid_until_secs: (now / 1000 + 86_400) as u32,
+        };
+        rows.push(json!([ticket_id, pass.pass_id_hex(), seat(i)]));
+        out.push((ticket_id, pass.sign(&signing)));
+    }
+    let rows = Value::from(rows).to_string();
+    let sql = stack.sql();
+    sql.execute(
+        shared::sql::Statement::new(
+            "INSERT INTO tickets (id, event_id, ticket_type_id, owner, seat_label, status, created_at, updated_at) \
+             SELECT json_extract(value, '$[0]'), ?, ?, ?, json_extract(value, '$[2]'), 'valid', ?, ? FROM json_each(?)",
+        )
+        .bind(event.id.as_str())
+        .bind(event.seated())
+        .bind(HOLDER)
+        .bind(now)
+        .bind(now)
+        .bind(rows.as_str()),
+    )
+    .await
+    .expect("tickets");
+    sql.execute(
+        shared::sql::Statement::new(
+            "INSERT INTO ticket_passes (pass_id, ticket_id, event_id, key_generation, owner, seat_label, valid_from, valid_until, issued_at) \
+             SELECT json_extract(value, '$[1]'), json_extract(value, '$[0]'), ?, 1, ?, json_extract(value, '$[2]'), ?, ?, ? FROM json_each(?)",
+        )
+        .bind(event.id.as_str())
+        .bind(HOLDER)
+        .bind(now - 86_400_000)
+        .bind(now + 86_400_000)
+        .bind(now)
+        .bind(rows.as_str()),
+    )
+    .await
+    .expect("passes");
+    out
+}
+
+/// Issue 12 item 12: an offline upload of 500 scans stays far inside Workers' subrequest limit
+/// (50 per request on Free). 250 tickets: passes scanned by two devices (the earlier wins,
+/// whichever is listed first), a third device late, online codes (judged on arrival, so a pass
+/// scanned before the upload beats them, and displaces one admitted earlier in the same
+/// upload), scans too old to believe and codes that are not codes. Exactly one `ok` per ticket;
+/// the whole upload, after-response work included, is at most 20 requests to Redis and libSQL
+/// together; a re-upload answers the same and writes nothing.
+async fn offline_upload_costs(runtime: Runtime) {
+    let stack = Stack::start().await;
+    let mut owned = overrides("60");
+    // HTTP metrics are flushed per instance; held back here for a deterministic bill.
+    owned.push(("METRICS_FLUSH_SECS", "3600".to_owned()));
+    let pairs: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = App::spawn(runtime, &stack, &pairs).await;
+    let event = door_event(&app, 1).await;
+    let key = verifier_key(&app, &event.id, "upload").await;
+    let tickets = seed_door_tickets(&stack, &event, 250).await;
+    let ours = Keyring::new(vec![(
+        "k1".to_owned(),
+        QR_SECRET
+            .split_once(':')
+            .expect("kid")
+            .1
+            .as_bytes()
+            .to_vec(),
+    )])
+    .expect("keyring");
+    let now = now_ms();
+    let online = |i: usize| {
+        ours.sign(
+            &tickets[i].0,
+            &format!("{i:016x}"),
+            (now / 1000) as u64 + 60,
+        )
+    };
+    let t0 = now - 600_000;
+    let mut scans = Vec::new();
+    // (ticket, device, result, first scan's device) of each scan, in request order.
+    let mut want: Vec<(Option<usize>, &str, &str, Option<&str>)> = Vec::new();
+    let mut push =
+        |code: String,
+         device: &'static str,
+         at: i64,
+         want_row: (Option<usize>, &'static str, Option<&'static str>)| {
+            let nonce = format!("up-{:04}-{device}", scans.len());
+            scans.push(scan_body(&code, "Gate", device, at, &nonce));
+            want.push((want_row.0, device, want_row.1, want_row.2));
+        };
+    for i in 0..200 {
+        let pass = tickets[i].1.clone();
+        let at = t0 + i as i64 * 1_000;
+        // Device A lists every scan first; for even tickets device B scanned earlier.
+        let b_wins = i < 150 && i % 2 == 0;
+        push(
+            pass.clone(),
+            "dev-a",
+            at,
+            if b_wins {
+                (Some(i), "already_redeemed", Some("dev-b"))
+            } else {
+                (Some(i), "ok", None)
+            },
+        );
+        if i < 150 {
+            let (b_at, b_want) = if b_wins {
+                (at - 500, (Some(i), "ok", None))
+            } else {
+                (at + 500, (Some(i), "already_redeemed", Some("dev-a")))
+            };
+            push(pass.clone(), "dev-b", b_at, b_want);
+        } else {
+            push(
+                pass,
+                "dev-d",
+                at + 100,
+                (Some(i), "already_redeemed", Some("dev-a")),
+            );
+        }
+    }
+    for i in 200..250 {
+        let pass = tickets[i].1.clone();
+        match i {
+            // A pass scanned ten minutes ago beats an online code judged on arrival.
+            200..220 => {
+                push(
+                    online(i),
+                    "dev-on",
+                    now - 30_000,
+                    (Some(i), "already_redeemed", Some("dev-c")),
+                );
+                push(pass, "dev-c", t0, (Some(i), "ok", None));
+            }
+            // The online code claims an old time: admitted first (at arrival), then displaced
+            // by the earlier pass later in the same upload.
+            220..230 => {
+                push(
+                    online(i),
+                    "dev-on",
+                    now - 7_200_000,
+                    (Some(i), "already_redeemed", Some("dev-c")),
+                );
+                push(pass, "dev-c", t0, (Some(i), "ok", None));
+            }
+            // Too old to believe: invalid; the online code admits.
+            240..250 => {
+                push(
+                    pass,
+                    "dev-old",
+                    now - 2 * 86_400_000,
+                    (None, "invalid", None),
+                );
+                push(online(i), "dev-on", now - 30_000, (Some(i), "ok", None));
+            }
+            _ => {
+                push(online(i), "dev-on", now - 30_000, (Some(i), "ok", None));
+                push(
+                    format!("not-a-code-{i}"),
+                    "dev-x",
+                    t0,
+                    (None, "invalid", None),
+                );
+            }
+        }
+    }
+    assert_eq!(scans.len(), 500);
+    let upload = || async {
+        let started = std::time::Instant::now();
+        let reply = app
+            .send(
+                Method::POST,
+                "/v1/checkin/upload",
+                None,
+                Some(json!({"scans": scans})),
+                &[("x-verifier-key", &key)],
+            )
+            .await;
+        let took = started.elapsed();
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        (
+            reply.body["results"].as_array().expect("results").clone(),
+            took,
+        )
+    };
+
+    let before = settled(&stack).await;
+    let (results, took) = upload().await;
+    let spent = settled(&stack).await.delta(before);
+    eprintln!(
+        "{runtime:?}: upload of 500 offline scans took {took:?}; {} Hrana + {} Upstash requests \
+         ({} statements, {} Redis commands, {} rows read, {} written)",
+        spent.sql_requests,
+        spent.redis_requests,
+        spent.sql_statements,
+        spent.redis_commands,
+        spent.rows_read,
+        spent.rows_written
+    );
+    assert_eq!(results.len(), 500);
+    let mut ok_per_ticket = vec![0; tickets.len()];
+    for (i, (result, want)) in results.iter().zip(&want).enumerate() {
+        let (ticket, device, outcome, first) = *want;
+        assert_eq!(result["result"], outcome, "scans[{i}]: {result}");
+        assert_eq!(result["deviceId"], device, "scans[{i}]: {result}");
+        assert_eq!(
+            result["nonce"], scans[i]["nonce"],
+            "results[i] answers scans[i]"
+        );
+        if let Some(first) = first {
+            assert_eq!(
+                result["firstScan"]["deviceId"], first,
+                "scans[{i}]: {result}"
+            );
+        }
+        if outcome == "ok" {
+            ok_per_ticket[ticket.expect("a ticket")] += 1;
+        }
+    }
+    assert!(ok_per_ticket.iter().all(|&n| n == 1), "{ok_per_ticket:?}");
+    for (result, want) in results.iter().zip(&want) {
+        if want.1 == "dev-c" && want.0 < Some(220) {
+            assert_eq!(result.get("supersedes"), None, "{result}");
+        }
+    }
+    let displaced = results
+        .iter()
+        .filter(|r| r["supersedes"]["deviceId"] == "dev-on")
+        .count();
+    assert_eq!(
+        displaced, 10,
+        "the passes that displaced an online admission"
+    );
+    assert!(
+        spent.sql_requests + spent.redis_requests <= 20,
+        "500 scans in at most 20 subrequests: {spent:?}"
+    );
+
+    let count = |table: &'static str| {
+        let stack = &stack;
+        let event_id = event.id.clone();
+        async move {
+            sql_count(
+                stack,
+                &format!("SELECT count(*) AS n FROM {table} WHERE event_id = ?"),
+                &event_id,
+            )
+            .await
+        }
+    };
+    assert_eq!(count("checkins").await, 250);
+    assert_eq!(count("scans").await, 500);
+    assert_eq!(
+        sql_count(
+            &stack,
+            "SELECT count(*) AS n FROM checkins WHERE event_id = ? AND device_id = 'dev-on'",
+            &event.id
+        )
+        .await,
+        20,
+        "the online admissions that no earlier pass displaced"
+    );
+    // The stored answers agree with the ones returned.
+    assert_eq!(
+        sql_count(
+            &stack,
+            "SELECT count(*) AS n FROM scans WHERE event_id = ? AND result = 'ok'",
+            &event.id
+        )
+        .await,
+        250
+    );
+
+    let before = settled(&stack).await;
+    let (again, took) = upload().await;
+    let spent = settled(&stack).await.delta(before);
+    eprintln!(
+        "{runtime:?}: re-upload of the same 500 took {took:?}; {} Hrana + {} Upstash requests",
+        spent.sql_requests, spent.redis_requests
+    );
+    assert_eq!(again, results, "a re-upload answers the same");
+    assert_eq!(count("checkins").await, 250);
+    assert_eq!(count("scans").await, 500);
+    assert_eq!(
+        spent.rows_written, 0,
+        "a re-upload writes nothing: {spent:?}"
+    );
+}
+
 #[tokio::test]
 async fn workerd_500_scans_of_one_ticket_admit_exactly_once() {
     stampede(Runtime::Workerd).await;
@@ -1337,4 +1647,14 @@ async fn workerd_buffered_audit_rows_reach_libsql_on_a_cron_tick() {
 #[tokio::test]
 async fn wasmtime_buffered_audit_rows_reach_libsql_on_a_cron_tick() {
     audit_drain(Runtime::Wasmtime).await;
+}
+
+#[tokio::test]
+async fn workerd_an_offline_upload_of_500_scans_is_a_few_subrequests() {
+    offline_upload_costs(Runtime::Workerd).await;
+}
+
+#[tokio::test]
+async fn wasmtime_an_offline_upload_of_500_scans_is_a_few_subrequests() {
+    offline_upload_costs(Runtime::Wasmtime).await;
 }

@@ -29,6 +29,7 @@ pub mod passes;
 pub mod record;
 pub mod settle;
 pub mod ticket;
+pub mod upload;
 pub mod verifier_key;
 
 pub use input::ScanInput;

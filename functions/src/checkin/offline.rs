@@ -10,9 +10,12 @@
 //!   `scannedAt`: a 60-second code is no better than a screenshot once it has expired;
 //! - a live admission (server-timed, `checkins.offline = 0`) is never displaced.
 //!
-//! Uploads are not the door's latency path: each scan reads the ticket and writes its rows in
+//! This file holds those rules ([`prepare`], [`out_of_window`], [`judged_at`], the statements
+//! of an admission) and the per-scan path, [`scan`]: it reads the ticket and writes its rows in
 //! libSQL (the nonce replays from libSQL), and the ticket's Redis lock is pointed at the
-//! admission after the response.
+//! admission after the response — two Hrana requests a scan. An upload goes through
+//! [`super::upload`], which applies the same rules to all its scans in memory and writes them in
+//! a few batches; it falls back to [`scan`] for a chunk that keeps losing races.
 
 use super::answer::{Answer, ScanOutcome};
 use super::decide::{self, Decoded};
@@ -55,23 +58,15 @@ async fn decide_and_write<S: Services>(
     let now_ms = services.clock().now_ms() as i64;
     let config = &services.config().checkin;
     let sql = services.sql();
-    if let Some(reason) = out_of_window(config, input.scanned_at, now_ms) {
-        let answer = Answer::refused_because(ScanResult::Invalid, reason);
-        return record(sql, verifier, input, Mode::Offline, &answer, now_ms).await;
-    }
-    let code = input.code.trim();
-    let at_ms = judged_at(code, input.scanned_at, now_ms);
-    let at_secs = u64::try_from(at_ms / 1000).unwrap_or(0);
-    let (ticket_id, pass_id) = match decide::decode(config, code, &verifier.event_id, at_secs) {
-        Decoded::Refused {
-            result, ticket_id, ..
-        } => {
-            let answer = Answer::refused(result, ticket_id);
+    let (ticket_id, pass_id, at_ms) = match prepare(config, &verifier.event_id, input, now_ms) {
+        Prepared::Refused(answer) => {
             return record(sql, verifier, input, Mode::Offline, &answer, now_ms).await;
         }
-        Decoded::Genuine {
-            ticket_id, pass_id, ..
-        } => (ticket_id, pass_id),
+        Prepared::Genuine {
+            ticket_id,
+            pass_id,
+            at_ms,
+        } => (ticket_id, pass_id, at_ms),
     };
     let ticket = ticket::load(sql, &ticket_id, pass_id.as_deref()).await?;
     let verdict = decide::judge(ticket.as_ref(), &verifier.event_id);
@@ -85,8 +80,47 @@ async fn decide_and_write<S: Services>(
     }
 }
 
+/// What an uploaded scan says before its ticket is looked at.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prepared {
+    /// Answered from the scan alone: `scannedAt` not believed, or a code refused by itself.
+    Refused(Box<Answer>),
+    /// A genuine code of `ticket_id` (`pass_id` for an offline pass), judged at `at_ms`.
+    Genuine {
+        ticket_id: String,
+        pass_id: Option<String>,
+        at_ms: i64,
+    },
+}
+
+/// Reads `input`, uploaded to a scanner of `event_id` and received at `now_ms`: the rules both
+/// the per-scan path and the batched upload ([`super::upload`]) start from.
+pub fn prepare(config: &CheckinConfig, event_id: &str, input: &ScanInput, now_ms: i64) -> Prepared {
+    if let Some(reason) = out_of_window(config, input.scanned_at, now_ms) {
+        return Prepared::Refused(Box::new(Answer::refused_because(
+            ScanResult::Invalid,
+            reason,
+        )));
+    }
+    let code = input.code.trim();
+    let at_ms = judged_at(code, input.scanned_at, now_ms);
+    let at_secs = u64::try_from(at_ms / 1000).unwrap_or(0);
+    match decide::decode(config, code, event_id, at_secs) {
+        Decoded::Refused {
+            result, ticket_id, ..
+        } => Prepared::Refused(Box::new(Answer::refused(result, ticket_id))),
+        Decoded::Genuine {
+            ticket_id, pass_id, ..
+        } => Prepared::Genuine {
+            ticket_id,
+            pass_id,
+            at_ms,
+        },
+    }
+}
+
 /// Why `scanned_at` is not believed of an upload received at `now_ms` (`None`: it is).
-fn out_of_window(config: &CheckinConfig, scanned_at: i64, now_ms: i64) -> Option<String> {
+pub fn out_of_window(config: &CheckinConfig, scanned_at: i64, now_ms: i64) -> Option<String> {
     let max_age = config.offline_max_age_secs;
     let skew = config.offline_clock_skew_secs;
     let secs = |s: u64| i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX);
@@ -105,7 +139,7 @@ fn out_of_window(config: &CheckinConfig, scanned_at: i64, now_ms: i64) -> Option
 
 /// The time `code` is judged (and, if admitted, timed) at: a pass at the device's
 /// `scanned_at`, an online code at the upload's arrival `now_ms`.
-fn judged_at(code: &str, scanned_at: i64, now_ms: i64) -> i64 {
+pub fn judged_at(code: &str, scanned_at: i64, now_ms: i64) -> i64 {
     match CodeKind::of(code) {
         CodeKind::Online => now_ms,
         CodeKind::Offline => scanned_at,
@@ -153,17 +187,7 @@ async fn admit<S: Services>(
     ];
     if let Some(previous) = &answer.supersedes {
         let first = json!({"at": at_ms, "gate": input.gate, "deviceId": input.device_id});
-        batch.push(
-            Statement::new(
-                "UPDATE scans SET result = 'already_redeemed', \
-                   response = json_set(response, '$.result', 'already_redeemed', '$.reason', ?, '$.firstScan', json(?)) \
-                 WHERE verifier_key_id = ? AND nonce = ?",
-            )
-            .bind(ScanResult::AlreadyRedeemed.reason())
-            .bind(first.to_string())
-            .bind(previous.verifier_key_id.as_str())
-            .bind(previous.nonce.as_str()),
-        );
+        batch.push(rewrite_displaced(previous, &first));
     }
     batch.extend(chain_mark_used(ticket, now_ms));
     match sql.batch_atomic(batch).await {
@@ -201,10 +225,33 @@ async fn admit<S: Services>(
     }
 }
 
+/// Rewrites the `scans` row of `previous`, an offline admission displaced by the earlier scan
+/// `first` (its `{"at","gate","deviceId"}`), to `already_redeemed` naming that scan.
+pub fn rewrite_displaced(previous: &FirstScan, first: &serde_json::Value) -> Statement {
+    Statement::new(
+        "UPDATE scans SET result = 'already_redeemed', \
+           response = json_set(response, '$.result', 'already_redeemed', '$.reason', ?, '$.firstScan', json(?)) \
+         WHERE verifier_key_id = ? AND nonce = ?",
+    )
+    .bind(ScanResult::AlreadyRedeemed.reason())
+    .bind(first.to_string())
+    .bind(previous.verifier_key_id.as_str())
+    .bind(previous.nonce.as_str())
+}
+
 /// The check-in row: an upsert that only replaces a later offline scan (never a live
 /// admission); the guard after it rolls the batch back when nothing changed.
 fn checkin_row(verifier: &Verifier, scan: Timed<'_>, ticket: &DoorTicket) -> Statement {
-    let input = scan.input;
+    admission_row(verifier, scan.input, scan.at_ms, ticket)
+}
+
+/// [`checkin_row`] of `input`, judged at `at_ms` (also the batched upload's).
+pub fn admission_row(
+    verifier: &Verifier,
+    input: &ScanInput,
+    at_ms: i64,
+    ticket: &DoorTicket,
+) -> Statement {
     Statement::new(
         "INSERT INTO checkins (ticket_id, event_id, verifier_key_id, gate, device_id, nonce, scanned_at, offline) \
          VALUES (?, ?, ?, ?, ?, ?, ?, 1) \
@@ -219,10 +266,10 @@ fn checkin_row(verifier: &Verifier, scan: Timed<'_>, ticket: &DoorTicket) -> Sta
     .bind(input.gate.as_str())
     .bind(input.device_id.as_str())
     .bind(input.nonce.as_str())
-    .bind(scan.at_ms)
+    .bind(at_ms)
 }
 
-fn mark_used(ticket_id: &str, now_ms: i64) -> Statement {
+pub fn mark_used(ticket_id: &str, now_ms: i64) -> Statement {
     Statement::new(
         "UPDATE tickets SET status = 'used', updated_at = ? WHERE id = ? AND status IN ('valid', 'used')",
     )
@@ -232,7 +279,7 @@ fn mark_used(ticket_id: &str, now_ms: i64) -> Statement {
 
 /// For an on-chain ticket: an instruction for the operator's relayer to mark it used (we hold
 /// no keys); the indexer's `used` projection then agrees with the check-in.
-fn chain_mark_used(ticket: &DoorTicket, now_ms: i64) -> Option<Statement> {
+pub fn chain_mark_used(ticket: &DoorTicket, now_ms: i64) -> Option<Statement> {
     let token_id = ticket.token_id.as_deref()?;
     Some(
         Statement::new(

@@ -5,7 +5,7 @@ use crate::call::Call;
 use crate::checkin::buffer::{self, BufferedScan};
 use crate::checkin::ticket::shorten_holder;
 use crate::checkin::verifier_key::presented_key;
-use crate::checkin::{ScanInput, live, offline};
+use crate::checkin::{ScanInput, live, upload};
 use crate::extract::{
     Page, Verifier, authenticate_event_verifier, authenticate_verifier, json_body,
     json_body_with_limit,
@@ -77,6 +77,7 @@ struct UploadBody {
     scans: Vec<ScanInput>,
 }
 
+/// `POST /v1/checkin/upload`: up to [`MAX_UPLOAD`] scans a device made offline.
 async fn post_upload<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
     let verifier = authenticate_verifier(services, call.request).await?;
     let body: UploadBody = json_body_with_limit(call.request, 1024 * 1024)?;
@@ -89,15 +90,8 @@ async fn post_upload<S: Services>(services: &S, call: &Call<'_>) -> Result<Respo
     for (i, input) in body.scans.iter().enumerate() {
         input.validate(&format!("scans[{i}]."))?;
     }
-    // Earliest first, so within one upload the first scan by `scannedAt` is admitted; across
-    // uploads the check-in row moves to an earlier scan (see `checkin::offline`).
-    let mut order: Vec<usize> = (0..body.scans.len()).collect();
-    order.sort_by_key(|&i| (body.scans[i].scanned_at, i));
-    let mut results = vec![serde_json::Value::Null; body.scans.len()];
-    for i in order {
-        let outcome = offline::scan(services, &verifier, &body.scans[i]).await?;
-        results[i] = outcome.json();
-    }
+    // Decided in memory and written in a few batches (see `checkin::upload` for the bill).
+    let results = upload::run(services, &verifier, &body.scans).await?;
     Ok(Response::json(200, &json!({"results": results})))
 }
 
