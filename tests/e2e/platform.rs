@@ -174,6 +174,61 @@ async fn a_misconfigured_deployment_explains_itself(runtime: Runtime) {
     );
 }
 
+/// Off a loopback `PUBLIC_URL` the signing secrets must be set, each its own (issue 12
+/// item 8): derived from `JWT_SECRET` they would fall with it.
+async fn a_public_deployment_needs_its_own_signing_secrets(runtime: Runtime) {
+    let stack = Stack::start().await;
+    let app = App::spawn(
+        runtime,
+        &stack,
+        &[
+            ("PUBLIC_URL", "https://tickets.example.com"),
+            ("CRON_SECRET", "too-short"),
+        ],
+    )
+    .await;
+    let events = app.get("/v1/events").await;
+    assert_eq!(events.status(), 503);
+    let body = json(events).await;
+    assert_eq!(body["error_code"], "CONFIG_INVALID");
+    let message = body["message"].as_str().unwrap_or_default();
+    for key in [
+        "QR_SECRETS",
+        "PASS_KEY_SEED",
+        "ADMISSION_SECRET",
+        "CRON_SECRET",
+    ] {
+        assert!(message.contains(key), "{key}: {message}");
+    }
+    assert!(message.contains("not a loopback address"), "{message}");
+    assert!(
+        !message.contains("too-short"),
+        "secret values must not be echoed"
+    );
+
+    let secrets = [
+        ("PUBLIC_URL", "https://tickets.example.com"),
+        ("QR_SECRETS", "k1:qr-secret-qr-secret-qr-secret-qr-secret"),
+        ("PASS_KEY_SEED", "pass-seed-pass-seed-pass-seed-pass-seed"),
+        (
+            "ADMISSION_SECRET",
+            "admission-admission-admission-admission",
+        ),
+    ];
+    let configured = App::spawn(runtime, &stack, &secrets).await;
+    assert_eq!(configured.get("/v1/events").await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_a_public_deployment_needs_its_own_signing_secrets() {
+    a_public_deployment_needs_its_own_signing_secrets(Runtime::Workerd).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_a_public_deployment_needs_its_own_signing_secrets() {
+    a_public_deployment_needs_its_own_signing_secrets(Runtime::Wasmtime).await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn workerd_serves_the_platform_routes() {
     serves_the_platform_routes(Runtime::Workerd).await;

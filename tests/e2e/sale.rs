@@ -728,6 +728,11 @@ async fn workerd_libsql_down_during_an_order_keeps_the_hold() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_libsql_down_during_an_order_keeps_the_hold() {
+    libsql_down_during_order(Runtime::Wasmtime).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn workerd_pause_switch_stops_the_sale() {
     pause_switch(Runtime::Workerd).await;
 }
