@@ -1564,6 +1564,127 @@ async fn offline_upload_costs(runtime: Runtime) {
     );
 }
 
+/// Two devices upload scans of the same 100 tickets at the same moment while the door scans ten
+/// of them live: each upload decided its batch on a read the other may have changed, so one
+/// batch's guard fails and that chunk is read and decided again. However they interleave, each
+/// ticket has one check-in, the earliest offline scan's unless a live admission came first (it
+/// is never displaced), and one stored `ok` at most; a re-upload answers what was stored.
+async fn offline_upload_races(runtime: Runtime) {
+    let stack = Stack::start().await;
+    let app = spawn(runtime, &stack, "60").await;
+    let event = door_event(&app, 1).await;
+    let key = verifier_key(&app, &event.id, "race").await;
+    let tickets = seed_door_tickets(&stack, &event, 100).await;
+    let ours = Keyring::new(vec![(
+        "k1".to_owned(),
+        QR_SECRET
+            .split_once(':')
+            .expect("kid")
+            .1
+            .as_bytes()
+            .to_vec(),
+    )])
+    .expect("keyring");
+    let now = now_ms();
+    let t0 = now - 600_000;
+    let device = |name: &str, shift: fn(usize) -> i64| {
+        let scans: Vec<Value> = tickets
+            .iter()
+            .enumerate()
+            .map(|(i, (_, pass))| {
+                let at = t0 + i as i64 * 1_000 + shift(i);
+                scan_body(pass, "Gate", name, at, &format!("race-{name}-{i:03}"))
+            })
+            .collect();
+        json!({"scans": scans})
+    };
+    let a = device("dev-a", |_| 0);
+    // Device B scanned even tickets before device A, odd ones after.
+    let b = device("dev-b", |i| if i % 2 == 0 { -500 } else { 500 });
+    let mut requests = vec![
+        app.request(Method::POST, "/v1/checkin/upload")
+            .header("x-verifier-key", &key)
+            .json(&a),
+        app.request(Method::POST, "/v1/checkin/upload")
+            .header("x-verifier-key", &key)
+            .json(&b),
+    ];
+    for (i, (ticket, _)) in tickets.iter().enumerate().take(10) {
+        let code = ours.sign(ticket, &format!("{i:016x}"), (now / 1000) as u64 + 60);
+        requests.push(
+            app.request(Method::POST, "/v1/checkin/scan")
+                .header("x-verifier-key", &key)
+                .json(&scan_body(
+                    &code,
+                    "Door",
+                    "dev-live",
+                    now,
+                    &format!("race-live-{i:03}"),
+                )),
+        );
+    }
+    let replies = app.burst(requests, 12).await;
+    for (status, body) in &replies {
+        assert_eq!(*status, 200, "{body}");
+    }
+    let live_ok: Vec<bool> = replies[2..]
+        .iter()
+        .map(|(_, body)| body["result"] == "ok")
+        .collect();
+
+    for (i, (ticket, _)) in tickets.iter().enumerate() {
+        let checkin = |extra: &str| {
+            let sql = format!("SELECT count(*) AS n FROM checkins WHERE ticket_id = ? {extra}");
+            let stack = &stack;
+            async move { sql_count(stack, &sql, ticket).await }
+        };
+        assert_eq!(checkin("").await, 1, "ticket {i}");
+        let offline_ok = sql_count(
+            &stack,
+            "SELECT count(*) AS n FROM scans WHERE ticket_id = ? AND offline = 1 AND result = 'ok'",
+            ticket,
+        )
+        .await;
+        if live_ok.get(i) == Some(&true) {
+            assert_eq!(checkin("AND offline = 0").await, 1, "ticket {i}");
+            assert_eq!(
+                offline_ok, 0,
+                "ticket {i}: a live admission is never displaced"
+            );
+        } else {
+            let earliest = if i % 2 == 0 { "dev-b" } else { "dev-a" };
+            let first = checkin(&format!("AND offline = 1 AND device_id = '{earliest}'")).await;
+            assert_eq!(
+                first, 1,
+                "ticket {i}: the earliest offline scan holds the check-in"
+            );
+            assert_eq!(offline_ok, 1, "ticket {i}: one stored ok");
+        }
+    }
+    // Each device's re-upload answers what its rows say now.
+    for (name, body) in [("dev-a", &a), ("dev-b", &b)] {
+        let again = app
+            .send(
+                Method::POST,
+                "/v1/checkin/upload",
+                None,
+                Some(body.clone()),
+                &[("x-verifier-key", &key)],
+            )
+            .await;
+        assert_eq!(again.status, 200, "{}", again.body);
+        let results = again.body["results"].as_array().expect("results");
+        let oks = results.iter().filter(|r| r["result"] == "ok").count() as i64;
+        let stored = sql_count(
+            &stack,
+            "SELECT count(*) AS n FROM scans WHERE device_id = ? AND result = 'ok'",
+            name,
+        )
+        .await;
+        assert_eq!(oks, stored, "{name}");
+    }
+}
+
 #[tokio::test]
 async fn workerd_500_scans_of_one_ticket_admit_exactly_once() {
     stampede(Runtime::Workerd).await;
@@ -1657,4 +1778,14 @@ async fn workerd_an_offline_upload_of_500_scans_is_a_few_subrequests() {
 #[tokio::test]
 async fn wasmtime_an_offline_upload_of_500_scans_is_a_few_subrequests() {
     offline_upload_costs(Runtime::Wasmtime).await;
+}
+
+#[tokio::test]
+async fn workerd_concurrent_offline_uploads_and_live_scans_agree() {
+    offline_upload_races(Runtime::Workerd).await;
+}
+
+#[tokio::test]
+async fn wasmtime_concurrent_offline_uploads_and_live_scans_agree() {
+    offline_upload_races(Runtime::Wasmtime).await;
 }
