@@ -281,3 +281,6 @@ impl<S: Services> Step<'_, S> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;
