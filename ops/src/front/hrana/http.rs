@@ -25,9 +25,10 @@ use axum::response::{IntoResponse, Response};
 use libsql_hrana::proto::{PipelineReqBody, PipelineRespBody};
 use serde_json::json;
 
+use super::AppState;
 use super::errors::{Failure, protocol, sql_error};
 use super::exec::{self, SqlStream};
-use super::{AppState, Taken};
+use super::streams::Taken;
 use crate::front::bearer_ok;
 
 pub(super) async fn health() -> &'static str {

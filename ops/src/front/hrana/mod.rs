@@ -48,10 +48,11 @@ mod exec;
 mod http;
 mod query;
 mod sql_text;
+mod streams;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -62,7 +63,7 @@ use tokio::sync::watch;
 
 use super::stats::{HranaMeter, STATS_PATH, STATS_RESET_PATH};
 use super::{FrontError, HranaConfig, random_id, temp_db_path};
-use exec::SqlStream;
+use streams::Parked;
 
 /// Largest pipeline body accepted.
 const BODY_LIMIT: usize = 16 * 1024 * 1024;
@@ -89,12 +90,6 @@ impl Cleanup {
     }
 }
 
-/// A stream waiting for its next pipeline.
-struct Parked {
-    stream: SqlStream,
-    since: Instant,
-}
-
 struct Inner {
     /// The database file every stream opens.
     path: PathBuf,
@@ -113,15 +108,6 @@ struct Inner {
     /// `STREAM_EXPIRED` rather than an invalid baton, as on `sqld`, which
     /// keeps expired handles for a while.
     expired: Mutex<HashMap<String, Instant>>,
-}
-
-/// What a presented baton names.
-enum Taken {
-    Stream(SqlStream),
-    /// A stream closed for idleness.
-    Expired,
-    /// Never issued, already used, or its stream was closed.
-    Invalid,
 }
 
 type AppState = Arc<Inner>;
@@ -152,62 +138,6 @@ impl Inner {
     /// A connection for a new stream.
     fn connection(&self) -> rusqlite::Result<rusqlite::Connection> {
         open_connection(&self.path, self.busy_timeout)
-    }
-
-    /// Park an open stream under a fresh baton.
-    fn park(&self, stream: SqlStream) -> Option<String> {
-        let mut streams = lock(&self.streams);
-        if streams.len() >= MAX_STREAMS {
-            return None;
-        }
-        let baton = random_id();
-        streams.insert(
-            baton.clone(),
-            Parked {
-                stream,
-                since: Instant::now(),
-            },
-        );
-        Some(baton)
-    }
-
-    /// Take the stream a baton names.
-    fn take(&self, baton: &str) -> Taken {
-        let Some(parked) = lock(&self.streams).remove(baton) else {
-            return if lock(&self.expired).remove(baton).is_some() {
-                Taken::Expired
-            } else {
-                Taken::Invalid
-            };
-        };
-        if parked.since.elapsed() > self.idle_timeout {
-            return Taken::Expired;
-        }
-        Taken::Stream(parked.stream)
-    }
-
-    /// Remove streams idle for too long (all of them when `all`), remembering
-    /// their batons for a while (ten idle timeouts, at most `MAX_STREAMS`).
-    fn expire(&self, all: bool) -> Vec<Parked> {
-        let mut streams = lock(&self.streams);
-        let batons: Vec<String> = streams
-            .iter()
-            .filter(|(_, p)| all || p.since.elapsed() > self.idle_timeout)
-            .map(|(b, _)| b.clone())
-            .collect();
-        let mut expired = lock(&self.expired);
-        expired.retain(|_, at| at.elapsed() < self.idle_timeout * 10);
-        let now = Instant::now();
-        batons
-            .into_iter()
-            .filter_map(|b| {
-                let parked = streams.remove(&b)?;
-                if expired.len() < MAX_STREAMS {
-                    expired.insert(b, now);
-                }
-                Some(parked)
-            })
-            .collect()
     }
 }
 
@@ -252,7 +182,7 @@ pub(super) async fn router(
         streams: Mutex::new(HashMap::new()),
         expired: Mutex::new(HashMap::new()),
     });
-    tokio::spawn(reap_idle_streams(Arc::downgrade(&inner), shutdown));
+    tokio::spawn(streams::reap_idle_streams(Arc::downgrade(&inner), shutdown));
     let router = Router::new()
         .route("/", get(http::health))
         .route("/health", get(http::health))
@@ -287,29 +217,4 @@ fn enable_wal(path: &Path, busy_timeout: Duration) -> Result<rusqlite::Connectio
         ));
     }
     Ok(conn)
-}
-
-/// Close streams idle for longer than the timeout; at shutdown close all.
-async fn reap_idle_streams(state: Weak<Inner>, mut shutdown: watch::Receiver<bool>) {
-    let tick = state.upgrade().map_or(Duration::from_secs(1), |s| {
-        (s.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(1))
-    });
-    loop {
-        let stopping = tokio::select! {
-            _ = tokio::time::sleep(tick) => false,
-            r = shutdown.wait_for(|stop| *stop) => { let _ = r; true }
-        };
-        let Some(inner) = state.upgrade() else {
-            return;
-        };
-        let expired = inner.expire(stopping);
-        drop(inner);
-        if !expired.is_empty() {
-            // Closing a connection may roll back: do it off the async workers.
-            let _ = tokio::task::spawn_blocking(move || drop(expired)).await;
-        }
-        if stopping {
-            return;
-        }
-    }
 }
