@@ -369,9 +369,12 @@ fn dev_held_ticket(truth: &Value) -> (String, String) {
         .expect("a valid ticket held by a dev account")
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn workerd_survives_reorgs_of_depth_1_2_5_and_20() {
-    let chain = Chain::start(Runtime::Workerd, &[]).await;
+/// Reorgs of each depth in `rounds` (with the two dev accounts the transfer goes to on the
+/// old and on the new fork) move a ticket to the new fork's owner, then a depth-2 reorg
+/// removes a deposit: the order it paid is pending again. Projections equal their rebuild
+/// after every round.
+async fn survives_reorgs(runtime: Runtime, rounds: &[(u64, (usize, usize))]) {
+    let chain = Chain::start(runtime, &[]).await;
     let truth = chain_cmd(
         &chain.stack.rpc_url,
         "scenario",
@@ -382,7 +385,7 @@ async fn workerd_survives_reorgs_of_depth_1_2_5_and_20() {
     let addresses = chain.addresses();
     let (token, holder_key) = dev_held_ticket(&truth);
     let holder = address_of(&holder_key);
-    for (depth, (x, y)) in [(1, (3, 4)), (2, (5, 6)), (5, (7, 8)), (20, (3, 5))] {
+    for &(depth, (x, y)) in rounds {
         let (to_x, to_y) = (address_of(DEV_KEYS[x]), address_of(DEV_KEYS[y]));
         let transfer = |to: String| {
             let (rpc_url, addresses, token, key) = (
@@ -525,7 +528,25 @@ async fn workerd_survives_reorgs_of_depth_1_2_5_and_20() {
         .text()
         .await
         .expect("metrics");
-    assert!(metrics.contains("indexer_reorgs_total 5\n"), "{metrics}");
+    let reorgs = rounds.len() + 1;
+    assert!(
+        metrics.contains(&format!("indexer_reorgs_total {reorgs}\n")),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_survives_reorgs_of_depth_1_2_5_and_20() {
+    survives_reorgs(
+        Runtime::Workerd,
+        &[(1, (3, 4)), (2, (5, 6)), (5, (7, 8)), (20, (3, 5))],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_survives_reorgs_of_depth_1_and_5() {
+    survives_reorgs(Runtime::Wasmtime, &[(1, (3, 4)), (5, (7, 8))]).await;
 }
 
 fn address_of(key: &str) -> String {
@@ -533,9 +554,10 @@ fn address_of(key: &str) -> String {
     DEV_ADDRESSES[index].to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn workerd_recovers_from_provider_faults_without_skipping_or_half_writing() {
-    let chain = Chain::start(Runtime::Workerd, &[("INDEXER_BATCH_BLOCKS", "50")]).await;
+/// Provider faults through the chaos proxies: a provider refusing wide ranges, the RPC and
+/// then libSQL going down mid-tick. Nothing is skipped, nothing half-written.
+async fn recovers_from_provider_faults(runtime: Runtime) {
+    let chain = Chain::start(runtime, &[("INDEXER_BATCH_BLOCKS", "50")]).await;
     chain_cmd(
         &chain.stack.rpc_url,
         "backfill",
@@ -605,6 +627,16 @@ async fn workerd_recovers_from_provider_faults_without_skipping_or_half_writing(
     chain.catch_up().await;
     chain.assert_consistent().await;
     assert!(first_target < target);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_recovers_from_provider_faults_without_skipping_or_half_writing() {
+    recovers_from_provider_faults(Runtime::Workerd).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_recovers_from_provider_faults_without_skipping_or_half_writing() {
+    recovers_from_provider_faults(Runtime::Wasmtime).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1014,4 +1046,203 @@ async fn workerd_a_reorg_revokes_the_pass_of_a_removed_transfer() {
 #[tokio::test(flavor = "multi_thread")]
 async fn wasmtime_a_reorg_revokes_the_pass_of_a_removed_transfer() {
     a_reorg_revokes_the_pass_of_a_removed_transfer(Runtime::Wasmtime).await;
+}
+
+/// The door of the catalog event that mirrors chain event `event_id` (so scanners of the
+/// organizer can admit its chain tickets); returns a verifier key.
+async fn chain_event_door(chain: &Chain, event_id: &str) -> String {
+    let now = e2e::payments::now_ms();
+    chain
+        .stack
+        .sql()
+        .batch_atomic(vec![
+            Statement::new(
+                "INSERT OR IGNORE INTO users (wallet, role, created_at) VALUES (?, 'organizer', 0)",
+            )
+            .bind(ORGANIZER),
+            Statement::new(
+                "INSERT INTO events (id, organizer, title, status, starts_at, ends_at, created_at, updated_at)
+                 VALUES (?, ?, 'Chain event', 'published', ?, ?, 0, 0)",
+            )
+            .bind(event_id)
+            .bind(ORGANIZER)
+            .bind(now + 3_600_000)
+            .bind(now + 7_200_000),
+        ])
+        .await
+        .expect("catalog event");
+    verifier_key(&chain.app, event_id, "Reorg door").await
+}
+
+/// A reorg that removes the mint of a ticket already checked in at the door (issue 12): the
+/// indexer must not stop at the fork (the check-in references the ticket row). The check-in
+/// and its scan audit stay (someone was admitted); the ticket stays only as a tombstone that
+/// no wallet owns, the door refuses, and whose pass is revoked as `ticket_removed`.
+async fn a_reorg_removes_the_mint_of_a_checked_in_ticket(runtime: Runtime) {
+    let chain = Chain::start(runtime, &[("RATE_LIMIT_WRITE", "100000:100000")]).await;
+    let addresses = chain.addresses();
+    chain.catch_up().await;
+    // Account 8 (organizer of the backfill) ends up holding the one ticket minted.
+    let owner = DEV_ADDRESSES[8].to_owned();
+    let minted = std::cell::RefCell::new(None::<(String, String, String)>);
+    reorg(
+        &chain,
+        2,
+        async || {
+            chain_cmd(
+                &chain.stack.rpc_url,
+                "backfill",
+                &["--addresses", &addresses, "--events", "3", "--blocks", "1"],
+            )
+            .await;
+        },
+        // Indexed on the old fork: the holder gets a pass and is admitted with it.
+        async || {
+            let rows = chain
+                .stack
+                .sql()
+                .execute(Statement::new(
+                    "SELECT id, token_id, event_id, owner FROM tickets WHERE token_id IS NOT NULL",
+                ))
+                .await
+                .expect("tickets");
+            assert_eq!(rows.rows.len(), 1, "one ticket minted");
+            let row = rows.row(0).expect("ticket");
+            let ticket: String = row.get("id").expect("id");
+            let event_id: String = row.get("event_id").expect("event");
+            assert_eq!(row.get::<String>("owner").expect("owner"), owner);
+            let key = chain_event_door(&chain, &event_id).await;
+            let (_, pass) = code_pair(&chain.app, &owner, &ticket).await;
+            let scanned = chain
+                .app
+                .send(
+                    Method::POST,
+                    "/v1/checkin/scan",
+                    None,
+                    Some(json!({"code": pass, "gate": "Main", "deviceId": "dev-1",
+                                "scannedAt": e2e::payments::now_ms(), "nonce": "admit-then-reorg"})),
+                    &[("x-verifier-key", key.as_str())],
+                )
+                .await;
+            assert_eq!(scanned.status, 200, "{}", scanned.body);
+            assert_eq!(scanned.body["result"], "ok", "{}", scanned.body);
+            *minted.borrow_mut() = Some((ticket, event_id, key));
+        },
+    )
+    .await;
+    let (ticket, event_id, key) = minted.take().expect("the ticket of the old fork");
+
+    // The indexer went past the fork (`reorg` caught up), and the mint is gone.
+    assert_eq!(
+        chain.count("SELECT count(*) AS n FROM ticket_mints").await,
+        0
+    );
+    // No wallet holds the ticket any more.
+    let held = chain
+        .app
+        .get(&format!("/v1/wallets/{owner}/tickets"))
+        .await
+        .json::<Value>()
+        .await
+        .expect("json");
+    assert_eq!(held["total"], 0, "{held}");
+    let mine = chain
+        .app
+        .send(
+            Method::GET,
+            "/v1/me/tickets",
+            Some(&chain.app.token_for(&owner, shared::domain::Role::User)),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(mine.status, 200, "{}", mine.body);
+    assert_eq!(mine.body["total"], 0, "{}", mine.body);
+    // The tombstone says what happened and to whom.
+    let rows = chain
+        .stack
+        .sql()
+        .execute(
+            Statement::new("SELECT status, removed_at, removed_owner FROM tickets WHERE id = ?")
+                .bind(ticket.as_str()),
+        )
+        .await
+        .expect("tombstone");
+    let row = rows.row(0).expect("the ticket row stays as a tombstone");
+    assert_eq!(row.get::<String>("status").expect("status"), "revoked");
+    assert!(row.get::<Option<i64>>("removed_at").expect("at").is_some());
+    assert_eq!(
+        row.get::<Option<String>>("removed_owner").expect("who"),
+        Some(owner.clone())
+    );
+    // Its pass is revoked, and scanners learn it.
+    let pulled = chain
+        .app
+        .send(
+            Method::GET,
+            &format!("/v1/checkin/events/{event_id}/revocations?since=0"),
+            None,
+            None,
+            &[("x-verifier-key", key.as_str())],
+        )
+        .await;
+    assert_eq!(pulled.status, 200, "{}", pulled.body);
+    let items = pulled.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{}", pulled.body);
+    assert_eq!(items[0]["ticketId"], ticket.as_str(), "{}", pulled.body);
+    assert_eq!(items[0]["reason"], "ticket_removed", "{}", pulled.body);
+    // The admission is history: the check-in and its audited scan stay.
+    assert_eq!(
+        chain
+            .count(&format!(
+                "SELECT count(*) AS n FROM checkins WHERE ticket_id = '{ticket}'"
+            ))
+            .await,
+        1
+    );
+    assert_eq!(
+        chain
+            .count(&format!(
+                "SELECT count(*) AS n FROM scans WHERE ticket_id = '{ticket}' AND result = 'ok'"
+            ))
+            .await,
+        1
+    );
+    // Every projection but the tombstone equals the rebuild from the raw logs.
+    let (_, sql_token) = chain.stack.tokens();
+    let report = ops::indexer::check(
+        &chain.stack.libsql_url,
+        Some(sql_token),
+        31337,
+        &root().join("migrations"),
+    )
+    .await
+    .expect("checker runs");
+    for table in &report.tables {
+        if table.table == "tickets" {
+            assert!(table.only_rebuilt.is_empty(), "{table:?}");
+            assert!(
+                table
+                    .only_live
+                    .iter()
+                    .all(|row| row.contains(ticket.as_str())),
+                "only the tombstone differs: {table:?}"
+            );
+        } else {
+            assert!(
+                table.only_live.is_empty() && table.only_rebuilt.is_empty(),
+                "{table:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_a_reorg_removes_the_mint_of_a_checked_in_ticket() {
+    a_reorg_removes_the_mint_of_a_checked_in_ticket(Runtime::Workerd).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_a_reorg_removes_the_mint_of_a_checked_in_ticket() {
+    a_reorg_removes_the_mint_of_a_checked_in_ticket(Runtime::Wasmtime).await;
 }
