@@ -75,15 +75,21 @@ pub async fn run<S: Services>(
         slots: vec![None; scans.len()],
         ..Upload::default()
     };
+    let step = Step {
+        services,
+        verifier,
+        ctx: &ctx,
+        started,
+        now_ms,
+    };
+    let mut failed = None;
     for chunk in unique.chunks(CHUNK) {
-        let step = Step {
-            services,
-            verifier,
-            ctx: &ctx,
-            started,
-            now_ms,
-        };
-        step.settle(&mut known, chunk, &mut upload).await?;
+        if let Err(e) = step.settle(&mut known, chunk, &mut upload).await {
+            // The chunks written so far stand (a resent upload replays them): lock and count
+            // them all the same.
+            failed = Some(e);
+            break;
+        }
     }
     // The next live scan of an admitted ticket is answered from its lock.
     for id in &upload.admitted {
@@ -97,6 +103,9 @@ pub async fn run<S: Services>(
     }
     for command in upload.tally.commands(services) {
         services.defer(command);
+    }
+    if let Some(e) = failed {
+        return Err(e);
     }
     upload.results(scans, &copies)
 }
@@ -170,7 +179,9 @@ impl Upload {
             }
         }
         for admission in decided.admissions {
-            self.admitted.push(admission.before.id);
+            if !self.admitted.contains(&admission.before.id) {
+                self.admitted.push(admission.before.id);
+            }
         }
         for (index, verdict) in decided.verdicts {
             let slot = match verdict {

@@ -219,3 +219,48 @@ fn a_chunks_batch_opens_with_its_guard_and_writes_each_ticket_once() {
     };
     assert!(write::statements(&verifier(), &scans, &replays_only, 1).is_empty());
 }
+
+#[test]
+fn five_hundred_scans_are_one_read_and_five_batches_and_their_counts_are_summed() {
+    use crate::testing::FakeServices;
+    use futures::executor::block_on;
+    use shared::ports::Clock as _;
+    let services = FakeServices::up();
+    let now = crate::testing::FakeClock.now_ms() as i64;
+    // The fake libSQL knows no ticket: every code is refused, every scan still written.
+    let scans: Vec<ScanInput> = (0..500)
+        .map(|i| ScanInput {
+            code: format!("junk-{i}"),
+            ..input(now - 1_000 + i, &format!("nonce-{i:04}"))
+        })
+        .collect();
+    let results = block_on(run(&services, &verifier(), &scans)).expect("answered");
+    assert_eq!(results.len(), 500);
+    assert!(results.iter().all(|r| r["result"] == "invalid"));
+    assert_eq!(results[499]["nonce"], "nonce-0499");
+    assert_eq!(services.sql.sent.get(), 3 + 500, "one read, then the rows");
+    let deferred = services.deferred();
+    assert!(
+        deferred.len() <= 4,
+        "one HINCRBY per field, not per scan: {deferred:?}"
+    );
+    assert!(
+        deferred
+            .iter()
+            .any(|c| c.parts().iter().any(|p| p == "scan|invalid")
+                && c.parts().last().map(String::as_str) == Some("500")),
+        "{deferred:?}"
+    );
+}
+
+#[test]
+fn libsql_down_is_a_503_with_nothing_deferred() {
+    use crate::testing::FakeServices;
+    use futures::executor::block_on;
+    let mut services = FakeServices::up();
+    services.sql.up = false;
+    let scans = [input(1_700_000_000_000, "nonce-0001")];
+    let error = block_on(run(&services, &verifier(), &scans)).expect_err("libSQL is down");
+    assert_eq!(error.status(), 503, "{error:?}");
+    assert!(services.deferred().is_empty());
+}
