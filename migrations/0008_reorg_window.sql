@@ -25,6 +25,12 @@ CREATE INDEX refund_records_closed_by ON refund_records (closed_by);
 ALTER TABLE tickets ADD COLUMN removed_at INTEGER;
 ALTER TABLE tickets ADD COLUMN removed_owner TEXT;
 
+-- (0004's comment on `tickets_revoke_passes` says it covers a "reorg undo". It covers a
+-- rollback that updates a ticket in place (0006); a ticket a rollback removes is covered by
+-- 0006's delete trigger, a tombstone by the trigger below. 0004's text cannot be corrected in
+-- place: the migration runner refuses an applied migration whose checksum changed
+-- (shared/src/migrate.rs).)
+--
 -- A ticket that becomes a tombstone revokes its live pass with the reason a deleted ticket
 -- gives (0006), before `tickets_revoke_passes` (0004, AFTER UPDATE) would call it `revoked`;
 -- the pass rows stay, as their ticket does.
