@@ -7,7 +7,7 @@ use super::super::ticket::{self, DoorTicket, PassState};
 use shared::error::Error;
 use shared::ports::Sql;
 use shared::sql::{Rows, Statement};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// What the upload knows of libSQL, advanced in memory as its scans are admitted.
 #[derive(Debug, Clone, Default)]
@@ -54,25 +54,28 @@ impl Known {
     }
 }
 
-/// The rows a read asks for.
+/// The rows a read asks for, each once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Wanted {
     pub tickets: Vec<String>,
     pub passes: Vec<String>,
     pub nonces: Vec<String>,
+    seen: HashSet<String>,
 }
 
 impl Wanted {
-    /// Adds a ticket, a pass and a nonce (each once).
+    /// Adds a ticket, a pass and a nonce (a nonce is listed once per upload already).
     pub fn add(&mut self, ticket_id: Option<&str>, pass_id: Option<&str>, nonce: &str) {
-        let push = |list: &mut Vec<String>, item: Option<&str>| {
-            if let Some(item) = item.filter(|i| !list.iter().any(|x| x == i)) {
+        // One set for both kinds of id, told apart by a prefix.
+        for (list, prefix, item) in [
+            (&mut self.tickets, "t:", ticket_id),
+            (&mut self.passes, "p:", pass_id),
+        ] {
+            if let Some(item) = item.filter(|i| self.seen.insert(format!("{prefix}{i}"))) {
                 list.push(item.to_owned());
             }
-        };
-        push(&mut self.tickets, ticket_id);
-        push(&mut self.passes, pass_id);
-        push(&mut self.nonces, Some(nonce));
+        }
+        self.nonces.push(nonce.to_owned());
     }
 }
 
