@@ -1,7 +1,12 @@
 //! The gate every command passes before it reaches Redis: the command policy, the
 //! script checks, and the count of refusals served at `GET /__stats`.
+//!
+//! The first time each distinct refusal happens it is also written to stderr: a
+//! caller that ignores a command's error (a best-effort `EXPIRE` in a pipeline) would
+//! otherwise never show that Upstash refuses it.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use redis::Value;
 
@@ -24,7 +29,13 @@ pub(super) enum Pass {
 pub(super) struct Guard {
     scripts: ScriptBook,
     meter: Arc<UpstashMeter>,
+    /// Refusals already written to stderr.
+    logged: Mutex<HashSet<String>>,
 }
+
+/// Most distinct refusals written to stderr, so a client looping over generated
+/// commands cannot flood the log.
+const LOG_LIMIT: usize = 1_000;
 
 impl Guard {
     /// A guard that counts its refusals in `meter`.
@@ -32,6 +43,7 @@ impl Guard {
         Guard {
             scripts: ScriptBook::default(),
             meter,
+            logged: Mutex::default(),
         }
     }
 
@@ -41,10 +53,18 @@ impl Guard {
     /// The Redis error text of the refusal; the refusal is counted.
     pub(super) fn admit(&self, args: &[Vec<u8>]) -> Result<Pass, String> {
         let verdict = self.verdict(args);
-        if verdict.is_err() {
+        if let Err(message) = &verdict {
             self.meter.refused.add(1);
+            self.log_once(message);
         }
         verdict
+    }
+
+    fn log_once(&self, message: &str) {
+        let mut logged = self.logged.lock().unwrap_or_else(|e| e.into_inner());
+        if logged.len() < LOG_LIMIT && logged.insert(message.to_owned()) {
+            eprintln!("upstash front: refused a command Upstash would not run: {message}");
+        }
     }
 
     fn verdict(&self, args: &[Vec<u8>]) -> Result<Pass, String> {
