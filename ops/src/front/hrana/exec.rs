@@ -33,7 +33,7 @@ use super::args::Args;
 use super::batch;
 use super::errors::{Failure, prepare_error, protocol, stmt};
 use super::query::{self, Query};
-use super::sql_text::{self, Shape, split_statements};
+use super::sql_text::{self, split_statements};
 
 /// Most SQL texts one stream may store (`MAX_SQL_COUNT` in `sqld`).
 const MAX_STORED_SQL: usize = 50;
@@ -220,26 +220,12 @@ fn execute_sequence(stream: &SqlStream, sql: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Parameters and columns of a statement, without running it. `is_explain`
-/// and `is_readonly` come from the statement's leading keywords (`sql_text`).
+/// Parameters and columns of a statement, without running it, as `sqld`'s
+/// `describe` in `connection/connection_core.rs`: the engine prepares the
+/// text (no statement-count check) and says whether it is read-only.
+/// `is_explain` comes from the leading keyword (`sqlite3_stmt_isexplain` is
+/// not in our rusqlite build).
 fn describe(conn: &rusqlite::Connection, sql: &str) -> Result<DescribeResult, Failure> {
-    match sql_text::shape(sql) {
-        Shape::Empty => {
-            return Err(stmt(
-                "SQL_NO_STATEMENT",
-                "SQL string does not contain any statement",
-            )
-            .into());
-        }
-        Shape::Many => {
-            return Err(stmt(
-                "SQL_MANY_STATEMENTS",
-                "SQL string contains more than one statement",
-            )
-            .into());
-        }
-        Shape::One => {}
-    }
     let stmt = conn.prepare(sql).map_err(|e| prepare_error(e, sql))?;
     let params = (1..=stmt.parameter_count())
         .map(|i| DescribeParam {
@@ -260,6 +246,6 @@ fn describe(conn: &rusqlite::Connection, sql: &str) -> Result<DescribeResult, Fa
         is_explain: sql_text::leading_words(sql, 1)
             .first()
             .is_some_and(|w| w == "EXPLAIN"),
-        is_readonly: sql_text::looks_readonly(sql),
+        is_readonly: stmt.readonly(),
     })
 }

@@ -35,8 +35,9 @@ pub(super) async fn health() -> &'static str {
     "ok"
 }
 
-pub(super) async fn version() -> StatusCode {
-    StatusCode::OK
+/// `GET /v2`, `GET /v3`: `sqld`'s `handle_index` text (no token needed).
+pub(super) async fn version() -> &'static str {
+    "Hello, this is HTTP API v2 (Hrana over HTTP)"
 }
 
 /// `sqld`'s error body for non-protocol failures.

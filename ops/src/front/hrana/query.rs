@@ -52,7 +52,10 @@ pub(super) fn compile(
         )
         .into());
     };
-    let kind = check_statement(conn, sql, first)?;
+    // A lone statement is checked as the whole text, the text it later runs
+    // as, so the run finds the checked statement in the connection's cache.
+    let checked = if statements.len() == 1 { sql } else { first };
+    let kind = check_statement(conn, sql, checked)?;
     if statements.len() > 1 {
         return Err(stmt(
             "SQL_MANY_STATEMENTS",
@@ -70,13 +73,15 @@ pub(super) fn compile(
 /// Parse-check one statement of `original`: a syntax error, or a statement
 /// `sqld` has no kind for, is `SQL_PARSE_ERROR`. The engine checks the
 /// syntax by preparing it; any other prepare error (say, a table an earlier
-/// step creates) is left for when the statement runs, as on `sqld`.
+/// step creates) is left for when the statement runs, as on `sqld`. The
+/// prepared statement stays in the connection's statement cache, so running
+/// it does not prepare it again.
 pub(super) fn check_statement(
     conn: &rusqlite::Connection,
     original: &str,
     statement: &str,
 ) -> Result<Analyzed, Error> {
-    if let Err(e) = conn.prepare(statement)
+    if let Err(e) = conn.prepare_cached(statement)
         && let Some(message) = syntax_error(&e)
     {
         return Err(parse_error(message));
@@ -102,8 +107,11 @@ pub(super) fn run(stream: &SqlStream, query: &Query) -> Result<StmtResult, Error
     let started = Instant::now();
     let conn = &stream.conn;
     let mut prepared = conn
-        .prepare(&query.sql)
+        .prepare_cached(&query.sql)
         .map_err(|e| prepare_error(e, &query.sql))?;
+    // A cached statement keeps its counters across runs: count this run only.
+    prepared.reset_status(StatementStatus::RowsRead);
+    prepared.reset_status(StatementStatus::RowsWritten);
     let cols: Vec<Col> = prepared
         .columns()
         .iter()
@@ -150,8 +158,8 @@ fn step_all(stmt: &mut rusqlite::Statement<'_>, columns: usize) -> Result<Vec<Ro
     Ok(out)
 }
 
-/// Rows read and written by a statement so far, as the engine counts them.
-/// A statement is prepared fresh for every run, so these are this run's.
+/// Rows read and written by a statement since its counters were reset (at
+/// the start of this run), as the engine counts them.
 fn engine_rows(stmt: &rusqlite::Statement<'_>) -> (u64, u64) {
     // The engine keeps saturating u32 counters and hands them out through
     // `sqlite3_stmt_status`'s C `int`: reinterpret, do not clamp, the sign bit.

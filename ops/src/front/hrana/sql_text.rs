@@ -8,26 +8,6 @@
 //! (`-- …`, `/* … */`) and the `BEGIN … END` body of `CREATE TRIGGER`, nothing
 //! more; it is not a parser. Syntax is checked by the engine itself.
 
-/// How many statements a SQL text holds.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) enum Shape {
-    /// Only whitespace, comments or semicolons.
-    Empty,
-    /// Exactly one statement (trailing `;` allowed).
-    One,
-    /// More than one statement.
-    Many,
-}
-
-/// Count the statements in `sql`.
-pub(super) fn shape(sql: &str) -> Shape {
-    match split_statements(sql).len() {
-        0 => Shape::Empty,
-        1 => Shape::One,
-        _ => Shape::Many,
-    }
-}
-
 /// The statements of `sql`, each without its terminating `;`, in order.
 /// Semicolons inside a `CREATE TRIGGER` body (`BEGIN … END`, with `CASE … END`
 /// nested in it) do not end the statement.
@@ -108,20 +88,6 @@ pub(super) fn is_word(token: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80)
 }
 
-/// A best-effort answer to "does this statement leave the database as is",
-/// following `sqlite3_stmt_readonly` for the common cases.
-pub(super) fn looks_readonly(sql: &str) -> bool {
-    let words = leading_words(sql, usize::MAX);
-    let writes = ["INSERT", "UPDATE", "DELETE", "REPLACE"];
-    match words.first().map(String::as_str) {
-        Some("SELECT" | "VALUES" | "EXPLAIN") => true,
-        Some("BEGIN" | "COMMIT" | "END" | "ROLLBACK" | "SAVEPOINT" | "RELEASE") => true,
-        Some("WITH") => !words.iter().any(|w| writes.contains(&w.as_str())),
-        Some("PRAGMA") => !sql.contains('='),
-        _ => false,
-    }
-}
-
 enum Tok<'a> {
     Semicolon,
     Other(&'a str),
@@ -182,21 +148,16 @@ mod tests {
 
     #[test]
     fn counts_statements() {
-        assert_eq!(shape(""), Shape::Empty);
+        let count = |sql| split_statements(sql).len();
+        assert_eq!(count(""), 0);
+        assert_eq!(count("  -- only a comment\n /* and this */ ;"), 0);
+        assert_eq!(count("SELECT 1"), 1);
+        assert_eq!(count("SELECT ';' ; -- trailing"), 1);
+        assert_eq!(count("SELECT 1; SELECT 2"), 2);
+        assert_eq!(count("INSERT INTO \"a;b\" VALUES ('x;y') /* ; */"), 1);
         assert_eq!(
-            shape("  -- only a comment\n /* and this */ ;"),
-            Shape::Empty
-        );
-        assert_eq!(shape("SELECT 1"), Shape::One);
-        assert_eq!(shape("SELECT ';' ; -- trailing"), Shape::One);
-        assert_eq!(shape("SELECT 1; SELECT 2"), Shape::Many);
-        assert_eq!(
-            shape("INSERT INTO \"a;b\" VALUES ('x;y') /* ; */"),
-            Shape::One
-        );
-        assert_eq!(
-            shape("CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET n = 1; END"),
-            Shape::One
+            count("CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET n = 1; END"),
+            1
         );
     }
 
@@ -222,12 +183,5 @@ mod tests {
             statement_tokens("ATTACH \"x\" AS y; SELECT"),
             vec!["ATTACH", "\"x\"", "AS", "y"]
         );
-        assert!(looks_readonly("select * from t"));
-        assert!(looks_readonly("WITH x AS (SELECT 1) SELECT * FROM x"));
-        assert!(!looks_readonly(
-            "WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x"
-        ));
-        assert!(!looks_readonly("insert into t values (1)"));
-        assert!(!looks_readonly("PRAGMA foreign_keys = ON"));
     }
 }
