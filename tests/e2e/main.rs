@@ -16,6 +16,7 @@ mod gate;
 mod hold_catalog;
 mod holds;
 mod indexer;
+mod indexer_reorg;
 mod login_rules;
 mod metrics_cost;
 mod migrations;
