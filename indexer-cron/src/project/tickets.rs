@@ -176,7 +176,7 @@ const NOBODY: &str = "0x0000000000000000000000000000000000000000";
 
 /// The tokens a rollback to `?1` touches: those with a fact above the fork block. Each part is
 /// a range of a position primary key, so the scope costs what the removed blocks hold.
-pub(super) const SCOPE: &str = "SELECT token_id FROM ticket_mints WHERE block_number > ?1
+const SCOPE: &str = "SELECT token_id FROM ticket_mints WHERE block_number > ?1
          UNION SELECT token_id FROM transfers WHERE block_number > ?1
          UNION SELECT token_id FROM ticket_status_changes WHERE block_number > ?1";
 
