@@ -22,9 +22,13 @@ struct Front {
 
 impl Front {
     async fn start() -> Front {
+        Front::start_with(HranaConfig::new(":memory:", TOKEN)).await
+    }
+
+    async fn start_with(config: HranaConfig) -> Front {
         let fronts = ops::front::serve(FrontConfig {
             upstash: None,
-            hrana: Some(HranaConfig::new(":memory:", TOKEN)),
+            hrana: Some(config),
         })
         .await
         .expect("the front starts");
@@ -342,6 +346,33 @@ async fn protocol_errors_are_http_400_plain_text() {
     );
     let (status, _) = f.pipeline(vec![json!({"type": "get_autocommit"})]).await;
     assert_eq!(status, 400, "get_autocommit is Hrana 3 only");
+}
+
+#[tokio::test]
+async fn an_expired_streams_baton_is_stream_expired_and_hrana3_features_need_v3() {
+    let mut config = HranaConfig::new(":memory:", TOKEN);
+    config.stream_idle_timeout = Duration::from_millis(100);
+    let f = Front::start_with(config).await;
+    let auth = format!("Bearer {TOKEN}");
+    let open = json!({"baton": null, "requests": [{"type": "get_autocommit"}]}).to_string();
+    let (status, _, text) = f.raw("/v3/pipeline", Some(&auth), &open).await;
+    assert_eq!(status, 200, "{text}");
+    let body: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(
+        body["results"][0]["response"]["is_autocommit"], true,
+        "{body}"
+    );
+    let baton = body["baton"].as_str().expect("a baton").to_string();
+    // Past the idle timeout and the reaper's tick (a quarter of it, at least 50 ms).
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let next = json!({"baton": baton, "requests": [{"type": "close"}]}).to_string();
+    let (status, ctype, text) = f.raw("/v3/pipeline", Some(&auth), &next).await;
+    assert_eq!((status, ctype.as_str()), (400, "application/json"));
+    let body: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(
+        body,
+        json!({"message": "The stream has expired due to inactivity", "code": "STREAM_EXPIRED"})
+    );
 }
 
 #[tokio::test]
