@@ -22,6 +22,7 @@ use super::decide::{self, Decoded};
 use super::input::{Mode, ScanInput};
 use super::record::{record, replay, scan_row};
 use super::ticket::{self, DoorTicket, FirstScan};
+use super::upload::write::unchanged;
 use super::{lock, metrics};
 use crate::extract::Verifier;
 use crate::services::Services;
@@ -68,16 +69,26 @@ async fn decide_and_write<S: Services>(
             at_ms,
         } => (ticket_id, pass_id, at_ms),
     };
-    let ticket = ticket::load(sql, &ticket_id, pass_id.as_deref()).await?;
-    let verdict = decide::judge(ticket.as_ref(), &verifier.event_id);
-    let answer = Answer::about(verdict, &ticket_id, ticket.as_ref());
-    match (verdict, ticket) {
-        (ScanResult::Ok | ScanResult::AlreadyRedeemed, Some(ticket)) => {
-            let scan = Timed { input, at_ms };
-            admit(services, verifier, scan, answer, &ticket, now_ms).await
+    // A concurrent writer between our read and our write fails the admission's batch: read
+    // and decide once more (the earliest scan still wins), then answer from what it wrote.
+    for last_try in [false, true] {
+        let ticket = ticket::load(sql, &ticket_id, pass_id.as_deref()).await?;
+        let verdict = decide::judge(ticket.as_ref(), &verifier.event_id);
+        let answer = Answer::about(verdict, &ticket_id, ticket.as_ref());
+        let outcome = match (verdict, ticket) {
+            (ScanResult::Ok | ScanResult::AlreadyRedeemed, Some(ticket)) => {
+                let scan = Timed { input, at_ms };
+                admit(services, verifier, scan, answer, &ticket, now_ms, last_try).await?
+            }
+            _ => Some(record(sql, verifier, input, Mode::Offline, &answer, now_ms).await?),
+        };
+        if let Some(outcome) = outcome {
+            return Ok(outcome);
         }
-        _ => record(sql, verifier, input, Mode::Offline, &answer, now_ms).await,
     }
+    Err(Error::Internal(
+        "an offline scan was decided twice without an answer".into(),
+    ))
 }
 
 /// What an uploaded scan says before its ticket is looked at.
@@ -160,7 +171,8 @@ async fn admit<S: Services>(
     mut answer: Answer,
     ticket: &DoorTicket,
     now_ms: i64,
-) -> Result<ScanOutcome, Error> {
+    last_try: bool,
+) -> Result<Option<ScanOutcome>, Error> {
     let (input, at_ms) = (scan.input, scan.at_ms);
     let sql = services.sql();
     // A live admission is timed by the server: no device's claim goes before it.
@@ -172,7 +184,9 @@ async fn admit<S: Services>(
     if earlier.is_some() || (ticket.first_scan.is_none() && ticket.status == "used") {
         answer.result = ScanResult::AlreadyRedeemed;
         answer.first_scan = earlier;
-        return record(sql, verifier, input, Mode::Offline, &answer, now_ms).await;
+        return record(sql, verifier, input, Mode::Offline, &answer, now_ms)
+            .await
+            .map(Some);
     }
     // First by `scannedAt`: admit, displacing a later offline check-in if there is one.
     answer.result = ScanResult::Ok;
@@ -181,6 +195,9 @@ async fn admit<S: Services>(
     let body = answer.body(input, Mode::Offline);
     let mut batch = vec![
         scan_row(verifier, input, Mode::Offline, &answer, &body, now_ms),
+        // The ticket and its check-in are still as read (an upsert alone would replace a later
+        // offline check-in written meanwhile without rewriting its row).
+        unchanged(&[ticket]),
         checkin_row(verifier, scan, ticket),
         Statement::guard_changed(),
         mark_used(&ticket.id, now_ms),
@@ -205,11 +222,12 @@ async fn admit<S: Services>(
             if answer.supersedes.is_some() {
                 services.defer(metrics::conflict(services));
             }
-            Ok(ScanOutcome::new(ScanResult::Ok, body))
+            Ok(Some(ScanOutcome::new(ScanResult::Ok, body)))
         }
         Err(e) if e.failed_index() == Some(0) && e.is_unique_violation() => {
-            replay(sql, &verifier.key_id, &input.nonce).await
+            replay(sql, &verifier.key_id, &input.nonce).await.map(Some)
         }
+        Err(e) if e.failed_index().is_some_and(|i| i >= 1) && !last_try => Ok(None),
         Err(e) if e.failed_index().is_some_and(|i| i >= 1) => {
             // An earlier scan got there between our read and our write.
             let reloaded = ticket::load(sql, &ticket.id, None).await?;
@@ -219,7 +237,9 @@ async fn admit<S: Services>(
             };
             answer.supersedes = None;
             answer.first_scan = reloaded.and_then(|t| t.first_scan);
-            record(sql, verifier, input, Mode::Offline, &answer, now_ms).await
+            record(sql, verifier, input, Mode::Offline, &answer, now_ms)
+                .await
+                .map(Some)
         }
         Err(e) => Err(e.into()),
     }
