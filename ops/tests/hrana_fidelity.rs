@@ -491,6 +491,23 @@ async fn our_client_reads_sqlds_answers() {
         "{err:?}"
     );
     assert_eq!(f.count("t").await, 1);
+    // A table missing at check time is no parse error: the batch runs, fails at that
+    // statement and rolls back (what a migration that fails half-way relies on).
+    let err = client
+        .batch_atomic(vec![
+            Statement::new("CREATE TABLE half_done (x INTEGER)"),
+            Statement::new("INSERT INTO no_such_table VALUES (1)"),
+        ])
+        .await
+        .expect_err("no such table");
+    assert!(
+        matches!(&err, SqlError::Statement { index: Some(1), code, .. } if code == "SQLITE_UNKNOWN"),
+        "{err:?}"
+    );
+    let left = f
+        .sql("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'")
+        .await;
+    assert_eq!(left["rows"][0][0]["value"], "0");
     // A protocol error is HTTP 400 with sqld's text.
     let bad = libsql_hrana::proto::Batch {
         steps: vec![libsql_hrana::proto::BatchStep {
