@@ -264,3 +264,5 @@ fn libsql_down_is_a_503_with_nothing_deferred() {
     assert_eq!(error.status(), 503, "{error:?}");
     assert!(services.deferred().is_empty());
 }
+
+mod fallback;
