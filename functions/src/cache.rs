@@ -13,6 +13,10 @@ use shared::ports::Redis;
 use shared::redis::{Command, Value};
 use std::future::Future;
 
+/// Stores an entry and gives a new hash its TTL (`scripts/cache_store.lua`); sent as `EVAL`
+/// because deferred commands are not retried on `NOSCRIPT`.
+const STORE: &str = include_str!("scripts/cache_store.lua");
+
 /// Serves `hash_key[field]` from the cache or from `compute`, honouring `If-None-Match`.
 ///
 /// # Errors
@@ -43,18 +47,17 @@ where
         None => {
             let body = serde_json::to_vec(&compute().await?)
                 .map_err(|e| Error::Internal(e.to_string()))?;
-            let ttl = services.config().cache_ttl_secs;
-            // HSET + EXPIRE NX: the hash expires TTL after its first entry, so every entry in it
-            // is at most TTL old no matter how often it is refilled.
-            let _ = redis
-                .pipeline(vec![
-                    Command::new("HSET")
-                        .arg(&hash_key)
-                        .arg(field)
-                        .arg(String::from_utf8_lossy(&body)),
-                    Command::new("EXPIRE").arg(&hash_key).arg(ttl).arg("NX"),
-                ])
-                .await;
+            // Stored after the response: a miss costs the reader no extra round trip. A failure
+            // reaches the operator's log (see `Services::defer`); the next read computes again.
+            services.defer(
+                Command::new("EVAL")
+                    .arg(STORE)
+                    .arg("1")
+                    .arg(&hash_key)
+                    .arg(field)
+                    .arg(String::from_utf8_lossy(&body))
+                    .arg(services.config().cache_ttl_secs.to_string()),
+            );
             body
         }
     };

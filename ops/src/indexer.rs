@@ -136,7 +136,9 @@ fn rows_as_text(rows: &Rows) -> Vec<String> {
 
 async fn table<S: Sql>(sql: &S, table: &str, columns: &str) -> Result<Vec<String>, SqlError> {
     let filter = if table == "tickets" {
-        " WHERE token_id IS NOT NULL"
+        // A tombstone (a checked-in ticket whose mint a reorg removed, migration 0008) is
+        // history, not a projection of the chain: the rebuild has no row for it.
+        " WHERE token_id IS NOT NULL AND removed_at IS NULL"
     } else {
         ""
     };

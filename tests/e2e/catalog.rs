@@ -61,6 +61,29 @@ async fn published_event(app: &App, token: &str, title: &str, venue: &str, start
 }
 
 /// `(actor, action, target)` of every audit row, oldest first.
+/// The TTL (s) of the read-cache hash of event `id` (the stack has one app, one prefix).
+async fn cache_ttl_of(stack: &Stack, id: &str) -> i64 {
+    use shared::ports::Redis;
+    use shared::redis::{Command, Value as RedisValue};
+    let redis = stack.redis();
+    let pattern = format!("*cache:event:{id}");
+    let keys = redis
+        .exec(Command::new("KEYS").arg(pattern))
+        .await
+        .expect("redis");
+    let RedisValue::Array(keys) = keys else {
+        panic!("KEYS answered {keys:?}");
+    };
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let key = keys[0].as_str().expect("key").to_owned();
+    redis
+        .exec(Command::new("TTL").arg(key))
+        .await
+        .expect("redis")
+        .as_i64()
+        .expect("integer")
+}
+
 async fn audit_rows(stack: &Stack) -> Vec<(String, String, String)> {
     let rows = stack
         .sql()
@@ -593,6 +616,10 @@ async fn the_public_browses_the_catalog(runtime: Runtime) {
     );
     assert_eq!(second.header("etag"), Some(etag.as_str()));
     assert_eq!(second.raw, first.raw);
+    // The event's cache hash expires (CACHE_TTL_SECS): before, its EXPIRE used the Redis 7
+    // `NX` option, which Upstash (6.2) refuses, so the hash lived forever.
+    let cache_ttl = cache_ttl_of(&stack, &jazz).await;
+    assert!((1..=30).contains(&cache_ttl), "TTL {cache_ttl}");
     let not_modified = app
         .send(Method::GET, &path, None, None, &[("if-none-match", &etag)])
         .await;

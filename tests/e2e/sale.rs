@@ -7,7 +7,7 @@
 use e2e::catalog::{EventSpec, ORGANIZER, PublishedEvent, publish_event, seat};
 use e2e::payments::{now_ms, pay_by_card, payment_event, stripe_delivery, webhook};
 use e2e::proxy::{Mode, Proxy};
-use e2e::{App, JWT_SECRET, Reply, Runtime, STRIPE_WEBHOOK_SECRET, Stack};
+use e2e::{ADMISSION_SECRET, App, Reply, Runtime, STRIPE_WEBHOOK_SECRET, Stack};
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared::domain::Role;
@@ -125,7 +125,7 @@ async fn waiting_room(runtime: Runtime) {
     let first = tickets
         .iter()
         .find(|(_, t)| {
-            let claims: Value = SignedToken::new(JWT_SECRET.as_bytes(), "queue-ticket")
+            let claims: Value = SignedToken::new(ADMISSION_SECRET.as_bytes(), "queue-ticket")
                 .verify(t)
                 .expect("our ticket");
             claims["w"]
@@ -182,7 +182,7 @@ async fn waiting_room(runtime: Runtime) {
         .as_str()
         .expect("admitted")
         .to_owned();
-    let claims: Value = SignedToken::new(JWT_SECRET.as_bytes(), "queue-ticket")
+    let claims: Value = SignedToken::new(ADMISSION_SECRET.as_bytes(), "queue-ticket")
         .verify(front_ticket)
         .expect("ticket");
     let front_wallet = claims["w"].as_str().expect("wallet").to_owned();
@@ -196,7 +196,7 @@ async fn waiting_room(runtime: Runtime) {
     hold(&app, &token, want.clone(), Some(&forged))
         .await
         .assert_error(403, "ADMISSION_INVALID", None);
-    let expired = SignedToken::new(JWT_SECRET.as_bytes(), "admission")
+    let expired = SignedToken::new(ADMISSION_SECRET.as_bytes(), "admission")
         .sign(&json!({"e": event.id, "w": front_wallet, "x": now_ms() - 1}));
     hold(&app, &token, want.clone(), Some(&expired))
         .await

@@ -38,6 +38,8 @@ pub const CRON_SECRET: &str = "e2e-cron-secret-e2e-cron-secret-e2e";
 const REDIS_TOKEN: &str = "e2e-redis-token";
 /// The JWT secret of test deployments.
 pub const JWT_SECRET: &str = "e2e-jwt-secret-0123456789abcdef0123";
+/// Signs queue tickets and admission tokens (tests forge and read them).
+pub const ADMISSION_SECRET: &str = "e2e-admission-secret-0123456789abcdef";
 /// The `aud` of test deployments' access tokens (the default).
 pub const JWT_AUDIENCE: &str = "onlineticket-edge";
 const LIBSQL_TOKEN: &str = "e2e-libsql-token";
@@ -192,6 +194,7 @@ impl Stack {
             ("RPC_URL", self.rpc_url.as_str()),
             ("CHAIN_ID", "31337"),
             ("JWT_SECRET", JWT_SECRET),
+            ("ADMISSION_SECRET", ADMISSION_SECRET),
             ("PUBLIC_URL", public_url),
             ("RATE_LIMIT_AUTH", "1000:2000"),
             ("RATE_LIMIT_READ", "1000:2000"),
