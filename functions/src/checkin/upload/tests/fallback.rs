@@ -88,12 +88,12 @@ impl shared::ports::Sql for Contended {
 }
 
 /// [`FakeServices`] with the contended libSQL.
-struct Services2 {
+struct ContendedServices {
     inner: FakeServices,
     sql: Contended,
 }
 
-impl Services for Services2 {
+impl Services for ContendedServices {
     type Redis = <FakeServices as Services>::Redis;
     type Sql = Contended;
     type Chain = <FakeServices as Services>::Chain;
@@ -125,7 +125,7 @@ impl Services for Services2 {
 
 #[test]
 fn a_chunk_that_keeps_losing_is_read_again_then_scanned_one_by_one() {
-    let services = Services2 {
+    let services = ContendedServices {
         inner: FakeServices::up(),
         sql: Contended::default(),
     };
