@@ -2,7 +2,8 @@
 //! (exactly one `ok`), libSQL still refusing after Redis is flushed, nonce replay, forged /
 //! altered / expired / wrong-event / wrong-key / revoked codes, offline uploads from two
 //! devices, the sync routes and the stats, Redis and libSQL faults; the scan's bill (a duplicate
-//! at one Redis command, a first admission at one Redis + one Hrana round trip), a revoked
+//! at one Redis command, a first admission at one Redis + one Hrana round trip), an upload of
+//! 500 offline scans in at most 20 subrequests and two devices uploading at once, a revoked
 //! verifier key refused at once, buffered audit rows drained by the cron; and the scanner page
 //! in headless Chromium.
 
