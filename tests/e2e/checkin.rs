@@ -1366,8 +1366,8 @@ async fn offline_upload_costs(runtime: Runtime) {
             scans.push(scan_body(&code, "Gate", device, at, &nonce));
             want.push((want_row.0, device, want_row.1, want_row.2));
         };
-    for i in 0..200 {
-        let pass = tickets[i].1.clone();
+    for (i, ticket) in tickets.iter().enumerate().take(200) {
+        let pass = ticket.1.clone();
         let at = t0 + i as i64 * 1_000;
         // Device A lists every scan first; for even tickets device B scanned earlier.
         let b_wins = i < 150 && i % 2 == 0;
@@ -1397,8 +1397,8 @@ async fn offline_upload_costs(runtime: Runtime) {
             );
         }
     }
-    for i in 200..250 {
-        let pass = tickets[i].1.clone();
+    for (i, ticket) in tickets.iter().enumerate().take(250).skip(200) {
+        let pass = ticket.1.clone();
         match i {
             // A pass scanned ten minutes ago beats an online code judged on arrival.
             200..220 => {

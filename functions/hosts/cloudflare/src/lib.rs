@@ -110,13 +110,12 @@ async fn into_request(mut req: worker::Request) -> worker::Result<Request> {
     // Set by Cloudflare's edge and not forgeable by the client (unlike X-Forwarded-For).
     request.client_ip = request.headers.get("cf-connecting-ip").map(str::to_owned);
     // Read as it arrives, within the route's limit (see `functions::body`).
-    match req.stream() {
-        Ok(chunks) => match functions::body::read(&request, chunks).await {
+    // No stream at all: no body (a GET, or an empty POST).
+    if let Ok(chunks) = req.stream() {
+        match functions::body::read(&request, chunks).await {
             Ok(body) => request.body = body,
             Err(refused) => request.body_refused = Some(refused),
-        },
-        // No body at all (GET, or an empty POST).
-        Err(_) => {}
+        }
     }
     Ok(request)
 }
