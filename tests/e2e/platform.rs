@@ -184,6 +184,8 @@ async fn a_public_deployment_needs_its_own_signing_secrets(runtime: Runtime) {
         &[
             ("PUBLIC_URL", "https://tickets.example.com"),
             ("CRON_SECRET", "too-short"),
+            // The harness sets it for every app: unset it here (empty removes a variable).
+            ("ADMISSION_SECRET", ""),
         ],
     )
     .await;
