@@ -24,3 +24,4 @@ mod platform;
 mod reconcile;
 mod redis_policy;
 mod sale;
+mod sale_window;
