@@ -17,6 +17,7 @@ mod hold_catalog;
 mod holds;
 mod indexer;
 mod indexer_reorg;
+mod lapsed_payment;
 mod login_rules;
 mod metrics_cost;
 mod migrations;
