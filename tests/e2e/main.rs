@@ -11,6 +11,7 @@ mod clients;
 mod cost;
 mod cron;
 mod deadlines;
+mod durable;
 mod fronts_js;
 mod gate;
 mod hold_catalog;
