@@ -35,6 +35,9 @@ pub static RELEASE: LazyLock<Script> = hold_script!("hold_release.lua");
 pub static AVAILABILITY: LazyLock<Script> = hold_script!("hold_availability.lua");
 /// Detaches it again (`hold_unclaim.lua`).
 pub static UNCLAIM: LazyLock<Script> = hold_script!("hold_unclaim.lua");
+/// Reads Redis's clock and where an order's hold stands before its payment is recorded
+/// (`hold_pay.lua`).
+pub static PAY: LazyLock<Script> = hold_script!("hold_pay.lua");
 /// Turns a paid order's hold into sold items (`hold_sell.lua`).
 pub static SELL: LazyLock<Script> = hold_script!("hold_sell.lua");
 /// Puts a refunded order's items back or offers them to the waitlist (`hold_return.lua`).

@@ -2,10 +2,13 @@
 //! chain order, each exactly once (a `chain_settlements` row per fact, written in the same
 //! batch as its effect). A deposit for an event whose sale is paused stays pending until the
 //! sale resumes. A reorg that removes a fact undoes its row's effect (see the indexer's
-//! rebuild).
+//! rebuild). Whether a deposit is in time is judged by Redis's clock (`standing.rs`), and a
+//! deposit for an order whose seat went to another order after its hold lapsed fails the
+//! order with a refund record, so no fact can stop the ones after it.
 
-use super::fulfil::{PayOutcome, Payment, Refund, end_unpaid, pay, return_items};
+use super::fulfil::{Payment, Refund, Settled, end_unpaid, return_items, settle};
 use super::order::{ORDER_COLUMNS, OrderRecord};
+use super::standing;
 use crate::services::Services;
 use alloy_primitives::U256;
 use shared::error::Error;
@@ -183,30 +186,35 @@ async fn apply<S: Services>(services: &S, fact: &Fact) -> Result<bool, Error> {
             .as_deref()
             .is_some_and(|paid| paid.eq_ignore_ascii_case(&t))
     });
-    if order.status != "pending_payment" || order.payment_deadline <= now || !token_ok {
-        let reason = if !token_ok {
-            "wrong_token"
-        } else if order.status == "pending_payment" {
-            "expired_order"
-        } else {
+    if order.status != "pending_payment" || !token_ok {
+        let reason = if token_ok {
             "order_not_payable"
-        };
-        let outcome = vec![
-            fact.settlement(None, reason, now),
-            refund(Some(&order), reason, &fact.amount),
-        ];
-        if reason == "expired_order" {
-            if !end_unpaid(services, &order, "expired", outcome.clone()).await? {
-                write(services, outcome).await?;
-            }
         } else {
-            write(services, outcome).await?;
-        }
+            "wrong_token"
+        };
+        write(
+            services,
+            vec![
+                fact.settlement(None, reason, now),
+                refund(Some(&order), reason, &fact.amount),
+            ],
+        )
+        .await?;
         return Ok(true);
     }
+    // Late is late by Redis's clock, the one the hold and the deadline were set by.
+    let expired = || {
+        vec![
+            fact.settlement(None, "expired_order", now),
+            refund(Some(&order), "expired_order", &fact.amount),
+        ]
+    };
     let paid = U256::from_str_radix(&fact.amount, 10).unwrap_or_default();
     let total = U256::from_str_radix(&order.total, 10).unwrap_or_default();
     if paid < total {
+        if order.payment_deadline <= standing::redis_now(services).await {
+            return end_expired(services, &order, expired()).await;
+        }
         let outcome = vec![
             fact.settlement(Some(&order), "underpaid", now),
             refund(Some(&order), "underpaid", &fact.amount),
@@ -229,11 +237,38 @@ async fn apply<S: Services>(services: &S, fact: &Fact) -> Result<bool, Error> {
         payment_intent: None,
     };
     let first = vec![fact.settlement(Some(&order), status, now)];
-    match pay(services, &order, None, status, &payment, first, last).await? {
-        PayOutcome::Paid | PayOutcome::Duplicate => Ok(true),
+    match settle(services, &order, None, status, &payment, first, last).await? {
+        Settled::Paid | Settled::Duplicate => Ok(true),
+        Settled::Expired => end_expired(services, &order, expired()).await,
+        // The seat went to another order after the hold lapsed: the order fails and the whole
+        // deposit is owed back, in one batch, so the fact is applied and never retried.
+        Settled::SeatTaken => {
+            let outcome = vec![
+                fact.settlement(Some(&order), "seat_taken", now),
+                refund(Some(&order), "seat_taken", &fact.amount),
+            ];
+            if end_unpaid(services, &order, "failed", outcome).await? {
+                Ok(true)
+            } else {
+                Box::pin(apply(services, fact)).await
+            }
+        }
         // Paid or ended by someone else meanwhile: read again and refund.
-        PayOutcome::NotPayable => Box::pin(apply(services, fact)).await,
+        Settled::NotPending => Box::pin(apply(services, fact)).await,
     }
+}
+
+/// Ends a pending order past its deadline as `expired` with `outcome` (its settlement and
+/// refund record); an order someone else ended meanwhile gets just `outcome`.
+async fn end_expired<S: Services>(
+    services: &S,
+    order: &OrderRecord,
+    outcome: Vec<Statement>,
+) -> Result<bool, Error> {
+    if !end_unpaid(services, order, "expired", outcome.clone()).await? {
+        write(services, outcome).await?;
+    }
+    Ok(true)
 }
 
 /// An on-chain `Refunded`: closes the open chain refund records of the order ref; with none

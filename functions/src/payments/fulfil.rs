@@ -1,7 +1,9 @@
 //! The three ends of an order's payment: paid (tickets issued, hold sold), failed (hold
-//! released), refunded (tickets revoked, seats back or offered to the waitlist).
+//! released; also a payment whose seat went to another order after its hold lapsed),
+//! refunded (tickets revoked, seats back or offered to the waitlist).
 
 use super::order::{OrderItem, OrderRecord, load_items, script_items};
+use super::standing::{self, Hold};
 use crate::inventory::{Inventory, RELEASE, RETURN, SELL};
 use crate::keys;
 use crate::services::Services;
@@ -27,18 +29,35 @@ pub struct Payment {
 pub enum PayOutcome {
     /// The order is paid and its tickets exist.
     Paid,
-    /// The order was no longer waiting for payment (paid, failed, expired, past deadline).
+    /// The order was no longer waiting for payment (paid, failed, expired, past deadline, or
+    /// its seat was sold to someone else: then it is `failed` now).
     NotPayable,
     /// One of the `first` statements hit a unique key: this payment was already recorded.
     Duplicate,
 }
 
-/// Marks `order` paid with `status` (`paid` or `overpaid`) and issues its tickets, after the
-/// `first` statements (idempotency records) and before `last` (e.g. a refund record for the
-/// overpaid part), all in one batch. Then turns the hold into sold items in Redis.
+/// What [`settle`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    /// The order is paid and its tickets exist.
+    Paid,
+    /// One of the `first` statements hit a unique key: this payment was already recorded.
+    Duplicate,
+    /// The order was no longer `pending_payment` (nothing written).
+    NotPending,
+    /// The payment deadline passed by Redis's clock (nothing written).
+    Expired,
+    /// Another order holds or bought one of its seats since its hold lapsed (nothing written):
+    /// the order cannot be fulfilled.
+    SeatTaken,
+}
+
+/// [`settle`], with the order ended by this module when it can no longer be paid: `failed`
+/// when its seat went to someone else, `expired` past its deadline. The caller records the
+/// refund.
 ///
 /// # Errors
-/// 503 when libSQL is down (nothing written).
+/// 503 when libSQL is down.
 pub async fn pay<S: Services>(
     services: &S,
     order: &OrderRecord,
@@ -48,7 +67,52 @@ pub async fn pay<S: Services>(
     first: Vec<Statement>,
     last: Vec<Statement>,
 ) -> Result<PayOutcome, Error> {
-    let now = services.clock().now_ms() as i64;
+    let ended = match settle(services, order, items, status, payment, first, last).await? {
+        Settled::Paid => return Ok(PayOutcome::Paid),
+        Settled::Duplicate => return Ok(PayOutcome::Duplicate),
+        Settled::NotPending => return Ok(PayOutcome::NotPayable),
+        Settled::Expired => "expired",
+        Settled::SeatTaken => "failed",
+    };
+    // Written at once, so the order reads as what happened to it; whether this call or a
+    // concurrent one wrote it does not matter.
+    end_unpaid(services, order, ended, vec![]).await?;
+    Ok(PayOutcome::NotPayable)
+}
+
+/// Marks `order` paid with `status` (`paid` or `overpaid`) and issues its tickets, after the
+/// `first` statements (idempotency records) and before `last` (e.g. a refund record for the
+/// overpaid part), all in one batch. Then turns the hold into sold items in Redis.
+///
+/// In time means before the deadline by Redis's clock (`standing.rs`), and a seat that went
+/// to another order after the hold lapsed is `SeatTaken` whether Redis or libSQL's seat index
+/// says so, so a late payment never fails on the index (and never makes its sender retry).
+///
+/// # Errors
+/// 503 when libSQL is down (nothing written).
+pub async fn settle<S: Services>(
+    services: &S,
+    order: &OrderRecord,
+    items: Option<Vec<OrderItem>>,
+    status: &str,
+    payment: &Payment,
+    first: Vec<Statement>,
+    last: Vec<Statement>,
+) -> Result<Settled, Error> {
+    let items = match items {
+        Some(items) => items,
+        None => load_items(services.sql(), &order.id).await?,
+    };
+    let standing = standing::check(services, order, &items).await;
+    if let Hold::Lapsed { taken } = &standing.hold
+        && !taken.is_empty()
+    {
+        return Ok(Settled::SeatTaken);
+    }
+    if standing.past_deadline(order) {
+        return Ok(Settled::Expired);
+    }
+    let now = standing.now;
     let skip = first.len();
     let mut batch = first;
     batch.push(
@@ -68,18 +132,23 @@ pub async fn pay<S: Services>(
         .bind(now),
     );
     batch.push(Statement::guard_changed());
+    let tickets = batch.len();
     batch.push(issue_tickets(&order.id, now));
     batch.extend(last);
     match services.sql().batch_atomic(batch).await {
         Ok(_) => {}
         Err(e) if e.is_unique_violation() && e.failed_index().is_some_and(|i| i < skip) => {
-            return Ok(PayOutcome::Duplicate);
+            return Ok(Settled::Duplicate);
         }
-        Err(e) if e.is_guard_failure() => return Ok(PayOutcome::NotPayable),
+        // libSQL knows a seat is sold that Redis did not (Redis lost it, or could not be asked).
+        Err(e) if e.is_unique_violation() && e.failed_index() == Some(tickets) => {
+            return Ok(Settled::SeatTaken);
+        }
+        Err(e) if e.is_guard_failure() => return Ok(Settled::NotPending),
         Err(e) => return Err(e.into()),
     }
     sell(services, order, items).await;
-    Ok(PayOutcome::Paid)
+    Ok(Settled::Paid)
 }
 
 /// The `INSERT` of an order's tickets: one per seat, `quantity` per general-admission line,
@@ -105,15 +174,10 @@ fn issue_tickets(order_id: &str, now: i64) -> Statement {
 
 /// Redis follows a sale libSQL recorded. A failure here is logged, not returned: the sale
 /// stands, and the reconcile step brings Redis in line.
-/// `items`: the order's items when the caller read them already (saves a round trip).
-async fn sell<S: Services>(services: &S, order: &OrderRecord, items: Option<Vec<OrderItem>>) {
+async fn sell<S: Services>(services: &S, order: &OrderRecord, items: Vec<OrderItem>) {
     let result = async {
         let event = EventId::parse(&order.event_id)
             .map_err(|e| Error::Internal(format!("order event id: {e}")))?;
-        let items = match items {
-            Some(items) => items,
-            None => load_items(services.sql(), &order.id).await?,
-        };
         let prefix = &services.config().redis.key_prefix;
         let inventory = Inventory::new(prefix, &event);
         let hold = order.hold_id.clone().unwrap_or_default();
