@@ -6,9 +6,13 @@
 //! A hold lapses by Redis `TIME`. The tests move the hold's expiry into the past in Redis
 //! instead of waiting out the shortest payment window (60 s): once with libSQL's deadline
 //! still ahead (an edge clock behind Redis's, or a Redis that lost the hold), once with the
-//! deadline past too (the plain late payment).
+//! deadline past too (the plain late payment). The chain variant sends the late payment as a
+//! PaymentVault deposit on anvil: the indexer's deposit application fails the order with a
+//! refund record and goes on to the next deposit instead of stopping at it.
 
+use crate::indexer::Chain;
 use e2e::catalog::{EventSpec, publish_event, seat};
+use e2e::chain::{DEV_KEYS, chain_cmd};
 use e2e::payments::{now_ms, pay_by_card, payment_event, stripe_delivery, webhook};
 use e2e::{App, Reply, Runtime, STRIPE_WEBHOOK_SECRET, Stack};
 use reqwest::Method;
@@ -266,4 +270,102 @@ async fn workerd_late_card_payment_for_a_retaken_seat_fails_and_refunds() {
 #[tokio::test(flavor = "multi_thread")]
 async fn wasmtime_late_card_payment_for_a_retaken_seat_fails_and_refunds() {
     story(Runtime::Wasmtime).await;
+}
+
+/// `first` ordered a seat priced in wei, its hold lapsed, `second` ordered and paid it on
+/// chain; then `first`'s deposit arrives, followed by a third wallet's deposit for another
+/// seat. One indexer catch-up applies both: the late one fails its order with a refund record
+/// (settled, so never applied again), the next one pays.
+async fn chain_story(runtime: Runtime) {
+    let chain = Chain::start(runtime, OVERRIDES).await;
+    let app = &chain.app;
+    let spec = EventSpec {
+        title: "Chain seats",
+        seat_price: "1000",
+        currency: "ETH",
+        ..EventSpec::new(2, 0)
+    };
+    let event = publish_event(app, &spec).await;
+    let addresses = chain.addresses();
+    let deposit = async |order: &Value| {
+        chain_cmd(
+            &chain.stack.rpc_url,
+            "deposit",
+            &[
+                "--addresses",
+                &addresses,
+                "--order-ref",
+                order["orderRef"].as_str().expect("ref"),
+                "--value-wei",
+                order["total"].as_str().expect("total"),
+                "--from-key",
+                DEV_KEYS[4],
+            ],
+        )
+        .await;
+    };
+    let wallet = |n: u32| format!("0x{:040x}", 0xc000 + n);
+    let (hold_id, late) = hold_and_order(app, &event.id, &wallet(1), &seat(0)).await;
+    let late_id = late["orderId"].as_str().expect("order id").to_owned();
+    lapse_hold(&chain.stack, &event.id, &hold_id).await;
+    let (_, winner) = hold_and_order(app, &event.id, &wallet(2), &seat(0)).await;
+    deposit(&winner).await;
+    chain.catch_up().await;
+    let winner_id = winner["orderId"].as_str().expect("order id");
+    assert_eq!(stored_status(&chain.stack, winner_id).await, "paid");
+
+    let (_, next) = hold_and_order(app, &event.id, &wallet(3), &seat(1)).await;
+    deposit(&late).await;
+    deposit(&next).await;
+    chain.catch_up().await;
+    assert_eq!(stored_status(&chain.stack, &late_id).await, "failed");
+    let next_id = next["orderId"].as_str().expect("order id");
+    assert_eq!(
+        stored_status(&chain.stack, next_id).await,
+        "paid",
+        "the deposit after the late one was not applied"
+    );
+    assert_eq!(
+        count(
+            &chain.stack,
+            "SELECT count(*) AS n FROM refund_records WHERE order_id = ? AND method = 'chain' \
+             AND reason = 'seat_taken' AND amount = '1000' AND status = 'open'",
+            &[&late_id],
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &chain.stack,
+            "SELECT count(*) AS n FROM chain_settlements WHERE order_id = ? AND outcome = 'seat_taken'",
+            &[&late_id],
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &chain.stack,
+            "SELECT count(*) AS n FROM tickets WHERE event_id = ? AND seat_label = ? \
+             AND status IN ('valid', 'used')",
+            &[&event.id, &seat(0)],
+        )
+        .await,
+        1
+    );
+    // Later ticks apply nothing again.
+    chain.catch_up().await;
+    assert_eq!(rows_of(&chain.stack, &late_id).await, (1, 0, 0));
+    chain.assert_consistent().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_late_deposit_for_a_retaken_seat_fails_and_refunds() {
+    chain_story(Runtime::Workerd).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_late_deposit_for_a_retaken_seat_fails_and_refunds() {
+    chain_story(Runtime::Wasmtime).await;
 }
