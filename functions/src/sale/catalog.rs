@@ -1,5 +1,6 @@
 //! An event's sale catalog in Redis: what a hold must know (event status, ticket types with
-//! price, currency, supply and limits, the seat → type map, sale settings and pause state),
+//! price, currency, supply, limits and sale window, the seat → type map, sale settings, the
+//! window the whole sale is open in (see [`super::window`]) and pause state),
 //! kept next to the inventory so a hold decides in one script call without reading libSQL.
 //!
 //! libSQL stays the truth. The snapshot is built lazily from one libSQL read when a script
@@ -9,6 +10,7 @@
 //! global pause bumps one epoch instead, which outdates every snapshot at once.
 
 use super::state::{state_from_row, state_statement};
+use super::window::OnSale;
 use crate::keys;
 use crate::services::Services;
 use serde_json::{Map, Value, json};
@@ -170,9 +172,13 @@ async fn read<S: Services>(services: &S, event_id: &EventId) -> Result<Snapshot,
     let mut results = services
         .sql()
         .execute_many(vec![
-            Statement::new("SELECT status FROM events WHERE id = ?").bind(id),
+            Statement::new(
+                "SELECT status, ends_at, sale_starts_at, sale_ends_at FROM events WHERE id = ?",
+            )
+            .bind(id),
             Statement::new(
                 "SELECT t.id, t.price, t.currency, t.supply, t.per_wallet_limit, \
+                 t.sale_starts_at, t.sale_ends_at, \
                  EXISTS (SELECT 1 FROM seats s WHERE s.event_id = t.event_id \
                          AND s.ticket_type_id = t.id) AS seated \
                  FROM ticket_types t WHERE t.event_id = ?",
@@ -189,22 +195,40 @@ async fn read<S: Services>(services: &S, event_id: &EventId) -> Result<Snapshot,
             .ok_or_else(|| Error::Internal("the catalog read returned too few results".into()))??)
     };
     let (event, types, seats, state) = (next()?, next()?, next()?, next()?);
-    let status = match event.row(0) {
-        Some(row) => row.get::<String>("status")?,
-        None => "absent".to_owned(),
+    let state = state_from_row(
+        &state
+            .row(0)
+            .ok_or_else(|| Error::Internal("the sale state query returned no row".into()))?,
+    )?;
+    // A missing event sells nothing: its status refuses first, the empty window agrees.
+    let (status, event_window) = match event.row(0) {
+        Some(row) => (
+            row.get::<String>("status")?,
+            OnSale::event(
+                row.get("ends_at")?,
+                row.get("sale_starts_at")?,
+                row.get("sale_ends_at")?,
+            ),
+        ),
+        None => ("absent".to_owned(), OnSale::event(0, None, None)),
+    };
+    let on_sale = match &state.settings {
+        Some(s) => event_window.narrow(Some(s.starts_at_ms), Some(s.ends_at_ms)),
+        None => event_window,
     };
     let mut type_map = Map::new();
     for row in types.iter() {
-        type_map.insert(
-            row.get("id")?,
-            json!({
-                "price": row.get::<String>("price")?,
-                "currency": row.get::<String>("currency")?,
-                "supply": row.get::<i64>("supply")?,
-                "limit": row.get::<Option<i64>>("per_wallet_limit")?.unwrap_or(0),
-                "seated": row.get::<i64>("seated")? != 0,
-            }),
-        );
+        let mut info = json!({
+            "price": row.get::<String>("price")?,
+            "currency": row.get::<String>("currency")?,
+            "supply": row.get::<i64>("supply")?,
+            "limit": row.get::<Option<i64>>("per_wallet_limit")?.unwrap_or(0),
+            "seated": row.get::<i64>("seated")? != 0,
+        });
+        on_sale
+            .narrow(row.get("sale_starts_at")?, row.get("sale_ends_at")?)
+            .insert_into(&mut info);
+        type_map.insert(row.get("id")?, info);
     }
     let seat_map = seats
         .iter()
@@ -215,15 +239,12 @@ async fn read<S: Services>(services: &S, event_id: &EventId) -> Result<Snapshot,
             ]))
         })
         .collect::<Result<Vec<Value>, Error>>()?;
-    let state = state_from_row(
-        &state
-            .row(0)
-            .ok_or_else(|| Error::Internal("the sale state query returned no row".into()))?,
-    )?;
+    let mut sale = sale_json(state.settings.as_ref());
+    on_sale.insert_into(&mut sale);
     Ok(Snapshot {
         status,
         types: Value::Object(type_map).to_string(),
-        sale: sale_json(state.settings.as_ref()).to_string(),
+        sale: sale.to_string(),
         paused: state.paused.unwrap_or_default(),
         seats: Value::Array(seat_map).to_string(),
     })

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod deny_cache;
 mod passes;
 mod state;
+mod window;
 
 pub use passes::{AdmissionPass, QueueTicket, admitted_event, check_admission, issued_elsewhere};
 pub use state::load_state;

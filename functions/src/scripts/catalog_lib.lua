@@ -2,10 +2,13 @@
 -- lives in Redis next to the inventory (written by `catalog_load.lua` from libSQL, deleted by
 -- every catalog, sale-settings or pause change, so the next request reloads it).
 -- Snapshot hash: epoch (the global catalog epoch it was built at; a global pause bumps the
--- epoch), status, types (JSON {type: {price, currency, supply, limit, seated}}), sale (JSON
--- {configured, startsAt, endsAt, waitingRoom, holdTtlMs, walletLimit, paymentWindowMs}; an
--- event without sale settings has configured = false, no window and the default TTLs),
--- paused ('' | '*' | the event id).
+-- epoch), status, types (JSON {type: {price, currency, supply, limit, seated, opensAt,
+-- closesAt}}), sale (JSON {configured, startsAt, endsAt, waitingRoom, holdTtlMs, walletLimit,
+-- paymentWindowMs, opensAt, closesAt}; an event without sale settings has configured =
+-- false, no settings window and the default TTLs), paused ('' | '*' | the event id).
+-- opensAt/closesAt (ms, [opens, closes)) are the windows that apply, already intersected in
+-- Rust (functions/src/sale/window.rs): the sale's is the event's sale window within the
+-- settings' window; a type's is its own window within the sale's.
 
 -- The snapshot, or nil when it is missing or older than the global epoch.
 local function catalog_get(snap_key, epoch_key)
@@ -18,6 +21,20 @@ local function catalog_get(snap_key, epoch_key)
   end
   return {status = f[2], types = cjson.decode(f[3]), sale = cjson.decode(f[4]), sale_raw = f[4],
     paused = f[5] or ''}
+end
+
+-- {'NOT_STARTED', opensAt} | {'ENDED'} when `now` is outside `w`'s [opensAt, closesAt), or
+-- nil. A snapshot written before the windows were added has only the settings' bounds.
+local function window_refusal(w, now)
+  local opens = tonumber(w.opensAt) or (w.configured and tonumber(w.startsAt)) or 0
+  local closes = tonumber(w.closesAt) or (w.configured and tonumber(w.endsAt))
+  if now < opens then
+    return {'NOT_STARTED', string.format('%d', opens)}
+  end
+  if closes and now >= closes then
+    return {'ENDED'}
+  end
+  return nil
 end
 
 -- Why the event cannot be sold from at `now`, as a reply, or nil when it can. `admitted`:
@@ -34,21 +51,27 @@ local function sale_refusal(cat, now, admitted, offer)
     return {'PAUSED', cat.paused}
   end
   local sale = cat.sale
-  if sale.configured then
-    if offer then
-      return nil
-    end
-    if now < tonumber(sale.startsAt) then
-      return {'NOT_STARTED', string.format('%d', sale.startsAt)}
-    end
-    if now >= tonumber(sale.endsAt) then
-      return {'ENDED'}
-    end
-    if sale.waitingRoom and not admitted then
-      return {'ADMISSION'}
-    end
+  if offer then
+    return nil
+  end
+  local refusal = window_refusal(sale, now)
+  if refusal then
+    return refusal
+  end
+  if sale.configured and sale.waitingRoom and not admitted then
+    return {'ADMISSION'}
   end
   return nil
+end
+
+-- Why ticket type `tt` (a known type of the snapshot) cannot be sold at `now`, or nil. The
+-- sale as a whole was checked by sale_refusal; a type may open later or close earlier.
+local function type_refusal(cat, tt, now)
+  local info = cat.types[tt]
+  if not info then
+    return nil
+  end
+  return window_refusal(info, now)
 end
 
 -- Decimal arithmetic on non-negative integer strings (prices are wei or minor units and may

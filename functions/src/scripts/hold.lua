@@ -6,7 +6,8 @@
 --       valid admission token, 6 request JSON {"seats": [label, ...]} | {"type": id,
 --       "quantity": n} (then the gate's spec).
 -- Returns {'OK', expiresAt, stored JSON {"items", "priceSnapshot"}} | {'NOCATALOG'}
---       | {'UNLOADED'} | a sale refusal (catalog_lib.lua) | {'BAD_SEAT', index, label}
+--       | {'UNLOADED'} | a sale refusal, of the sale or of a type outside its own window
+--       (catalog_lib.lua) | {'BAD_SEAT', index, label}
 --       | {'BAD_TYPE'} | {'SEATED'} | {'MIXED_CURRENCY'} | {'SEATS', label...}
 --       | {'SOLD_OUT', type, left} | {'LIMIT', type ('' for the event limit), allowed}.
 local cat = catalog_get(KEYS[10], KEYS[12])
@@ -46,6 +47,14 @@ else
     return {'SEATED'}
   end
   items[1] = {want.type, '', tonumber(want.quantity)}
+end
+-- Each type's own window, within the sale's (a waiting room admits to the sale, not to a
+-- type that has not opened).
+for _, item in ipairs(items) do
+  local closed = type_refusal(cat, item[1], now)
+  if closed then
+    return closed
+  end
 end
 -- What the buyer sees and the order will charge: each line's price, the total in the one
 -- currency they share.

@@ -10,7 +10,8 @@
 --       7 idempotency lease (ms), 8 the event of the caller's valid admission token or ''
 --       (then the gate's spec).
 -- Returns {'SEEN', idempotency record} | {'NOT_FOUND'} | {'NOT_OWNER'} | {'ORDERED', other}
---       | {'NOCATALOG', event} | {'UNLOADED', event} | a sale refusal (catalog_lib.lua)
+--       | {'NOCATALOG', event} | {'UNLOADED', event} | a sale refusal, of the sale or of a
+--       type of the hold outside its own window (catalog_lib.lua)
 --       | {'OK', event, items JSON, snapshot JSON, offer ('' or TTL), previous expiresAt,
 --          payment deadline}.
 -- Claiming again for the same order is a no-op that answers OK (a request retried after its
@@ -46,6 +47,17 @@ local offer = record[4]
 local refusal = sale_refusal(cat, now, ARGV[8] == event, offer ~= nil)
 if refusal then
   return refusal
+end
+-- A hold taken before its type closed is not an order placed in time. (A waitlist offer is
+-- its own admission, as above; a payment for an order placed in time is honoured after the
+-- end: hold_sell.lua checks no window.)
+if not offer then
+  for _, item in ipairs(cjson.decode(record[2])) do
+    refusal = type_refusal(cat, item[1], now)
+    if refusal then
+      return refusal
+    end
+  end
 end
 local deadline = now + tonumber(cat.sale.paymentWindowMs)
 if not record[6] then

@@ -1,7 +1,8 @@
 //! `POST /v1/events`, `GET|PATCH /v1/events/{id}`, `POST /v1/events/{id}/publish|cancel`.
 
 use super::event_input::EventInput;
-use super::record::{EventFields, EventRecord, sale_window};
+use super::nested::Nested;
+use super::record::{EventFields, EventRecord};
 use super::write::{
     BUMP_VERSION, EventWrite, check_editable, ensure_user, next_version, now_ms, organizer,
     owned_event, state_conflict, written,
@@ -15,9 +16,8 @@ use crate::http::Response;
 use crate::keys;
 use crate::services::Services;
 use serde_json::json;
-use shared::domain::{EventId, EventStatus, SaleWindow, Timestamp};
+use shared::domain::{EventId, EventStatus, Timestamp};
 use shared::error::Error;
-use shared::ports::Sql;
 use shared::sql::{SqlValue, Statement};
 
 /// The values bound for the writable columns, in [`WRITABLE_COLUMNS`] order.
@@ -102,25 +102,6 @@ pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
     Ok(written(201, &event.to_json(), Some(location)))
 }
 
-/// The sale windows of an event's ticket types.
-async fn ticket_type_windows<S: Services>(
-    services: &S,
-    id: &EventId,
-) -> Result<Vec<(String, SaleWindow)>, Error> {
-    let rows = services
-        .sql()
-        .execute(
-            Statement::new(
-                "SELECT id, sale_starts_at, sale_ends_at FROM ticket_types WHERE event_id = ?",
-            )
-            .bind(id.as_str()),
-        )
-        .await?;
-    rows.iter()
-        .map(|row| Ok((row.get::<String>("id")?, sale_window(&row)?)))
-        .collect()
-}
-
 /// `PATCH /v1/events/{id}`: changes the fields the body names.
 ///
 /// # Errors
@@ -134,23 +115,15 @@ pub async fn update<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
     if input.is_empty() {
         return Err(Error::invalid("body", "name at least one field to change"));
     }
-    let (event, types) = futures::join!(
+    let (event, nested) = futures::join!(
         owned_event(services, &caller, &id),
-        ticket_type_windows(services, &id)
+        Nested::read(services, &id)
     );
     let mut event = event?;
-    let types = types?;
+    let nested = nested?;
     check_editable(&event)?;
     let (fields, changed) = input.resolve(Some(&event.fields))?;
-    if let Some((type_id, _)) = types
-        .iter()
-        .find(|(_, sale)| !sale.within(&fields.sale, &fields.window))
-    {
-        return Err(Error::unprocessable(
-            "SALE_WINDOW_OUTSIDE_EVENT",
-            format!("ticket type {type_id} would sell outside the event's sale window"),
-        ));
-    }
+    nested.check(&fields)?;
     let now = now_ms(services);
     let assignments: Vec<String> = WRITABLE_COLUMNS
         .iter()
@@ -164,11 +137,13 @@ pub async fn update<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
         update = update.bind(value);
     }
     // The version pins every field the checks read; the count pins the ticket types checked
-    // (they are never deleted, so an equal count means the same set).
+    // (they are never deleted, so an equal count means the same set), and the settings'
+    // window the one checked.
+    let [types, settings] = nested.guard_args();
     let mut write = EventWrite::guarded(
         &id,
-        "updated_at = ? AND (SELECT count(*) FROM ticket_types WHERE event_id = events.id) = ?",
-        [event.updated_at.into(), (types.len() as i64).into()],
+        &format!("updated_at = ? AND {}", Nested::GUARD),
+        [event.updated_at.into(), types, settings],
     );
     write
         .push(update.bind(now).bind(id.as_str()))
@@ -229,9 +204,9 @@ async fn transition<S: Services>(
 pub async fn publish<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
     let caller = organizer(services, call).await?;
     let id = event_id(call)?;
-    let (event, types) = futures::join!(
+    let (event, nested) = futures::join!(
         owned_event(services, &caller, &id),
-        ticket_type_windows(services, &id)
+        Nested::read(services, &id)
     );
     let event = event?;
     let next = event
@@ -239,7 +214,7 @@ pub async fn publish<S: Services>(services: &S, call: &Call<'_>) -> Result<Respo
         .publish()
         .ok_or_else(|| state_conflict(event.status, "cannot be published; only a draft can"))?;
     // Ticket types are never deleted, so having one now means having one at commit time.
-    if types?.is_empty() {
+    if nested?.types.is_empty() {
         return Err(Error::unprocessable(
             "EVENT_HAS_NO_TICKET_TYPES",
             "add at least one ticket type before publishing",

@@ -12,6 +12,7 @@
 mod event_input;
 mod events;
 mod list;
+mod nested;
 mod record;
 mod seats;
 mod ticket_types;

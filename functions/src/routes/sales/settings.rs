@@ -10,11 +10,11 @@ use crate::sale::load_state;
 use crate::services::Services;
 use serde::Deserialize;
 use serde_json::json;
-use shared::domain::{EventId, Role};
+use shared::domain::{EventId, Role, SaleWindow, Timestamp};
 use shared::error::Error;
 use shared::ports::{Clock, Sql};
 use shared::sale::{QueueMode, SaleSettings};
-use shared::sql::Statement;
+use shared::sql::{SqlValue, Statement};
 
 /// The body; optional fields take the defaults of the issue.
 #[derive(Debug, Deserialize)]
@@ -109,7 +109,9 @@ pub fn view(event_id: &EventId, s: &SaleSettings) -> serde_json::Value {
 ///
 /// # Errors
 /// 401; 403 `FORBIDDEN_ROLE` / `EVENT_NOT_OWNER`; 404 `EVENT_NOT_FOUND`; 400
-/// `VALIDATION_FAILED` naming the field; 409 `EVENT_STATE_CONFLICT` (cancelled).
+/// `VALIDATION_FAILED` naming the field; 409 `EVENT_STATE_CONFLICT` (cancelled) /
+/// `EVENT_CHANGED`; 422 `SALE_WINDOW_OUTSIDE_EVENT` (the window must lie within the event's
+/// sale window, as a ticket type's does).
 pub async fn put<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
     let caller = authenticate(services, call.request).await?;
     caller.require(Role::Organizer)?;
@@ -124,6 +126,30 @@ pub async fn put<S: Services>(services: &S, call: &Call<'_>) -> Result<Response,
             "the event is cancelled: its sale cannot change",
         ));
     }
+    let window = SaleWindow::new(
+        Some(Timestamp::from_ms(settings.starts_at_ms).map_err(|m| Error::invalid("startsAt", m))?),
+        Some(Timestamp::from_ms(settings.ends_at_ms).map_err(|m| Error::invalid("endsAt", m))?),
+    )
+    .map_err(|m| Error::invalid("endsAt", m))?;
+    let (event_window, event_sale) = (event.fields.window, event.fields.sale);
+    if !window.within(&event_sale, &event_window) {
+        return Err(Error::unprocessable(
+            "SALE_WINDOW_OUTSIDE_EVENT",
+            "the sale settings' window must lie within the event's sale window \
+             (which ends with the event at the latest)",
+        ));
+    }
+    // The guard pins what was checked: the event still editable, with the same windows.
+    let guard = Statement::guard(
+        "SELECT 1 FROM events WHERE id = ? AND status IN ('draft', 'published') \
+         AND ends_at = ? AND sale_starts_at IS ? AND sale_ends_at IS ?",
+        [
+            SqlValue::from(id.as_str()),
+            event_window.end().ms().into(),
+            event_sale.start().map(Timestamp::ms).into(),
+            event_sale.end().map(Timestamp::ms).into(),
+        ],
+    );
     let now = services.clock().now_ms();
     let s = &settings;
     let upsert = Statement::new(
@@ -159,9 +185,10 @@ pub async fn put<S: Services>(services: &S, call: &Call<'_>) -> Result<Response,
     .bind(caller.wallet.checksummed())
     .bind(now as i64);
     let body = view(&id, s);
-    services
+    let written = services
         .sql()
         .batch_atomic(vec![
+            guard,
             upsert,
             audit::entry(
                 &caller.wallet,
@@ -172,7 +199,16 @@ pub async fn put<S: Services>(services: &S, call: &Call<'_>) -> Result<Response,
                 now,
             ),
         ])
-        .await?;
+        .await;
+    match written {
+        Err(e) if e.is_guard_failure() => {
+            return Err(Error::conflict(
+                "EVENT_CHANGED",
+                "the event changed while this request ran; nothing was written, reload it and retry",
+            ));
+        }
+        other => other?,
+    };
     Ok(Response::json(200, &body))
 }
 
