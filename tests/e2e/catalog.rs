@@ -715,6 +715,74 @@ async fn the_public_browses_the_catalog(runtime: Runtime) {
     );
 }
 
+/// Issue 13, item 4: a ticket type's name is unique within its event (ignoring ASCII case),
+/// and the organizer or an admin can list a draft's ticket types while the public, a plain
+/// user and another organizer still get 404.
+async fn catalog_rules_a_client_expects(runtime: Runtime) {
+    let stack = Stack::start().await;
+    let app = App::spawn(runtime, &stack, &[]).await;
+    let (a, b) = (
+        app.token_for(ORGANIZER_A, Role::Organizer),
+        app.token_for(ORGANIZER_B, Role::Organizer),
+    );
+    let (admin, user) = (
+        app.token_for(ADMIN, Role::Admin),
+        app.token_for(USER, Role::User),
+    );
+    let event = write(
+        &app,
+        Method::POST,
+        "/v1/events",
+        &a,
+        json!({"title": "Draft", "startsAt": T0, "endsAt": T0 + 2 * HOUR}),
+    )
+    .await;
+    assert_eq!(event.status, 201, "{}", event.body);
+    let id = event.body["id"].as_str().expect("id");
+    let types = format!("/v1/events/{id}/ticket-types");
+    let tt = |name: &str| json!({"name": name, "price": "100", "currency": "USD", "supply": 5});
+    let first = write(&app, Method::POST, &types, &a, tt("VIP")).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    for name in ["VIP", "vip"] {
+        write(&app, Method::POST, &types, &a, tt(name))
+            .await
+            .assert_error(409, "TICKET_TYPE_NAME_TAKEN", None);
+    }
+    let other = write(&app, Method::POST, &types, &a, tt("GA")).await;
+    assert_eq!(other.status, 201, "{}", other.body);
+
+    for (who, token) in [("organizer", &a), ("admin", &admin)] {
+        let listed = app.send(Method::GET, &types, Some(token), None, &[]).await;
+        assert_eq!(listed.status, 200, "{who}: {}", listed.body);
+        let names: Vec<&str> = listed.body["items"]
+            .as_array()
+            .map(|items| items.iter().filter_map(|t| t["name"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(names, ["VIP", "GA"], "{who}: {}", listed.body);
+    }
+    for token in [None, Some(&user), Some(&b), Some(&"not-a-token".to_owned())] {
+        app.send(Method::GET, &types, token.map(String::as_str), None, &[])
+            .await
+            .assert_error(404, "EVENT_NOT_FOUND", None);
+    }
+    // Once published, the public list is the same.
+    let published = post(&app, &format!("/v1/events/{id}/publish"), &a).await;
+    assert_eq!(published.status, 200, "{}", published.body);
+    let public = get(&app, &types).await;
+    assert_eq!(public.status, 200, "{}", public.body);
+    assert_eq!(public.body["items"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_catalog_rules_a_client_expects() {
+    catalog_rules_a_client_expects(Runtime::Workerd).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_catalog_rules_a_client_expects() {
+    catalog_rules_a_client_expects(Runtime::Wasmtime).await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn workerd_organizers_build_and_run_an_event() {
     organizers_build_and_run_an_event(Runtime::Workerd).await;

@@ -1,20 +1,21 @@
 //! `POST|GET /v1/events/{id}/ticket-types`.
 
-use super::event_id;
 use super::events::public_event;
 use super::record::{TICKET_TYPE_COLUMNS, ticket_type_json};
 use super::write::{EventWrite, check_editable, now_ms, organizer, owned_event, written};
+use super::{event_id, not_found};
 use crate::audit;
 use crate::cache::cached_json;
 use crate::call::Call;
-use crate::extract::json_body;
+use crate::extract::{authenticate, json_body};
 use crate::http::Response;
 use crate::keys;
 use crate::services::Services;
 use serde::Deserialize;
 use serde_json::json;
 use shared::domain::{
-    Amount, Currency, PerWalletLimit, SaleWindow, Supply, TicketTypeId, TicketTypeName, Timestamp,
+    Amount, Currency, EventId, PerWalletLimit, Role, SaleWindow, Supply, TicketTypeId,
+    TicketTypeName, Timestamp,
 };
 use shared::error::Error;
 use shared::ports::Sql;
@@ -81,7 +82,8 @@ impl TryFrom<TicketTypeInput> for NewTicketType {
 ///
 /// # Errors
 /// 401; 403 `FORBIDDEN_ROLE` / `EVENT_NOT_OWNER`; 404 `EVENT_NOT_FOUND`; 400
-/// `VALIDATION_FAILED`; 409 `EVENT_STATE_CONFLICT` / `EVENT_CHANGED`; 422
+/// `VALIDATION_FAILED`; 409 `EVENT_STATE_CONFLICT` / `EVENT_CHANGED` /
+/// `TICKET_TYPE_NAME_TAKEN` (names are unique per event, ignoring ASCII case); 422
 /// `SALE_WINDOW_OUTSIDE_EVENT`.
 pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
     let caller = organizer(services, call).await?;
@@ -153,33 +155,75 @@ pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
     Ok(written(201, &body, None))
 }
 
-/// `GET /v1/events/{id}/ticket-types`: in the order they were added.
+/// `GET /v1/events/{id}/ticket-types`: in the order they were added. The public reads
+/// published and cancelled events through the read cache; the event's organizer or an admin
+/// also reads a draft's (uncached: a draft changes while it is built, and the cache is
+/// shared with the public).
 ///
 /// # Errors
-/// 404 `EVENT_NOT_FOUND` (missing or draft event); 503/500.
+/// 404 `EVENT_NOT_FOUND` (missing event, or a draft and the caller may not change it);
+/// 503/500.
 pub async fn list<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
     let id = &event_id(call)?;
-    cached_json(
+    let public = cached_json(
         services,
         call.request,
         keys::event_cache(services, id.as_str()),
         "types",
         || async move {
-            let types = Statement::new(format!(
-                "SELECT {TICKET_TYPE_COLUMNS} FROM ticket_types WHERE event_id = ? ORDER BY rowid"
-            ))
-            .bind(id.as_str());
-            let (event, rows) =
-                futures::join!(public_event(services, id), services.sql().execute(types));
+            let (event, items) = futures::join!(public_event(services, id), read(services, id));
             event?;
-            let items = rows?
-                .iter()
-                .map(|row| ticket_type_json(&row))
-                .collect::<Result<Vec<_>, Error>>()?;
-            Ok(json!({ "eventId": id, "items": items }))
+            Ok(json!({ "eventId": id, "items": items? }))
         },
     )
-    .await
+    .await;
+    match public {
+        Err(Error::Client { status: 404, .. })
+            if call.request.headers.get("authorization").is_some() =>
+        {
+            draft(services, call, id).await
+        }
+        other => other,
+    }
+}
+
+/// A draft's ticket types for its organizer or an admin. Anyone else, a caller whose token
+/// does not authenticate included, sees what the public sees: 404.
+async fn draft<S: Services>(
+    services: &S,
+    call: &Call<'_>,
+    id: &EventId,
+) -> Result<Response, Error> {
+    let hidden = || not_found(id.as_str());
+    let caller = match authenticate(services, call.request).await {
+        Ok(caller) if caller.role >= Role::Organizer => caller,
+        Err(e) if e.status() >= 500 => return Err(e),
+        _ => return Err(hidden()),
+    };
+    match owned_event(services, &caller, id).await {
+        Ok(_) => {}
+        Err(e) if e.status() >= 500 => return Err(e),
+        Err(_) => return Err(hidden()),
+    }
+    let items = read(services, id).await?;
+    let mut response = Response::json(200, &json!({ "eventId": id, "items": items }));
+    response.headers.set("cache-control", "private, no-store");
+    Ok(response)
+}
+
+/// Event `id`'s ticket types as the API shows them, in the order they were added.
+async fn read<S: Services>(services: &S, id: &EventId) -> Result<Vec<serde_json::Value>, Error> {
+    let types = Statement::new(format!(
+        "SELECT {TICKET_TYPE_COLUMNS} FROM ticket_types WHERE event_id = ? ORDER BY rowid"
+    ))
+    .bind(id.as_str());
+    services
+        .sql()
+        .execute(types)
+        .await?
+        .iter()
+        .map(|row| ticket_type_json(&row))
+        .collect()
 }
 
 #[cfg(test)]

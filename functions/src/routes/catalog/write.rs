@@ -147,7 +147,7 @@ impl<'a> EventWrite<'a> {
     ///
     /// # Errors
     /// 409 `EVENT_CHANGED` when the guard failed (nothing written; reload and retry);
-    /// 409 `CHAIN_EVENT_ID_TAKEN`; 503/500 from libSQL.
+    /// 409 `CHAIN_EVENT_ID_TAKEN` / `TICKET_TYPE_NAME_TAKEN`; 503/500 from libSQL.
     pub async fn commit<S: Services>(self, services: &S) -> Result<Vec<Rows>, Error> {
         let skip = usize::from(self.guarded);
         let result = services.sql().batch_atomic(self.statements).await;
@@ -162,6 +162,11 @@ impl<'a> EventWrite<'a> {
             Err(e) if e.is_unique_violation_of("events.chain_event_id") => Err(Error::conflict(
                 "CHAIN_EVENT_ID_TAKEN",
                 "another event already has this chainEventId",
+            )),
+            // The unique index of migrations/0009 (names compare ignoring ASCII case).
+            Err(e) if e.is_unique_violation_of("ticket_types.name") => Err(Error::conflict(
+                "TICKET_TYPE_NAME_TAKEN",
+                "the event already has a ticket type of this name",
             )),
             Err(e) => Err(e.into()),
         }
