@@ -9,11 +9,13 @@
 
 use crate::call::Call;
 use crate::extract::Caller;
+use crate::extract::session::{self, Loaded};
 use crate::keys;
 use crate::rate_limit::{self, Decision};
 use crate::redis_errors;
 use crate::services::Services;
 use serde_json::json;
+use shared::domain::{Role, WalletAddress};
 use shared::error::{Dependency, Error};
 use shared::ports::Redis;
 use shared::redis::{Script, Value};
@@ -48,6 +50,14 @@ pub fn spec(buckets: usize, revocations: usize, rate_per_ms: f64, burst: u32) ->
 /// A script that is only the gate (also the token buckets of routes that are not gated).
 pub static GATE_ONLY: std::sync::LazyLock<Script> = gated_script!("gate_only.lua");
 
+/// What the gate said of one run.
+enum Opened {
+    /// Let through: the script's own reply.
+    Pass(Value),
+    /// Redis does not hold the caller's session (lost): read it from libSQL, run again.
+    NoSession,
+}
+
 /// The rate-limit buckets and revocation keys one request must pass.
 #[derive(Debug, Clone)]
 pub struct Gate {
@@ -55,6 +65,10 @@ pub struct Gate {
     revocations: Vec<String>,
     rate_per_ms: f64,
     limit: u32,
+    /// The caller's session (refresh family), wallet and the role its token carries.
+    session: Option<(String, WalletAddress, Role)>,
+    /// The session's state read from libSQL after the script found Redis had lost it.
+    loaded: std::cell::RefCell<Option<Loaded>>,
     /// A request takes one token however many times its script runs (a script that had to
     /// load the catalog first runs again): set once the buckets were charged.
     charged: std::cell::Cell<bool>,
@@ -95,16 +109,21 @@ impl Gate {
             revocations,
             rate_per_ms,
             limit,
+            session: caller.map(|c| (c.sid.clone(), c.wallet, c.role)),
+            loaded: std::cell::RefCell::new(None),
             charged: std::cell::Cell::new(false),
         }
     }
 
     /// Runs gated `script` with `keys`/`args` (the gate's keys and spec are appended) and
-    /// returns the script's own reply once the gate let the request through.
+    /// returns the script's own reply once the gate let the request through. When Redis has
+    /// lost the caller's session, reads it from libSQL and runs the script once more with it
+    /// (the script caches it): one statement and one round trip more, only after a loss.
     ///
     /// # Errors
-    /// 429 `RATE_LIMITED`; 401 `AUTH_TOKEN_REVOKED`; 503 `REDIS_UNAVAILABLE`; internal for
-    /// a reply without the gate's frame.
+    /// 429 `RATE_LIMITED`; 401 `AUTH_TOKEN_REVOKED` / `AUTH_ROLE_CHANGED`; 503
+    /// `REDIS_UNAVAILABLE` (or libSQL's, when reading a lost session); internal for a reply
+    /// without the gate's frame.
     pub async fn eval<S: Services>(
         &self,
         services: &S,
@@ -113,17 +132,42 @@ impl Gate {
         keys: &[&str],
         args: &[&str],
     ) -> Result<Value, Error> {
+        match self.eval_once(services, call, script, keys, args).await? {
+            Opened::Pass(reply) => Ok(reply),
+            Opened::NoSession => {
+                let (Some((sid, wallet, _)), false) =
+                    (self.session.as_ref(), self.loaded.borrow().is_some())
+                else {
+                    return Err(Error::Internal(
+                        "the gate lost a session it was given".into(),
+                    ));
+                };
+                let loaded = session::load(services, sid, wallet).await?;
+                self.loaded.replace(Some(loaded));
+                match self.eval_once(services, call, script, keys, args).await? {
+                    Opened::Pass(reply) => Ok(reply),
+                    Opened::NoSession => Err(Error::Internal(
+                        "the gate lost a session it was given".into(),
+                    )),
+                }
+            }
+        }
+    }
+
+    async fn eval_once<S: Services>(
+        &self,
+        services: &S,
+        call: &Call<'_>,
+        script: &Script,
+        keys: &[&str],
+        args: &[&str],
+    ) -> Result<Opened, Error> {
         let buckets: &[String] = if self.charged.get() {
             &[]
         } else {
             &self.buckets
         };
-        let spec = spec(
-            buckets.len(),
-            self.revocations.len(),
-            self.rate_per_ms,
-            self.limit,
-        );
+        let spec = self.spec(buckets.len());
         let mut all_keys: Vec<&str> = keys.to_vec();
         all_keys.extend(buckets.iter().map(String::as_str));
         all_keys.extend(self.revocations.iter().map(String::as_str));
@@ -131,6 +175,24 @@ impl Gate {
         all_args.push(&spec);
         let reply = services.redis().eval(script, &all_keys, &all_args).await?;
         self.open(call, reply, !buckets.is_empty())
+    }
+
+    /// The spec of one run: [`spec`] plus the token's role and a session read from libSQL.
+    fn spec(&self, buckets: usize) -> String {
+        let mut spec = json!({
+            "b": buckets,
+            "r": self.revocations.len(),
+            "rate": self.rate_per_ms,
+            "burst": self.limit,
+        });
+        if let Some((_, _, role)) = &self.session {
+            spec["role"] = json!(role.as_str());
+        }
+        if let Some(loaded) = self.loaded.borrow().as_ref() {
+            spec["load"] = json!(loaded.value);
+            spec["px"] = json!(loaded.ttl_ms.max(1));
+        }
+        spec.to_string()
     }
 
     /// Passes the gate alone (a route whose own work needs no Redis). With Redis down, the
@@ -154,7 +216,7 @@ impl Gate {
     }
 
     /// Reads the gate's frame of a reply.
-    fn open(&self, call: &Call<'_>, reply: Value, limited: bool) -> Result<Value, Error> {
+    fn open(&self, call: &Call<'_>, reply: Value, limited: bool) -> Result<Opened, Error> {
         let Value::Array(mut parts) = reply else {
             return Err(Error::Internal(format!(
                 "a gated script answered {reply:?}"
@@ -178,11 +240,10 @@ impl Gate {
         }
         match parts.get(4).and_then(Value::as_str) {
             Some("LIMITED") => Err(decision.error()),
-            Some("REVOKED") => Err(Error::unauthorized(
-                "AUTH_TOKEN_REVOKED",
-                "the access token was revoked (logged out)",
-            )),
-            Some("PASS") if parts.len() > 5 => Ok(parts.swap_remove(5)),
+            Some("REVOKED") => Err(session::revoked()),
+            Some("ROLE") => Err(session::role_changed()),
+            Some("NOSESSION") => Ok(Opened::NoSession),
+            Some("PASS") if parts.len() > 5 => Ok(Opened::Pass(parts.swap_remove(5))),
             _ => Err(Error::Internal("a gated script answered no gate".into())),
         }
     }

@@ -40,12 +40,8 @@ pub fn login_nonce<S: Services>(s: &S, nonce: &str) -> String {
     key(s, &format!("auth:login:{nonce}"))
 }
 
-/// A refresh token (by hash) → `live|used` + `|{wallet}`.
-pub fn refresh_token<S: Services>(s: &S, token_hash: &str) -> String {
-    key(s, &format!("auth:rt:{token_hash}"))
-}
-
-/// A refresh family (session) → `active|revoked`.
+/// A session's cached state (`active`, `active|<role>`, `revoked`; see
+/// `extract::session`). Refresh tokens themselves are verified in libSQL only.
 pub fn refresh_family<S: Services>(s: &S, family: &str) -> String {
     key(s, &format!("auth:rtf:{family}"))
 }

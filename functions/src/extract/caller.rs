@@ -1,5 +1,6 @@
 //! The authenticated caller: a valid, unrevoked HS256 access token in `Authorization: Bearer`.
 
+use super::session;
 use crate::http::Request;
 use crate::keys;
 use crate::services::Services;
@@ -93,32 +94,52 @@ pub fn authenticate_token<S: Services>(services: &S, request: &Request) -> Resul
     })
 }
 
-/// Authenticates the request.
+/// Authenticates the request: the token, its own revocation and its session's state (see
+/// [`super::session`]) in one round trip; after a Redis loss, one statement and one more.
 ///
 /// # Errors
 /// 401 `AUTH_TOKEN_MISSING` / `AUTH_TOKEN_INVALID` / `AUTH_TOKEN_EXPIRED` /
-/// `AUTH_TOKEN_AUDIENCE` / `AUTH_TOKEN_REVOKED`; 503 when Redis (revocations) is down.
+/// `AUTH_TOKEN_AUDIENCE` / `AUTH_TOKEN_REVOKED` / `AUTH_ROLE_CHANGED`; 503 when Redis
+/// (revocations) or, after a Redis loss, libSQL is down.
 pub async fn authenticate<S: Services>(services: &S, request: &Request) -> Result<Caller, Error> {
     let caller = authenticate_token(services, request)?;
-    // One round trip: the token's own revocation and its session's (logout, refresh reuse).
+    let session_key = keys::refresh_family(services, &caller.sid);
     let state = services
         .redis()
         .exec(
             Command::new("MGET")
                 .arg(keys::revoked_jti(services, &caller.jti))
-                .arg(keys::refresh_family(services, &caller.sid)),
+                .arg(&session_key),
         )
         .await?;
     let Value::Array(state) = state else {
         return Err(Error::Internal("MGET answered a non-array".into()));
     };
-    let token_revoked = state.first().is_some_and(|v| !v.is_nil());
-    let session_revoked = state.get(1).and_then(Value::as_str) == Some("revoked");
-    if token_revoked || session_revoked {
-        return Err(Error::unauthorized(
-            "AUTH_TOKEN_REVOKED",
-            "the access token was revoked (logged out)",
-        ));
+    if state.first().is_some_and(|v| !v.is_nil()) {
+        return Err(session::revoked());
     }
-    Ok(caller)
+    let cached = match state.get(1).and_then(Value::as_str) {
+        Some(cached) => cached.to_owned(),
+        None => {
+            // Redis lost the session: libSQL says what it is, and Redis learns it again
+            // (NX: a logout or role change written meanwhile is newer than this read).
+            let loaded = session::load(services, &caller.sid, &caller.wallet).await?;
+            services
+                .redis()
+                .exec(
+                    Command::new("SET")
+                        .arg(&session_key)
+                        .arg(&loaded.value)
+                        .arg("PX")
+                        .arg(loaded.ttl_ms.max(1))
+                        .arg("NX"),
+                )
+                .await?;
+            loaded.value
+        }
+    };
+    match session::refusal(&cached, caller.role) {
+        Some(refused) => Err(refused),
+        None => Ok(caller),
+    }
 }

@@ -5,6 +5,7 @@ mod caller;
 mod json;
 mod page;
 mod query;
+pub mod session;
 mod verifier;
 
 pub use caller::{Caller, authenticate, authenticate_token, bearer as bearer_token, jwt_codec};

@@ -1,8 +1,10 @@
-//! Administration: granting and revoking the organizer role, and reading the audit trail.
+//! Administration: granting and revoking the organizer role (which revokes the wallet's
+//! access tokens minted with another role at once, see `extract::session`), and reading the
+//! audit trail.
 
 use crate::audit;
 use crate::call::Call;
-use crate::extract::{Page, authenticate, json_body};
+use crate::extract::{Page, authenticate, json_body, session};
 use crate::http::Response;
 use crate::router::Route;
 use crate::services::Services;
@@ -82,6 +84,9 @@ async fn put_role<S: Services>(services: &S, call: &Call<'_>) -> Result<Response
             "an admin's role cannot be changed here",
         ));
     }
+    // libSQL holds the new role; now the wallet's live sessions refuse tokens minted with
+    // another one, at once (a retry of this request finishes it if Redis failed here).
+    session::role_changed_to(services, &wallet, role).await?;
     Ok(Response::json(
         200,
         &json!({"address": wallet, "role": stored}),

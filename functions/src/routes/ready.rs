@@ -52,24 +52,24 @@ async fn timed<C: Clock, F: Future<Output = Result<Option<serde_json::Value>, St
     }
 }
 
-/// The indexer is ready when its last block is within `INDEXER_MAX_LAG_BLOCKS` of the head.
-async fn indexer_lag<S: Services>(services: &S, head: Option<u64>) -> Check {
+/// The indexer is ready when its cursor (libSQL's `indexer_cursor`, read by the libSQL check
+/// itself: no extra statement) is within `INDEXER_MAX_LAG_BLOCKS` of the head. The cursor is
+/// durable, so a Redis loss does not make the deployment unready.
+fn indexer_lag<S: Services>(services: &S, head: Option<u64>, libsql: &Check) -> Check {
     let max_lag = services.config().indexer.max_lag_blocks;
-    let last = crate::metrics::read_indexer(services)
-        .await
-        .ok()
-        .and_then(|fields| {
-            fields
-                .into_iter()
-                .find(|(k, _)| k == "last_block")
-                .map(|(_, v)| v.max(0) as u64)
-        });
+    let last = libsql
+        .detail
+        .as_ref()
+        .and_then(|d| d["indexedBlock"].as_u64());
     let (status, error) = match (head, last) {
         (Some(head), Some(last)) if head.saturating_sub(last) <= max_lag => ("up", None),
         (Some(head), Some(last)) => (
             "down",
             Some(format!("{} blocks behind (limit {max_lag})", head - last)),
         ),
+        (_, None) if libsql.status == "down" => {
+            ("down", Some("cursor unknown: libSQL is down".to_owned()))
+        }
         (_, None) => ("down", Some("no block indexed yet".to_owned())),
         (None, _) => ("down", Some("chain head unknown".to_owned())),
     };
@@ -121,13 +121,23 @@ async fn check<S: Services>(services: &S) -> Verdict {
             .map(|()| None)
             .map_err(|e| e.to_string())
     });
-    let libsql = timed(clock, timeout, async {
-        services
+    // The ping is the indexer's cursor: one cheap statement answers both.
+    let chain_id = services.config().chain_id.get();
+    let libsql = timed(clock, timeout, async move {
+        let rows = services
             .sql()
-            .execute(Statement::new("SELECT 1"))
+            .execute(
+                Statement::new(
+                    "SELECT (SELECT last_block FROM indexer_cursor WHERE chain_id = ?) AS last_block",
+                )
+                .bind(chain_id as i64),
+            )
             .await
-            .map(|_| None)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        let last = rows
+            .row(0)
+            .and_then(|row| row.get::<Option<i64>>("last_block").ok().flatten());
+        Ok(last.map(|block| json!({"indexedBlock": block})))
     });
     let rpc = timed(clock, timeout, async {
         let chain = services.chain();
@@ -149,7 +159,16 @@ async fn check<S: Services>(services: &S) -> Verdict {
     let mut checks: BTreeMap<&str, Check> =
         [("redis", redis), ("libsql", libsql), ("rpc", rpc)].into();
     if !services.config().indexer.contracts.is_empty() {
-        checks.insert("indexer", indexer_lag(services, head).await);
+        let mut lag = indexer_lag(services, head, &checks["libsql"]);
+        // What the indexer last reported in Redis, for the operator only: the verdict stands
+        // on the cursor, which a Redis loss does not touch.
+        if let (Ok(fields), Some(detail)) = (
+            crate::metrics::read_indexer(services).await,
+            lag.detail.as_mut(),
+        ) {
+            detail["reported"] = json!(fields.into_iter().collect::<BTreeMap<_, _>>());
+        }
+        checks.insert("indexer", lag);
     }
     let down: Vec<&str> = checks
         .iter()

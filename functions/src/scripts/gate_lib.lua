@@ -2,11 +2,14 @@
 -- token revocation and the request's work cost one round trip (and one billed command).
 -- Prepended by Rust to a gated script, whose body becomes the function `main`.
 -- The last ARGV is the gate's spec, JSON {"b": bucket keys, "r": revocation keys,
--- "rate": tokens per ms, "burst": bucket size}; those keys are the last KEYS, buckets first.
--- Revocation keys: the token's `revoked_jti` key (any value: revoked), then its session's
--- refresh family key ('revoked': revoked).
+-- "rate": tokens per ms, "burst": bucket size, "role": the token's role, "load": the
+-- session's state read from libSQL, "px": its lifetime (ms)}; those keys are the last KEYS,
+-- buckets first. Revocation keys: the token's `revoked_jti` key (any value: revoked), then its
+-- session's state key (see functions/src/extract/session.rs): 'revoked', 'active' or
+-- 'active|<role>' (only tokens carrying that role pass). A missing session key means Redis
+-- lost it: 'NOSESSION', and Rust runs the script again with "load" from libSQL, cached here.
 -- Returns {'GATE', allowed (1|0), tokens left in the emptiest bucket, ms until a token,
---          'PASS' | 'LIMITED' | 'REVOKED', main's reply (PASS only)}.
+--          'PASS' | 'LIMITED' | 'REVOKED' | 'ROLE' | 'NOSESSION', main's reply (PASS only)}.
 local function gate_run(main)
   local spec = cjson.decode(ARGV[#ARGV])
   local first = #KEYS - spec.b - spec.r
@@ -44,8 +47,23 @@ local function gate_run(main)
   if spec.r >= 1 and redis.call('EXISTS', KEYS[first + spec.b + 1]) == 1 then
     return {'GATE', 1, remaining, 0, 'REVOKED'}
   end
-  if spec.r >= 2 and redis.call('GET', KEYS[first + spec.b + 2]) == 'revoked' then
-    return {'GATE', 1, remaining, 0, 'REVOKED'}
+  if spec.r >= 2 then
+    local key = KEYS[first + spec.b + 2]
+    local state = redis.call('GET', key)
+    if not state and spec.load then
+      redis.call('SET', key, spec.load, 'PX', spec.px)
+      state = spec.load
+    end
+    if not state then
+      return {'GATE', 1, remaining, 0, 'NOSESSION'}
+    end
+    if state == 'revoked' then
+      return {'GATE', 1, remaining, 0, 'REVOKED'}
+    end
+    local role = string.match(state, '^active|(.*)$')
+    if role and role ~= spec.role then
+      return {'GATE', 1, remaining, 0, 'ROLE'}
+    end
   end
   return {'GATE', 1, remaining, 0, 'PASS', main()}
 end

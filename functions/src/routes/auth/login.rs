@@ -1,30 +1,30 @@
-//! Wallet login and sessions: SIWE (EIP-4361) and the simple `personal_sign` login, access
-//! tokens (HS256, 15 min) and rotating refresh tokens (families revoked on reuse or logout).
+//! Login: SIWE (EIP-4361) and the simple `personal_sign` login, each opening a session.
 //!
 //! Nonces live in Redis for 5 minutes and are consumed with `GETDEL`, so of any number of
 //! concurrent verifications of one signed message exactly one succeeds. Every check that needs
 //! no state (format, domain, URI, chain, time, signature) runs before the nonce is consumed, so
 //! a forged request cannot burn a user's nonce.
 
+use super::refresh::{self, new_refresh_token};
+use super::unauthorized;
 use crate::call::Call;
-use crate::extract::{authenticate, json_body, jwt_codec};
+use crate::extract::session;
+use crate::extract::{json_body, jwt_codec};
 use crate::gate::Gate;
 use crate::gated_script;
 use crate::http::Response;
 use crate::keys;
-use crate::router::Route;
 use crate::services::Services;
 use chrono::{TimeZone, Utc};
 use serde::Deserialize;
 use serde_json::json;
-use shared::auth::secret::{alphanumeric, sha256_hex};
+use shared::auth::secret::alphanumeric;
 use shared::auth::signature::recover_personal_sign;
 use shared::auth::siwe::SiweMessage;
 use shared::domain::{Role, WalletAddress};
 use shared::error::Error;
-use shared::http::Method;
 use shared::ports::{Clock, Redis, Rng, Sql};
-use shared::redis::{Command, Script, Value};
+use shared::redis::{Command, Script};
 use shared::sql::Statement;
 use std::sync::LazyLock;
 
@@ -45,35 +45,6 @@ const CLOCK_SKEW_MS: i64 = 60_000;
 static STORE_NONCE: LazyLock<Script> = gated_script!("siwe_nonce.lua");
 /// Consumes a login nonce and opens the session behind the gate (`consume_nonce.lua`).
 static CONSUME_NONCE: LazyLock<Script> = gated_script!("consume_nonce.lua");
-static ROTATE: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("../scripts/refresh_rotate.lua")));
-
-/// Dispatches the auth routes.
-///
-/// # Errors
-/// See each handler.
-pub async fn dispatch<S: Services>(
-    services: &S,
-    route: Route,
-    call: &Call<'_>,
-) -> Result<Response, Error> {
-    match (route, call.method) {
-        (Route::SiweChallenge, Method::Post) => siwe_challenge(services, call).await,
-        (Route::SiweVerify, Method::Post) => siwe_verify(services, call).await,
-        (Route::Nonce, Method::Get) => nonce(services, call).await,
-        (Route::VerifySig, Method::Post) => verify_sig(services, call).await,
-        (Route::Refresh, Method::Post) => refresh(services, call).await,
-        (Route::Logout, Method::Post) => logout(services, call).await,
-        (Route::Me, Method::Get) => me(services, call).await,
-        _ => Err(Error::MethodNotAllowed {
-            allowed: route.methods().to_vec(),
-        }),
-    }
-}
-
-fn unauthorized(code: &'static str, message: &str) -> Error {
-    Error::unauthorized(code, message)
-}
 
 fn parse_address(field: &str, value: &str) -> Result<WalletAddress, Error> {
     WalletAddress::parse(value).map_err(|e| Error::invalid(field, format!("address {e}")))
@@ -86,7 +57,10 @@ struct ChallengeBody {
     chain_id: u64,
 }
 
-async fn siwe_challenge<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
+pub(super) async fn siwe_challenge<S: Services>(
+    services: &S,
+    call: &Call<'_>,
+) -> Result<Response, Error> {
     let body: ChallengeBody = json_body(call.request)?;
     let address = parse_address("address", &body.address)?;
     let config = services.config();
@@ -147,13 +121,14 @@ struct Session {
 }
 
 /// Consumes a nonce exactly once (`expected` is what the challenge stored with it) and opens
-/// `wallet`'s session, in one round trip with the rate limit.
+/// the session's state in Redis (`active`), in one round trip with the rate limit. libSQL
+/// records the session in the login's own statement batch, after: a nonce is spent before
+/// anything is written there.
 async fn consume_nonce<S: Services>(
     services: &S,
     call: &Call<'_>,
     key: String,
     expected: &str,
-    wallet: &WalletAddress,
 ) -> Result<Session, Error> {
     let family = services.rng().hex(16)?;
     let refresh_token = new_refresh_token(services, &family)?;
@@ -163,12 +138,8 @@ async fn consume_nonce<S: Services>(
             services,
             call,
             &CONSUME_NONCE,
-            &[
-                &key,
-                &keys::refresh_family(services, &family),
-                &keys::refresh_token(services, &sha256_hex(&refresh_token)),
-            ],
-            &[expected, &ttl_ms, &format!("live|{}", wallet.checksummed())],
+            &[&key, &keys::refresh_family(services, &family)],
+            &[expected, &ttl_ms, session::ACTIVE],
         )
         .await?;
     match reply.as_i64() {
@@ -199,7 +170,10 @@ fn check_signer(message: &str, signature: &str, address: &WalletAddress) -> Resu
     Ok(())
 }
 
-async fn siwe_verify<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
+pub(super) async fn siwe_verify<S: Services>(
+    services: &S,
+    call: &Call<'_>,
+) -> Result<Response, Error> {
     let body: SiweVerifyBody = json_body(call.request)?;
     let message = SiweMessage::parse(&body.message).map_err(|e| Error::Client {
         status: 400,
@@ -252,7 +226,6 @@ async fn siwe_verify<S: Services>(services: &S, call: &Call<'_>) -> Result<Respo
         call,
         keys::siwe_nonce(services, &message.nonce),
         &expected,
-        &message.address,
     )
     .await?;
     login(services, &message.address, session).await
@@ -275,7 +248,7 @@ fn require_simple_login<S: Services>(services: &S) -> Result<(), Error> {
     }
 }
 
-async fn nonce<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
+pub(super) async fn nonce<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
     require_simple_login(services)?;
     let address = call
         .query
@@ -308,7 +281,10 @@ struct VerifySigBody {
     signature: String,
 }
 
-async fn verify_sig<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
+pub(super) async fn verify_sig<S: Services>(
+    services: &S,
+    call: &Call<'_>,
+) -> Result<Response, Error> {
     require_simple_login(services)?;
     let body: VerifySigBody = json_body(call.request)?;
     let address = parse_address("address", &body.address)?;
@@ -338,33 +314,20 @@ async fn verify_sig<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
         call,
         keys::login_nonce(services, nonce),
         &address.checksummed(),
-        &address,
     )
     .await?;
     login(services, &address, session).await
 }
 
-/// A new refresh token of `family`: `rt_<family>_<secret>`. The family travels in the token so
-/// the rotation script can name every key it touches.
-fn new_refresh_token<S: Services>(services: &S, family: &str) -> Result<String, Error> {
-    Ok(format!("rt_{family}_{}", alphanumeric(services.rng(), 43)?))
-}
-
-fn refresh_family_of(token: &str) -> Option<&str> {
-    let rest = token.strip_prefix("rt_")?;
-    let (family, secret) = rest.split_once('_')?;
-    let valid =
-        family.len() == 32 && family.bytes().all(|b| b.is_ascii_hexdigit()) && secret.len() == 43;
-    valid.then_some(family)
-}
-
-/// Upserts the user and issues both tokens of the session the nonce's script opened.
+/// Upserts the user, records the session and issues both tokens of the session the nonce's
+/// script opened.
 ///
 /// `ADMIN_ADDRESSES` is consulted at every login: a listed wallet becomes admin (remembered as
 /// `admin_from_list = 1`), and a wallet that was admin only through the list and is no longer
 /// on it goes back to `user`. An admin granted by an operator (`otctl grant-admin`,
 /// `admin_from_list = 0`) keeps the role whatever the list says. (In an `UPDATE`, every `users.*`
 /// on the right-hand side reads the row as it was, so the two assignments see the same state.)
+/// When that changes the role, the wallet's other sessions refuse their old tokens at once.
 async fn login<S: Services>(
     services: &S,
     wallet: &WalletAddress,
@@ -373,9 +336,15 @@ async fn login<S: Services>(
     let config = services.config();
     let now = services.clock().now_ms() as i64;
     let bootstrap_admin = config.admin_addresses.contains(wallet);
-    let rows = services
+    let Session {
+        family,
+        refresh_token,
+    } = session;
+    // One round trip: the role before, the upsert, the session's row.
+    let results = services
         .sql()
-        .execute(
+        .execute_many(vec![
+            Statement::new("SELECT role FROM users WHERE wallet = ?").bind(wallet.checksummed()),
             Statement::new(
                 "INSERT INTO users (wallet, role, admin_from_list, created_at, last_login)
                  VALUES (?1, ?2, ?4, ?3, ?3)
@@ -392,8 +361,14 @@ async fn login<S: Services>(
             .bind(if bootstrap_admin { "admin" } else { "user" })
             .bind(now)
             .bind(bootstrap_admin),
-        )
+            refresh::record_session(services, wallet, &family, &refresh_token, now),
+        ])
         .await?;
+    let [before, upserted, recorded]: [_; 3] = results
+        .try_into()
+        .map_err(|_| Error::Internal("the login's statements answered a wrong count".into()))?;
+    let (before, rows) = (before?, upserted?);
+    recorded?;
     let row = rows
         .row(0)
         .ok_or_else(|| Error::Internal("user upsert returned nothing".into()))?;
@@ -401,10 +376,10 @@ async fn login<S: Services>(
     let role = Role::parse(&role_name)
         .ok_or_else(|| Error::Internal(format!("stored role {role_name}")))?;
     let created_at: i64 = row.get("created_at")?;
-    let Session {
-        family,
-        refresh_token,
-    } = session;
+    let previous = before.row(0).map(|r| r.get::<String>("role")).transpose()?;
+    if previous.is_some_and(|p| p != role_name) {
+        session::role_changed_to(services, wallet, role).await?;
+    }
     let codec = jwt_codec(services);
     let access_token = codec
         .issue(wallet, role, &services.rng().hex(16)?, &family, now)
@@ -419,160 +394,4 @@ async fn login<S: Services>(
             "user": {"address": wallet, "role": role, "createdAt": created_at, "lastLogin": now},
         }),
     ))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RefreshBody {
-    refresh_token: String,
-}
-
-async fn refresh<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
-    let body: RefreshBody = json_body(call.request)?;
-    let invalid = || unauthorized("REFRESH_TOKEN_INVALID", "unknown or expired refresh token");
-    let family = refresh_family_of(&body.refresh_token)
-        .ok_or_else(invalid)?
-        .to_owned();
-    let next = new_refresh_token(services, &family)?;
-    let ttl_ms = (services.config().refresh_token_ttl_secs * 1000).to_string();
-    let (old_key, family_key, new_key) = (
-        keys::refresh_token(services, &sha256_hex(&body.refresh_token)),
-        keys::refresh_family(services, &family),
-        keys::refresh_token(services, &sha256_hex(&next)),
-    );
-    let reply = services
-        .redis()
-        .eval(&ROTATE, &[&old_key, &family_key, &new_key], &[&ttl_ms])
-        .await?;
-    let Value::Array(parts) = reply else {
-        return Err(Error::Internal(
-            "rotation script answered a non-array".into(),
-        ));
-    };
-    let wallet = match parts.first().and_then(Value::as_str) {
-        Some("ok") => parts
-            .get(1)
-            .and_then(Value::as_str)
-            .and_then(|w| WalletAddress::parse(w).ok())
-            .ok_or_else(invalid)?,
-        Some("revoked") => {
-            return Err(unauthorized(
-                "REFRESH_TOKEN_REVOKED",
-                "this session was ended",
-            ));
-        }
-        Some("reused") => {
-            return Err(unauthorized(
-                "REFRESH_TOKEN_REUSED",
-                "this refresh token was already used; the session has been revoked",
-            ));
-        }
-        _ => return Err(invalid()),
-    };
-    let role = current_role(services, &wallet).await?;
-    let now = services.clock().now_ms() as i64;
-    let codec = jwt_codec(services);
-    let access_token = codec
-        .issue(&wallet, role, &services.rng().hex(16)?, &family, now)
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(Response::json(
-        200,
-        &json!({"accessToken": access_token, "refreshToken": next, "tokenType": "Bearer", "expiresIn": codec.ttl_secs()}),
-    ))
-}
-
-/// The role a refreshed session carries. It is read again, so a grant or revocation takes effect
-/// at the next refresh; an admin that held the role only through `ADMIN_ADDRESSES` and is no
-/// longer listed is demoted to `user` here (one more statement, only in that case), as at login.
-/// A wallet newly added to the list becomes admin at its next login, not here: refresh reads.
-async fn current_role<S: Services>(services: &S, wallet: &WalletAddress) -> Result<Role, Error> {
-    let rows = services
-        .sql()
-        .execute(
-            Statement::new("SELECT role, admin_from_list FROM users WHERE wallet = ?")
-                .bind(wallet.checksummed()),
-        )
-        .await?;
-    let Some(row) = rows.row(0) else {
-        return Ok(Role::User);
-    };
-    let role = Role::parse(&row.get::<String>("role")?).unwrap_or(Role::User);
-    let from_list = row.get::<i64>("admin_from_list")? == 1;
-    if role == Role::Admin && from_list && !services.config().admin_addresses.contains(wallet) {
-        // Conditioned on the flag, so a grant by an operator in between is not undone.
-        services
-            .sql()
-            .execute(
-                Statement::new(
-                    "UPDATE users SET role = 'user', admin_from_list = 0
-                      WHERE wallet = ? AND role = 'admin' AND admin_from_list = 1",
-                )
-                .bind(wallet.checksummed()),
-            )
-            .await?;
-        return Ok(Role::User);
-    }
-    Ok(role)
-}
-
-async fn logout<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
-    let caller = authenticate(services, call.request).await?;
-    let now = services.clock().now_ms() as i64;
-    let remaining_ms = (caller.expires_at_ms - now).max(1);
-    let refresh_ttl_ms = services.config().refresh_token_ttl_secs * 1000;
-    services
-        .redis()
-        .multi_exec(vec![
-            Command::new("SET")
-                .arg(keys::revoked_jti(services, &caller.jti))
-                .arg("1")
-                .arg("PX")
-                .arg(remaining_ms),
-            Command::new("SET")
-                .arg(keys::refresh_family(services, &caller.sid))
-                .arg("revoked")
-                .arg("PX")
-                .arg(refresh_ttl_ms),
-        ])
-        .await?;
-    Ok(Response::json(200, &json!({"loggedOut": true})))
-}
-
-async fn me<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
-    let caller = authenticate(services, call.request).await?;
-    let rows = services
-        .sql()
-        .execute(
-            Statement::new("SELECT role, created_at, last_login FROM users WHERE wallet = ?")
-                .bind(caller.wallet.checksummed()),
-        )
-        .await?;
-    let row = rows
-        .row(0)
-        .ok_or_else(|| Error::not_found("USER_NOT_FOUND", "no account for this wallet"))?;
-    Ok(Response::json(
-        200,
-        &json!({
-            "address": caller.wallet,
-            "role": row.get::<String>("role")?,
-            "createdAt": row.get::<i64>("created_at")?,
-            "lastLogin": row.get::<Option<i64>>("last_login")?,
-            "session": {"expiresAt": caller.expires_at_ms},
-        }),
-    ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::refresh_family_of;
-
-    #[test]
-    fn refresh_tokens_carry_their_family() {
-        let family = "0123456789abcdef0123456789abcdef";
-        let token = format!("rt_{family}_{}", "a".repeat(43));
-        assert_eq!(refresh_family_of(&token), Some(family));
-        assert_eq!(refresh_family_of("rt_x_y"), None);
-        assert_eq!(refresh_family_of(&format!("rt_{family}_short")), None);
-        assert_eq!(refresh_family_of("garbage"), None);
-    }
 }
