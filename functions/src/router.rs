@@ -195,7 +195,7 @@ impl Route {
             Route::VerifierKeys => "/v1/events/{id}/verifier-keys",
             Route::VerifierKey => "/v1/events/{id}/verifier-keys/{keyId}",
             Route::VerifierMe => "/v1/events/{id}/verifier/me",
-            Route::ChainTicket => "/v1/tickets/{tokenId}",
+            Route::ChainTicket => "/v1/chain/tickets/{tokenId}",
             Route::WalletTickets => "/v1/wallets/{address}/tickets",
             Route::MarketListings => "/v1/market/listings",
             Route::MarketListing => "/v1/market/listings/{id}",
@@ -216,8 +216,8 @@ impl Route {
             Route::MyOrders => "/v1/me/orders",
             Route::MyTickets => "/v1/me/tickets",
             Route::StripeWebhook => "/v1/payments/webhook/stripe",
-            Route::TicketQr => "/v1/tickets/{tokenId}/qr",
-            Route::TicketQrSvg => "/v1/tickets/{tokenId}/qr.svg",
+            Route::TicketQr => "/v1/tickets/{ticketId}/qr",
+            Route::TicketQrSvg => "/v1/tickets/{ticketId}/qr.svg",
             Route::CheckinScan => "/v1/checkin/scan",
             Route::CheckinUpload => "/v1/checkin/upload",
             Route::CheckinMe => "/v1/checkin/me",
@@ -350,6 +350,15 @@ impl Params {
     }
 }
 
+/// Paths that moved, still served (and documented as deprecated) so existing clients keep
+/// working: `(old template, route)`. The old template uses the route's parameter names, so
+/// handlers read one name whichever path was called.
+///
+/// `/v1/tickets/{id}` once took an on-chain token id while `/v1/tickets/{id}/qr` took a
+/// catalog ticket id (`tkt_…`); on-chain reads now live under `/v1/chain/`, so `/v1/tickets/`
+/// means catalog tickets only.
+pub const ALIASES: &[(&str, Route)] = &[("/v1/tickets/{tokenId}", Route::ChainTicket)];
+
 static ROUTER: LazyLock<matchit::Router<Route>> = LazyLock::new(|| {
     let mut router = matchit::Router::new();
     for route in Route::ALL {
@@ -359,9 +368,21 @@ static ROUTER: LazyLock<matchit::Router<Route>> = LazyLock::new(|| {
     router
 });
 
-/// The route whose template matches `path`, with its parameters.
+// Aliases sit in their own tree, consulted only when no current route matches: an old
+// template may name a parameter differently from a current one at the same position
+// (`{tokenId}` next to `{ticketId}/qr`), which matchit does not promise to accept in one tree.
+static ALIAS_ROUTER: LazyLock<matchit::Router<Route>> = LazyLock::new(|| {
+    let mut router = matchit::Router::new();
+    for (template, route) in ALIASES {
+        // Constants checked by the `aliases_resolve_to_their_route_…` test.
+        let _ = router.insert(*template, *route);
+    }
+    router
+});
+
+/// The route whose template (or an alias of it) matches `path`, with its parameters.
 pub fn resolve(path: &str) -> Option<(Route, Params)> {
-    let matched = ROUTER.at(path).ok()?;
+    let matched = ROUTER.at(path).or_else(|_| ALIAS_ROUTER.at(path)).ok()?;
     let params = matched
         .params
         .iter()
@@ -388,6 +409,20 @@ mod tests {
         }
         assert_eq!(resolve("/nope"), None);
         assert_eq!(resolve("/health/"), None);
+    }
+
+    #[test]
+    fn aliases_resolve_to_their_route_with_its_parameter_names() {
+        for (template, route) in ALIASES {
+            let (found, _) = resolve(template).expect("resolves");
+            assert_eq!(found, *route);
+        }
+        let (route, params) = resolve("/v1/tickets/42").expect("resolves");
+        assert_eq!(route, Route::ChainTicket);
+        assert_eq!(params.get("tokenId"), "42");
+        let (route, params) = resolve("/v1/tickets/tkt_1/qr").expect("resolves");
+        assert_eq!(route, Route::TicketQr);
+        assert_eq!(params.get("ticketId"), "tkt_1");
     }
 
     #[test]

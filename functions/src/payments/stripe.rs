@@ -1,6 +1,12 @@
 //! `POST /v1/payments/webhook/stripe`: card payments. The `Stripe-Signature` header is
 //! verified exactly as Stripe specifies (`shared::payments::stripe`); each event is handled
 //! once, by id (a `payment_events` row written in the same batch as its effect).
+//!
+//! What the server reads of an event (the accepted shape, documented in `openapi.json` as
+//! `StripeEvent`): `id`, `type`, and of `data.object` (a payment intent) `id`, `amount`,
+//! `amount_received` (what a succeeded intent collected: the amount compared with the order's
+//! total), `currency` (lower-case, compared without case with the order's upper-case code) and
+//! `metadata.orderId`.
 
 use super::fulfil::{PayOutcome, Payment, Refund, end_unpaid, pay};
 use super::order::{ORDER_COLUMNS, OrderItem, OrderRecord};
@@ -123,7 +129,10 @@ pub async fn webhook<S: Services>(services: &S, call: &Call<'_>) -> Result<Respo
         None => None,
     };
     let outcome = match event.event_type.as_str() {
-        "payment_intent.succeeded" => succeeded(services, &event, order, now_ms).await?,
+        "payment_intent.succeeded" => {
+            let received = amount_received(&call.request.body).or(event.amount);
+            succeeded(services, &event, received, order, now_ms).await?
+        }
         "payment_intent.payment_failed" => {
             failed(services, &event, order.map(|(o, _)| o), now_ms).await?
         }
@@ -145,9 +154,20 @@ async fn record<S: Services>(services: &S, batch: Vec<Statement>) -> Result<bool
     }
 }
 
+/// `data.object.amount_received` of an authentic event body: what a succeeded payment intent
+/// actually collected. `amount` is what was asked for; the two differ when a capture was
+/// partial, and an order is paid only by what arrived. `None` when the field is absent (an
+/// older API version or another object), and the caller falls back to `amount`.
+fn amount_received(body: &[u8]) -> Option<i64> {
+    let event: serde_json::Value = serde_json::from_slice(body).ok()?;
+    event.pointer("/data/object/amount_received")?.as_i64()
+}
+
+/// `received` is the amount the intent collected, in the currency's minor unit.
 async fn succeeded<S: Services>(
     services: &S,
     event: &StripeEvent,
+    received: Option<i64>,
     order: Option<(OrderRecord, Vec<OrderItem>)>,
     now: i64,
 ) -> Result<String, Error> {
@@ -155,7 +175,7 @@ async fn succeeded<S: Services>(
         Some((order, items)) => (Some(order), items),
         None => (None, Vec::new()),
     };
-    let amount = event.amount.map(|a| a.to_string()).unwrap_or_default();
+    let amount = received.map(|a| a.to_string()).unwrap_or_default();
     // Drawn up front: a closure cannot use `?`, and a failed generator must end the call.
     let refund_id = format!("rfd_{}", services.rng().hex(10)?);
     let refund = |order: Option<&OrderRecord>, reason: &str| {
@@ -183,7 +203,7 @@ async fn succeeded<S: Services>(
         .await?;
         return Ok(outcome.to_owned());
     };
-    let matches = event.amount.is_some_and(|a| a.to_string() == order.total)
+    let matches = received.is_some_and(|a| a.to_string() == order.total)
         && event
             .currency
             .as_deref()
@@ -264,4 +284,18 @@ async fn failed<S: Services>(
     )
     .await?;
     Ok("ignored_not_pending".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::amount_received;
+
+    #[test]
+    fn amount_received_is_read_from_the_payment_intent() {
+        let body = br#"{"id":"evt_1","type":"payment_intent.succeeded","data":{"object":{"amount":4200,"amount_received":4000}}}"#;
+        assert_eq!(amount_received(body), Some(4000));
+        let older = br#"{"id":"evt_1","data":{"object":{"amount":4200}}}"#;
+        assert_eq!(amount_received(older), None);
+        assert_eq!(amount_received(b"not json"), None);
+    }
 }

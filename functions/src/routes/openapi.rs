@@ -37,10 +37,24 @@ mod tests {
                 );
             }
         }
+        // An old path still served is documented, as deprecated, with the same methods.
+        for (template, route) in crate::router::ALIASES {
+            for method in route
+                .methods()
+                .iter()
+                .filter(|m| **m != shared::http::Method::Head)
+            {
+                let key = method.as_str().to_ascii_lowercase();
+                assert_eq!(
+                    doc["paths"][template][&key]["deprecated"], true,
+                    "alias {method} {template} is not documented as deprecated"
+                );
+            }
+        }
         let documented = doc["paths"].as_object().map_or(0, |p| p.len());
         assert_eq!(
             documented,
-            Route::ALL.len(),
+            Route::ALL.len() + crate::router::ALIASES.len(),
             "documented paths that the router does not serve"
         );
     }

@@ -1,4 +1,4 @@
-//! `GET /v1/tickets/{id}/qr` and `/qr.svg`: the holder's codes (online and offline pass), as
+//! `GET /v1/tickets/{ticketId}/qr` and `/qr.svg`: the holder's codes (online and offline pass), as
 //! JSON or as an SVG QR image.
 
 use crate::call::Call;
@@ -26,7 +26,7 @@ pub async fn dispatch<S: Services>(
     Gate::new(services, call, Some(&caller))
         .pass(services, call)
         .await?;
-    let ticket_id = call.params.get("tokenId");
+    let ticket_id = call.params.get("ticketId");
     let codes = passes::codes_for(services, ticket_id, &caller.wallet.checksummed()).await?;
     let mut response = if route == Route::TicketQrSvg {
         let text = match call.query.get("kind").unwrap_or("online") {

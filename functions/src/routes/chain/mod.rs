@@ -120,8 +120,8 @@ mod tests {
     fn bad_input_is_a_400_naming_the_parameter() {
         let services = FakeServices::up();
         for (path, field) in [
-            ("/v1/tickets/abc", "tokenId"),
-            ("/v1/tickets/007", "tokenId"),
+            ("/v1/chain/tickets/abc", "tokenId"),
+            ("/v1/chain/tickets/007", "tokenId"),
             ("/v1/tickets/0x10", "tokenId"),
             ("/v1/wallets/0x1234/tickets", "address"),
             (
@@ -142,7 +142,7 @@ mod tests {
     #[test]
     fn unknown_ids_are_404s() {
         let services = FakeServices::up();
-        let (response, body) = call(&services, "/v1/tickets/7");
+        let (response, body) = call(&services, "/v1/chain/tickets/7");
         assert_eq!(
             (response.status, &body["error_code"]),
             (404, &json!("TICKET_NOT_FOUND"))

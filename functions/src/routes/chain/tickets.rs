@@ -1,4 +1,4 @@
-//! `GET /v1/tickets/{tokenId}` and `GET /v1/wallets/{address}/tickets`.
+//! `GET /v1/chain/tickets/{tokenId}` (old path `/v1/tickets/{tokenId}`, an alias) and `GET /v1/wallets/{address}/tickets`.
 
 use super::input::{ChainUint, WalletTicketsQuery};
 use super::view::{TICKET_COLUMNS, TICKET_FROM, TRANSFER_COLUMNS, Ticket, TicketDetail};
@@ -10,7 +10,7 @@ use shared::error::Error;
 use shared::ports::Sql;
 use shared::sql::Statement;
 
-/// `GET /v1/tickets/{tokenId}`: a chain ticket with its transfer history, oldest first.
+/// `GET /v1/chain/tickets/{tokenId}`: a chain ticket with its transfer history, oldest first.
 ///
 /// # Errors
 /// 400 `VALIDATION_FAILED` (`tokenId`) unless a decimal uint256; 404 `TICKET_NOT_FOUND`;

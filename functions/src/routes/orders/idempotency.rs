@@ -87,7 +87,15 @@ pub fn replay(stored: &str, hash: &str) -> Result<Response, Error> {
     }
     let mut response = Response::json(stored.status, &stored.body);
     response.headers.set("idempotent-replayed", "true");
-    if let Some(location) = stored.location {
+    // A replayed 201 says where the order is, as the first answer did. A record stored
+    // without a location (written before locations were kept) still names its order.
+    let location = stored.location.or_else(|| {
+        (stored.status == 201)
+            .then(|| stored.body["orderId"].as_str())
+            .flatten()
+            .map(|id| format!("/v1/orders/{id}"))
+    });
+    if let Some(location) = location {
         response.headers.set("location", location);
     }
     Ok(response)
@@ -132,5 +140,26 @@ impl Claimed {
             }
             None => Command::new("DEL").arg(&self.key),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replayed_201_carries_its_location() {
+        let stored = r#"{"state":"done","hash":"h","status":201,"body":{"orderId":"ord_1"},"location":"/v1/orders/ord_1"}"#;
+        let response = replay(stored, "h").expect("replayed");
+        assert_eq!(response.headers.get("location"), Some("/v1/orders/ord_1"));
+        assert_eq!(response.headers.get("idempotent-replayed"), Some("true"));
+        // A record from before locations were stored.
+        let old = r#"{"state":"done","hash":"h","status":201,"body":{"orderId":"ord_2"}}"#;
+        let response = replay(old, "h").expect("replayed");
+        assert_eq!(response.headers.get("location"), Some("/v1/orders/ord_2"));
+        // A replayed refusal has none.
+        let refused = r#"{"state":"done","hash":"h","status":422,"body":{"error_code":"X"}}"#;
+        let response = replay(refused, "h").expect("replayed");
+        assert_eq!(response.headers.get("location"), None);
     }
 }
