@@ -8,6 +8,7 @@ mod catalog;
 mod chain_read;
 mod checkin;
 mod clients;
+mod contract;
 mod cost;
 mod cron;
 mod deadlines;

@@ -8,6 +8,7 @@
 
 pub mod catalog;
 pub mod chain;
+pub mod contract;
 pub mod cost;
 pub mod cost_deposit;
 pub mod costs;
@@ -313,6 +314,9 @@ pub struct App {
     /// Where the runtime's stdout and stderr go (the function's error log lines too).
     pub log: PathBuf,
     _proc: Proc,
+    /// Every response to `client` is checked against `functions/openapi.json` on its way
+    /// through this proxy; dropping the app fails the test on a violation.
+    pub contract: contract::Guard,
 }
 
 impl App {
@@ -383,15 +387,18 @@ impl App {
                 Proc::spawn(wasmtime.to_str().expect("utf-8 path"), &args, &[], &log)
             }
         };
+        let contract = contract::Guard::start().await;
         let app = App {
             runtime,
             base_url,
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(20))
+                .proxy(reqwest::Proxy::http(&contract.url).expect("contract proxy URL"))
                 .build()
                 .expect("client"),
             log: log.clone(),
             _proc: proc,
+            contract,
         };
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
