@@ -220,7 +220,8 @@ async fn story(runtime: Runtime) {
     let event = publish_event(&app, &EventSpec::new(3, 10)).await;
     let wallet = |n: u32| format!("0x{:040x}", 0xb000 + n);
 
-    // Redis lapsed the hold while libSQL's deadline is still ahead.
+    // Redis lapsed the hold while libSQL's deadline is still minutes ahead (the payment is
+    // not judged by Redis that far from the deadline: libSQL's seat index tells).
     late_card_payment(
         &app,
         &stack,
@@ -230,7 +231,7 @@ async fn story(runtime: Runtime) {
         false,
     )
     .await;
-    // The deadline passed on every clock.
+    // The deadline passed on every clock (Redis's verdict: lapsed, the seat taken).
     late_card_payment(
         &app,
         &stack,
@@ -240,6 +241,21 @@ async fn story(runtime: Runtime) {
         true,
     )
     .await;
+    // A payment 30 s before its deadline, the hold standing: Redis's clock says in time.
+    let (_, near) = hold_and_order(&app, &event.id, &wallet(5), &seat(2)).await;
+    let near_id = near["orderId"].as_str().expect("order id");
+    stack
+        .sql()
+        .execute(
+            Statement::new("UPDATE orders SET payment_deadline = ? WHERE id = ?")
+                .bind(now_ms() + 30_000)
+                .bind(near_id),
+        )
+        .await
+        .expect("deadline");
+    let paid = pay_by_card(&app, &near, "evt_near").await;
+    assert_eq!(paid.body["outcome"], "paid", "{}", paid.body);
+    assert_eq!(stored_status(&stack, near_id).await, "paid");
 
     let availability = app
         .send(
@@ -251,7 +267,7 @@ async fn story(runtime: Runtime) {
         )
         .await;
     assert_eq!(
-        availability.body["seats"]["sold"], 2,
+        availability.body["seats"]["sold"], 3,
         "{}",
         availability.body
     );

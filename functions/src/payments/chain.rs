@@ -212,7 +212,7 @@ async fn apply<S: Services>(services: &S, fact: &Fact) -> Result<bool, Error> {
     let paid = U256::from_str_radix(&fact.amount, 10).unwrap_or_default();
     let total = U256::from_str_radix(&order.total, 10).unwrap_or_default();
     if paid < total {
-        if order.payment_deadline <= standing::redis_now(services).await {
+        if standing::is_late(services, &order).await {
             return end_expired(services, &order, expired()).await;
         }
         let outcome = vec![

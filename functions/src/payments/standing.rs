@@ -3,9 +3,15 @@
 //! Holds lapse and payment deadlines are set by Redis `TIME` (`hold_lib.lua`'s `now_ms`,
 //! `order_place.lua`), so whether a payment is in time is asked of the same clock, in one
 //! script call that also pins a standing hold until libSQL has recorded the payment
-//! (`hold_pay.lua`). The edge clock may be seconds off Redis's: judged by it, a payment could
-//! be taken for an order whose seat Redis already gave to someone else. Costs one Redis round
-//! trip (one `EVALSHA`) per payment.
+//! (`hold_pay.lua`). Judged by the edge clock, which may be off Redis's, a payment could be
+//! taken for an order whose seat Redis already gave to someone else.
+//!
+//! Redis is asked only when the deadline is less than [`ASK_WITHIN_MS`] ahead by the edge
+//! clock. Further ahead, no skew between two synced clocks can make the payment late or let
+//! the hold lapse during the commit, and the card payment keeps its one Redis round trip (the
+//! sale after the commit; `tests/e2e/cost.rs` holds it to that). Asking costs one `EVALSHA`.
+//! Either way libSQL's seat index (`tickets_live_seat`) keeps every seat sold once: a seat
+//! Redis lost track of still shows up as taken at the commit.
 
 use super::order::{OrderItem, OrderRecord, script_items};
 use crate::inventory::{Inventory, PAY};
@@ -15,6 +21,10 @@ use shared::domain::EventId;
 use shared::error::Error;
 use shared::ports::{Clock, Redis};
 use shared::redis::{Command, Value};
+
+/// How near its deadline (by the edge clock) an order's payment is judged by Redis's clock:
+/// well beyond any clock skew between synced hosts plus [`PIN_MS`].
+pub const ASK_WITHIN_MS: i64 = 120_000;
 
 /// How long past now a standing hold is kept while libSQL records its payment: beyond any
 /// libSQL call's deadline (`DEPENDENCY_TIMEOUT_MS`), so the hold cannot lapse mid-commit.
@@ -30,6 +40,8 @@ pub enum Hold {
     /// The hold is gone or the deadline passed. `taken`: the order's seats someone else holds
     /// or bought meanwhile.
     Lapsed { taken: Vec<String> },
+    /// Not asked: the deadline is more than [`ASK_WITHIN_MS`] ahead by the edge clock.
+    FarFromDeadline,
     /// Redis could not be asked; libSQL's seat index still keeps every seat sold once.
     Unknown,
 }
@@ -37,7 +49,7 @@ pub enum Hold {
 /// [`Hold`] and the time it was judged at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Standing {
-    /// Redis `TIME` in ms (the edge clock when Redis could not be asked).
+    /// Redis `TIME` in ms (the edge clock when Redis was not or could not be asked).
     pub now: i64,
     pub hold: Hold,
 }
@@ -49,14 +61,22 @@ impl Standing {
     }
 }
 
-/// Asks Redis where `order`'s hold stands. Never fails: with Redis down or answering nonsense
-/// the payment is still recorded by the edge clock (`Hold::Unknown`), as a payment must not
-/// wait for the gate of new sales; the error is logged.
+/// Where `order`'s hold stands: asked of Redis near the deadline. Never fails: with Redis
+/// down or answering nonsense the payment is still recorded by the edge clock
+/// (`Hold::Unknown`), as a payment must not wait for the gate of new sales; the error is
+/// logged.
 pub async fn check<S: Services>(
     services: &S,
     order: &OrderRecord,
     items: &[OrderItem],
 ) -> Standing {
+    let edge = services.clock().now_ms() as i64;
+    if far_from_deadline(order, edge) {
+        return Standing {
+            now: edge,
+            hold: Hold::FarFromDeadline,
+        };
+    }
     match ask(services, order, items).await {
         Ok(standing) => standing,
         Err(e) => {
@@ -65,26 +85,38 @@ pub async fn check<S: Services>(
                 order.id
             ));
             Standing {
-                now: services.clock().now_ms() as i64,
+                now: edge,
                 hold: Hold::Unknown,
             }
         }
     }
 }
 
-/// Redis `TIME` in ms, for a deadline decision that needs no hold (an underpaid deposit).
-/// The edge clock when Redis cannot be asked (logged), as in [`check`].
-pub async fn redis_now<S: Services>(services: &S) -> i64 {
+/// Whether `order`'s deadline has passed, for a decision that needs no hold (an underpaid
+/// deposit): by Redis `TIME` near the deadline, as [`check`] judges (the edge clock when Redis
+/// cannot be asked, logged).
+pub async fn is_late<S: Services>(services: &S, order: &OrderRecord) -> bool {
+    let edge = services.clock().now_ms() as i64;
+    if far_from_deadline(order, edge) {
+        return false;
+    }
     let answer = services.redis().exec(Command::new("TIME")).await;
-    match answer.as_ref().map(time_ms) {
+    let now = match answer.as_ref().map(time_ms) {
         Ok(Some(now)) => now,
         other => {
             services.log_error(&format!(
-                "Redis TIME answered {other:?}; a deadline judged by the edge clock"
+                "Redis TIME answered {other:?}; order {}'s deadline judged by the edge clock",
+                order.id
             ));
-            services.clock().now_ms() as i64
+            edge
         }
-    }
+    };
+    order.payment_deadline <= now
+}
+
+/// Whether the deadline is so far ahead by the edge clock that Redis's cannot disagree.
+fn far_from_deadline(order: &OrderRecord, edge_now: i64) -> bool {
+    order.payment_deadline.saturating_sub(edge_now) > ASK_WITHIN_MS
 }
 
 /// A `TIME` reply (`[seconds, microseconds]`) in ms.
@@ -185,6 +217,37 @@ mod tests {
             parse("LAPSED", &[Value::Int(now)]).map(|s| s.hold).ok(),
             Some(Hold::Lapsed { taken: vec![] })
         );
+    }
+
+    fn order(deadline: i64) -> OrderRecord {
+        OrderRecord {
+            id: "ord_1".into(),
+            order_ref: "order-1".into(),
+            event_id: "evt_1".into(),
+            payer: "0x0000000000000000000000000000000000000001".into(),
+            status: "pending_payment".into(),
+            total: "1000".into(),
+            currency: "ETH".into(),
+            hold_id: Some("hld_1".into()),
+            payment_deadline: deadline,
+            paid_at: None,
+            paid_via: None,
+            payment_intent: None,
+            paid_amount: None,
+            paid_token: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn asks_redis_only_near_the_deadline() {
+        let now = 1_800_000_000_000;
+        assert!(far_from_deadline(&order(now + ASK_WITHIN_MS + 1), now));
+        assert!(!far_from_deadline(&order(now + ASK_WITHIN_MS), now));
+        assert!(!far_from_deadline(&order(now - 1), now));
+        assert!(!far_from_deadline(&order(i64::MIN), now));
+        assert!(far_from_deadline(&order(i64::MAX), i64::MIN + 1));
     }
 
     #[test]
