@@ -773,6 +773,61 @@ async fn catalog_rules_a_client_expects(runtime: Runtime) {
     assert_eq!(public.body["items"].as_array().map(Vec::len), Some(2));
 }
 
+/// Migration 0009 on a database that already has duplicate names: nothing is deleted, the
+/// oldest keeps its name, the later ones get their id appended, and the index then refuses a
+/// new duplicate.
+#[tokio::test(flavor = "multi_thread")]
+async fn migration_0009_keeps_existing_duplicate_names() {
+    let stack = Stack::start().await;
+    let sql = stack.sql();
+    let run = |text: &'static str| {
+        let sql = &sql;
+        async move { sql.execute(Statement::new(text)).await.expect(text) }
+    };
+    // Back to before 0009, with the duplicates an older version let in.
+    run("DROP INDEX ticket_types_event_name").await;
+    run("DELETE FROM schema_migrations WHERE version = 9").await;
+    run("INSERT OR IGNORE INTO users (wallet, role, created_at) VALUES ('0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', 'organizer', 0)").await;
+    run(
+        "INSERT INTO events (id, organizer, title, starts_at, ends_at, created_at, updated_at) \
+         VALUES ('evt_dup', '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', 'Dup', 1, 2, 0, 0)",
+    )
+    .await;
+    run("INSERT INTO ticket_types (id, event_id, name, price, currency, supply, created_at) VALUES \
+         ('tt_a', 'evt_dup', 'VIP', '1', 'USD', 1, 0), ('tt_b', 'evt_dup', 'vip', '1', 'USD', 1, 0), \
+         ('tt_c', 'evt_dup', 'VIP', '1', 'USD', 1, 0), ('tt_d', 'evt_dup', 'GA', '1', 'USD', 1, 0)")
+        .await;
+    let files = ops::migrations::load_dir(&e2e::root().join("migrations")).expect("load");
+    let applied = shared::migrate::apply(&sql, &files, 0)
+        .await
+        .expect("0009 applies");
+    assert_eq!(applied.applied, vec![9]);
+    let names =
+        run("SELECT id, name FROM ticket_types WHERE event_id = 'evt_dup' ORDER BY rowid").await;
+    let names: Vec<(String, String)> = names
+        .iter()
+        .map(|row| (row.get("id").expect("id"), row.get("name").expect("name")))
+        .collect();
+    let expected = [
+        ("tt_a", "VIP"),
+        ("tt_b", "vip (tt_b)"),
+        ("tt_c", "VIP (tt_c)"),
+        ("tt_d", "GA"),
+    ];
+    assert_eq!(
+        names,
+        expected.map(|(id, name)| (id.to_owned(), name.to_owned()))
+    );
+    let again = sql
+        .execute(Statement::new(
+            "INSERT INTO ticket_types (id, event_id, name, price, currency, supply, created_at) \
+             VALUES ('tt_e', 'evt_dup', 'Ga', '1', 'USD', 1, 0)",
+        ))
+        .await
+        .expect_err("the index refuses a duplicate");
+    assert!(again.is_unique_violation_of("ticket_types.name"), "{again}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn workerd_catalog_rules_a_client_expects() {
     catalog_rules_a_client_expects(Runtime::Workerd).await;
