@@ -6,8 +6,10 @@
 //! with the old role at once, promotion and demotion alike. Real SIWE logins (ethers).
 
 use crate::indexer::Chain;
-use e2e::catalog::{EventSpec, publish_event};
+use e2e::catalog::{EventSpec, publish_event, seat};
 use e2e::chain::{DEV_ADDRESSES, DEV_KEYS};
+use e2e::door::{code_pair, verifier_key};
+use e2e::payments::{buy_seats, now_ms};
 use e2e::{App, Runtime, Stack};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -273,4 +275,91 @@ async fn workerd_ready_outlives_a_redis_loss() {
 #[tokio::test(flavor = "multi_thread")]
 async fn wasmtime_ready_outlives_a_redis_loss() {
     ready_outlives_a_redis_loss(Runtime::Wasmtime).await;
+}
+
+/// A scan's retry replays its first answer, labelled: before and after a Redis loss (then the
+/// nonce is only in libSQL's `scans`), with the original answer and when it was given.
+async fn scan_replays_say_so(runtime: Runtime) {
+    let stack = Stack::start().await;
+    let app = App::spawn(
+        runtime,
+        &stack,
+        &[
+            ("RATE_LIMIT_WRITE", "100000:100000"),
+            ("QR_SECRETS", "k1:door-secret-door-secret-door-secret-01"),
+            ("PASS_KEY_SEED", "pass-seed-pass-seed-pass-seed-0123456789"),
+        ],
+    )
+    .await;
+    let spec = EventSpec {
+        starts_at: now_ms() + 3_600_000,
+        ..EventSpec::new(1, 0)
+    };
+    let event = publish_event(&app, &spec).await;
+    let key = verifier_key(&app, &event.id, "durable").await;
+    let holder = "0x0000000000000000000000000000000000002301";
+    let bought = buy_seats(&app, &event.id, holder, &[seat(0)]).await;
+    let (online, _) = code_pair(&app, holder, &bought.tickets[0]).await;
+    let scan = |body: Value| {
+        let key = key.clone();
+        let app = &app;
+        async move {
+            let reply = app
+                .send(
+                    Method::POST,
+                    "/v1/checkin/scan",
+                    None,
+                    Some(body),
+                    &[("x-verifier-key", &key)],
+                )
+                .await;
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            reply.body
+        }
+    };
+    let body = json!({"code": online, "gate": "East", "deviceId": "dev-d",
+                      "scannedAt": now_ms(), "nonce": "durable-nonce-0001"});
+    let before = now_ms();
+    let first = scan(body.clone()).await;
+    let after = now_ms();
+    assert_eq!(first["result"], "ok", "{first}");
+    assert_eq!(first.get("replayed"), None, "{first}");
+
+    // Strip the label: what is left is the first answer, unchanged.
+    let original = |replay: &Value| {
+        let mut rest = replay.clone();
+        if let Some(members) = rest.as_object_mut() {
+            members.remove("replayed");
+            members.remove("answeredAt");
+        }
+        rest
+    };
+    let answered_at = |replay: &Value| replay["answeredAt"].as_i64().unwrap_or(0);
+    let from_redis = scan(body.clone()).await;
+    assert_eq!(from_redis["replayed"], true, "{runtime:?}: {from_redis}");
+    assert_eq!(original(&from_redis), first);
+    flushall(&stack).await;
+    let from_libsql = scan(body).await;
+    assert_eq!(
+        from_libsql["replayed"], true,
+        "{runtime:?}: the winning nonce answered ok again as if new: {from_libsql}"
+    );
+    assert_eq!(original(&from_libsql), first);
+    for replay in [&from_redis, &from_libsql] {
+        let at = answered_at(replay);
+        assert!(
+            (before - 1_000..=after + 1_000).contains(&at),
+            "{runtime:?}: answeredAt {at} not the first scan's time ({before}..{after})"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_scan_replays_say_so() {
+    scan_replays_say_so(Runtime::Workerd).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_scan_replays_say_so() {
+    scan_replays_say_so(Runtime::Wasmtime).await;
 }

@@ -126,10 +126,30 @@ pub fn fragment(object: &Json) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScanOutcome {
     pub result: ScanResult,
-    /// The body's text (a replay returns the stored text unchanged).
+    /// The body's text (a replay: the stored text, labelled by [`label`]).
     pub body: String,
     /// The stored answer of an earlier scan with the same nonce (not counted again).
     pub replayed: bool,
+    /// The body as first answered (unlabelled): what a nonce's record keeps.
+    pub original: String,
+    /// When a replayed answer was first given (ms), when known.
+    pub answered_at: Option<i64>,
+}
+
+/// A nonce's answer as Redis keeps it: `<answered at, ms>\n<body>`, so that a replay can say
+/// when the answer was first given.
+pub fn nonce_record(answered_at_ms: i64, body: &str) -> String {
+    format!("{answered_at_ms}\n{body}")
+}
+
+/// A replayed body: the original members, then `"replayed":true` and, when known,
+/// `"answeredAt"` (ms) — the retry learns that this answer was given before, and when.
+pub fn label(body: &str, answered_at_ms: Option<i64>) -> String {
+    let members = body.trim_end().strip_suffix('}').unwrap_or(body);
+    match answered_at_ms {
+        Some(at) => format!("{members},\"replayed\":true,\"answeredAt\":{at}}}"),
+        None => format!("{members},\"replayed\":true}}"),
+    }
 }
 
 impl ScanOutcome {
@@ -137,19 +157,34 @@ impl ScanOutcome {
     pub fn new(result: ScanResult, body: String) -> ScanOutcome {
         ScanOutcome {
             result,
+            original: body.clone(),
             body,
             replayed: false,
+            answered_at: None,
         }
     }
 
-    /// A stored answer, replayed (`None` when the text is not a scan answer).
+    /// A nonce's record in Redis ([`nonce_record`], or a bare body written before it had a
+    /// time), replayed (`None` when the text is not a scan answer).
     pub fn replay(stored: &str) -> Option<ScanOutcome> {
+        match stored.split_once('\n') {
+            Some((at, body)) if at.bytes().all(|b| b.is_ascii_digit()) => {
+                ScanOutcome::replay_at(body, at.parse().ok())
+            }
+            _ => ScanOutcome::replay_at(stored, None),
+        }
+    }
+
+    /// A stored answer first given at `answered_at_ms`, replayed.
+    pub fn replay_at(stored: &str, answered_at_ms: Option<i64>) -> Option<ScanOutcome> {
         let body: Json = serde_json::from_str(stored).ok()?;
         let result = ScanResult::parse(body.get("result")?.as_str()?)?;
         Some(ScanOutcome {
             result,
-            body: stored.to_owned(),
+            body: label(stored, answered_at_ms),
             replayed: true,
+            original: stored.to_owned(),
+            answered_at: answered_at_ms,
         })
     }
 
@@ -260,12 +295,30 @@ mod tests {
     }
 
     #[test]
-    fn replays_keep_the_stored_text() {
+    fn replays_keep_the_stored_text_and_say_when() {
         let text = Answer::refused(ScanResult::Expired, None).body(&input(), Mode::Live);
-        let replayed = ScanOutcome::replay(&text).expect("a scan answer");
+        let replayed =
+            ScanOutcome::replay(&nonce_record(1_700_000_000_123, &text)).expect("a scan answer");
         assert_eq!(
-            (replayed.result, replayed.body.as_str(), replayed.replayed),
+            (
+                replayed.result,
+                replayed.original.as_str(),
+                replayed.replayed
+            ),
             (ScanResult::Expired, text.as_str(), true)
+        );
+        let body: Json = serde_json::from_str(&replayed.body).expect("JSON");
+        let first: Json = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(body["replayed"], true);
+        assert_eq!(body["answeredAt"], 1_700_000_000_123_i64);
+        assert_eq!(body["result"], first["result"]);
+        assert_eq!(body["nonce"], first["nonce"]);
+        // A bare body (written before records had a time) replays without one.
+        let bare = ScanOutcome::replay(&text).expect("a scan answer");
+        let bare: Json = serde_json::from_str(&bare.body).expect("JSON");
+        assert_eq!(
+            (bare["replayed"].clone(), bare.get("answeredAt")),
+            (json!(true), None)
         );
         assert_eq!(ScanOutcome::replay("{\"result\":\"maybe\"}"), None);
         assert_eq!(ScanOutcome::replay("pending"), None);

@@ -205,7 +205,8 @@ impl First<'_> {
             ticket_id: &ticket_id,
             nonce_key: self.nonce_key,
             lock,
-            body: &outcome.body,
+            body: &outcome.original,
+            answered_at: outcome.answered_at.unwrap_or_else(|| self.now_ms()),
             audit,
             counted: (!outcome.replayed).then_some((outcome.result, elapsed)),
         };

@@ -66,7 +66,7 @@ pub async fn replay(sql: &impl Sql, key_id: &str, nonce: &str) -> Result<ScanOut
         .ok_or_else(|| Error::Internal("scan nonce conflict without its row".into()))
 }
 
-/// The answer libSQL holds for this nonce, if any.
+/// The answer libSQL holds for this nonce, if any, labelled as a replay.
 ///
 /// # Errors
 /// 503 when libSQL is down; internal when the stored answer is unreadable.
@@ -77,16 +77,21 @@ pub async fn stored(
 ) -> Result<Option<ScanOutcome>, Error> {
     let rows = sql
         .execute(
-            Statement::new("SELECT response FROM scans WHERE verifier_key_id = ? AND nonce = ?")
-                .bind(key_id)
-                .bind(nonce),
+            Statement::new(
+                "SELECT response, received_at FROM scans WHERE verifier_key_id = ? AND nonce = ?",
+            )
+            .bind(key_id)
+            .bind(nonce),
         )
         .await?;
     let Some(row) = rows.row(0) else {
         return Ok(None);
     };
     let text: String = row.get("response")?;
-    ScanOutcome::replay(&text)
+    let answered_at: Option<i64> = row.get("received_at")?;
+    // libSQL keeps the answer for good: after a Redis loss the retry still learns it is one,
+    // and when the first answer was given.
+    ScanOutcome::replay_at(&text, answered_at)
         .map(Some)
         .ok_or_else(|| Error::Internal("stored scan answer unreadable".into()))
 }

@@ -30,8 +30,10 @@ pub struct Settle<'a> {
     pub ticket_id: &'a str,
     pub nonce_key: &'a str,
     pub lock: LockAfter,
-    /// The answer's body, replayed for the nonce.
+    /// The answer's body (unlabelled), replayed for the nonce.
     pub body: &'a str,
+    /// When it was first answered (ms), kept with it for replays.
+    pub answered_at: i64,
     /// The audit row, when libSQL does not have it.
     pub audit: Option<BufferedScan>,
     /// The result and its latency (ms) to count; `None` for a replayed answer.
@@ -64,7 +66,7 @@ impl Settle<'_> {
             .arg(action)
             .arg(value)
             .arg(LOCK_KEEP_SECS)
-            .arg(self.body)
+            .arg(super::answer::nonce_record(self.answered_at, self.body))
             .arg(NONCE_KEEP_MS)
             .arg(audit)
             .arg(result)

@@ -2,9 +2,10 @@
 -- checks the verifier key, claims the scan's nonce, answers a code refused by its signature or
 -- expiry, a code of another event and a duplicate (from the ticket's lock), and otherwise takes
 -- a pending lock for the first admission, which Rust then writes to libSQL.
--- Every answer given here is stored as the nonce's answer (a retry replays it), its audit
--- row is appended to the buffer the scheduled drain moves to libSQL, and it is counted in the
--- check-in metrics: the scan costs this one command, nothing after the response.
+-- Every answer given here is stored as the nonce's answer with its time (a retry replays it,
+-- labelled `replayed` with `answeredAt`), its audit row is appended to the buffer the
+-- scheduled drain moves to libSQL, and it is counted in the check-in metrics: the scan costs
+-- this one command, nothing after the response.
 -- KEYS: 1 the verifier key's cached record, 2 the scan's nonce, 3 the audit buffer,
 --       4 the ticket's check-in lock (for a code naming no ticket: KEYS[2] again, unused),
 --       5 the check-in metrics hash (then the gate's keys).
@@ -19,7 +20,7 @@
 -- Bodies and rows are glued from these texts, never re-encoded (cjson prints numbers with 14
 -- significant digits). A lock's value is 'event\nfirstScan JSON\nticket JSON | null'.
 -- Returns {'NOKEY'} (not cached: Rust fills the cache and runs again) | {'BADKEY'}
---       | {'REVOKED'} | {'PENDING'} (nonce in flight) | {'REPLAY', body}
+--       | {'REVOKED'} | {'PENDING'} (nonce in flight) | {'REPLAY', 'answeredAt\nbody'}
 --       | {'ANSWERED', result, body} | {'FREE', key's event, key's name, pending lock value}.
 local cached = redis.call('GET', KEYS[1])
 if not cached then
@@ -68,9 +69,10 @@ end
 
 local function answer(result, head, ticket, first)
   local body = '{' .. head .. ',"ticket":' .. ticket .. ',"firstScan":' .. first .. ',' .. ARGV[9] .. '}'
-  redis.call('SET', KEYS[2], body, 'PX', ARGV[5])
   local t = redis.call('TIME')
   local received = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
+  -- The nonce's record: when, then the body (a replay says both).
+  redis.call('SET', KEYS[2], received .. '\n' .. body, 'PX', ARGV[5])
   redis.call('RPUSH', KEYS[3], '{"event":' .. cjson.encode(key.event) .. ',"result":"' .. result
     .. '","receivedAt":' .. received .. ',' .. ARGV[10] .. ',"response":' .. cjson.encode(body) .. '}')
   count(result, tonumber(received))

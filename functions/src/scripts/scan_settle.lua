@@ -4,9 +4,9 @@
 -- KEYS: 1 the ticket's lock, 2 the scan's nonce, 3 the audit buffer, 4 the check-in metrics.
 -- ARGV: 1 'confirm' (set the lock to ARGV[2]) | 'release' (delete it if it still holds
 --       ARGV[2], our pending lock), 2 that value, 3 how long a confirmed lock lasts (s),
---       4 the answer's body, 5 how long it is replayed (ms), 6 the audit row to buffer ('' when
---       libSQL has it), 7 the result to count ('' for a replayed answer), 8 its latency
---       bucket, 9 its latency (ms).
+--       4 the nonce's record (`<answered at, ms>\n<body>`), 5 how long it is replayed (ms),
+--       6 the audit row to buffer ('' when libSQL has it), 7 the result to count ('' for a
+--       replayed answer), 8 its latency bucket, 9 its latency (ms).
 if ARGV[1] == 'confirm' then
   redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 elseif ARGV[1] == 'release' and redis.call('GET', KEYS[1]) == ARGV[2] then
