@@ -20,11 +20,11 @@ end
 local live = KEYS[9] ~= '' and redis.call('HGET', KEYS[9], 'order') == order
   and not is_expired(id, now)
 if live and now < deadline then
+  -- Only the sweep's schedule moves: the record's expiresAt stays the order's deadline (what
+  -- order_place.lua answers for a repeated claim); its key outlives both by a day.
   local until_ms = now + tonumber(ARGV[6])
   if tonumber(redis.call('ZSCORE', EXPIRY, id)) < until_ms then
     redis.call('ZADD', EXPIRY, string.format('%d', until_ms), id)
-    redis.call('HSET', KEYS[9], 'expiresAt', string.format('%d', until_ms))
-    redis.call('PEXPIREAT', KEYS[9], string.format('%d', until_ms + 86400000))
   end
   return {'LIVE', now}
 end
