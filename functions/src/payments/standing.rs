@@ -37,8 +37,9 @@ pub enum Hold {
     Sold,
     /// The hold stands and the deadline is ahead; it is pinned past the commit.
     Live,
-    /// The hold is gone or the deadline passed. `taken`: the order's seats someone else holds
-    /// or bought meanwhile.
+    /// The hold is gone or the deadline passed. `taken`: the order's seats sold to someone
+    /// else meanwhile, or, past the deadline, held by someone else too (before it, the order's
+    /// claim beats a hold Redis gave out after losing the order's).
     Lapsed { taken: Vec<String> },
     /// Not asked: the deadline is more than [`ASK_WITHIN_MS`] ahead by the edge clock.
     FarFromDeadline,

@@ -8,7 +8,7 @@
 -- Returns {'UNLOADED'} | {'SOLD', now} (Redis already follows this order's sale)
 --       | {'LIVE', now} (the hold stands, the deadline is ahead; pinned)
 --       | {'LAPSED', now, seat...} (the hold is gone or the deadline passed; the seats listed
---         are held or sold by someone else).
+--         are sold to someone else, or past the deadline held by someone else too).
 if not is_loaded() then
   return {'UNLOADED'}
 end
@@ -28,13 +28,16 @@ if live and now < deadline then
   end
   return {'LIVE', now}
 end
+-- Before the deadline the hold can only be gone because Redis lost it: the order's claim
+-- stands against other holds (hold_sell.lua takes its seats back), only a sale beats it.
+local late = now >= deadline
 local answer = {'LAPSED', now}
 for _, item in ipairs(cjson.decode(ARGV[5])) do
   local seat = item[2]
   if seat ~= '' then
     -- The order's own lapsed hold, not yet swept, still counts as the order's.
     local holder = redis.call('HGET', SEATS, seat)
-    if holder and holder ~= id then
+    if holder and holder ~= id and (late or holder == 'sold') then
       answer[#answer + 1] = seat
     end
   end
