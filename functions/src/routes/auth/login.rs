@@ -340,11 +340,12 @@ async fn login<S: Services>(
         family,
         refresh_token,
     } = session;
-    // One round trip: the role before, the upsert, the session's row.
+    // One round trip, two statements: the session's row (returning the wallet's role before
+    // this login), then the upsert.
     let results = services
         .sql()
         .execute_many(vec![
-            Statement::new("SELECT role FROM users WHERE wallet = ?").bind(wallet.checksummed()),
+            refresh::record_session(services, wallet, &family, &refresh_token, now),
             Statement::new(
                 "INSERT INTO users (wallet, role, admin_from_list, created_at, last_login)
                  VALUES (?1, ?2, ?4, ?3, ?3)
@@ -361,14 +362,12 @@ async fn login<S: Services>(
             .bind(if bootstrap_admin { "admin" } else { "user" })
             .bind(now)
             .bind(bootstrap_admin),
-            refresh::record_session(services, wallet, &family, &refresh_token, now),
         ])
         .await?;
-    let [before, upserted, recorded]: [_; 3] = results
+    let [recorded, upserted]: [_; 2] = results
         .try_into()
         .map_err(|_| Error::Internal("the login's statements answered a wrong count".into()))?;
-    let (before, rows) = (before?, upserted?);
-    recorded?;
+    let (before, rows) = (recorded?, upserted?);
     let row = rows
         .row(0)
         .ok_or_else(|| Error::Internal("user upsert returned nothing".into()))?;
@@ -376,7 +375,11 @@ async fn login<S: Services>(
     let role = Role::parse(&role_name)
         .ok_or_else(|| Error::Internal(format!("stored role {role_name}")))?;
     let created_at: i64 = row.get("created_at")?;
-    let previous = before.row(0).map(|r| r.get::<String>("role")).transpose()?;
+    let previous = before
+        .row(0)
+        .map(|r| r.get::<Option<String>>("previous_role"))
+        .transpose()?
+        .flatten();
     if previous.is_some_and(|p| p != role_name) {
         session::role_changed_to(services, wallet, role).await?;
     }

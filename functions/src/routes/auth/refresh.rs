@@ -39,7 +39,9 @@ fn refresh_ttl_ms<S: Services>(services: &S) -> i64 {
     services.config().refresh_token_ttl_secs * 1000
 }
 
-/// The `sessions` row of a session opened at `now` with `refresh_token`.
+/// The `sessions` row of a session opened at `now` with `refresh_token`; it returns the
+/// wallet's role as it is before the login's upsert runs (`previous_role`, null for a new
+/// wallet), so the login sees a role change without another statement.
 pub(super) fn record_session<S: Services>(
     services: &S,
     wallet: &WalletAddress,
@@ -49,7 +51,8 @@ pub(super) fn record_session<S: Services>(
 ) -> Statement {
     Statement::new(
         "INSERT INTO sessions (family, wallet, token_hash, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?)",
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         RETURNING (SELECT role FROM users WHERE wallet = ?2) AS previous_role",
     )
     .bind(family)
     .bind(wallet.checksummed())
