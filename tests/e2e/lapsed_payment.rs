@@ -289,9 +289,10 @@ async fn wasmtime_late_card_payment_for_a_retaken_seat_fails_and_refunds() {
 }
 
 /// `first` ordered a seat priced in wei, its hold lapsed, `second` ordered and paid it on
-/// chain; then `first`'s deposit arrives, followed by a third wallet's deposit for another
-/// seat. One indexer catch-up applies both: the late one fails its order with a refund record
-/// (settled, so never applied again), the next one pays.
+/// chain; then `first`'s deposit arrives (once with the deadline still ahead, once past it),
+/// followed by another wallet's deposit for another seat. One indexer catch-up applies them
+/// all: a late one fails its order with a refund record (settled, so never applied again),
+/// the next one pays.
 async fn chain_story(runtime: Runtime) {
     let chain = Chain::start(runtime, OVERRIDES).await;
     let app = &chain.app;
@@ -299,7 +300,7 @@ async fn chain_story(runtime: Runtime) {
         title: "Chain seats",
         seat_price: "1000",
         currency: "ETH",
-        ..EventSpec::new(2, 0)
+        ..EventSpec::new(3, 0)
     };
     let event = publish_event(app, &spec).await;
     let addresses = chain.addresses();
@@ -330,11 +331,35 @@ async fn chain_story(runtime: Runtime) {
     let winner_id = winner["orderId"].as_str().expect("order id");
     assert_eq!(stored_status(&chain.stack, winner_id).await, "paid");
 
+    // The same with the deadline past on every clock (judged by Redis's). Its winner's deposit
+    // and its own are applied in one tick, before the tick's sweep would expire the order.
+    let (past_hold, past) = hold_and_order(app, &event.id, &wallet(4), &seat(2)).await;
+    let past_id = past["orderId"].as_str().expect("order id").to_owned();
+    lapse_hold(&chain.stack, &event.id, &past_hold).await;
+    chain
+        .stack
+        .sql()
+        .execute(
+            Statement::new("UPDATE orders SET payment_deadline = ? WHERE id = ?")
+                .bind(now_ms() - 1_000)
+                .bind(past_id.as_str()),
+        )
+        .await
+        .expect("deadline");
+    let (_, past_winner) = hold_and_order(app, &event.id, &wallet(5), &seat(2)).await;
     let (_, next) = hold_and_order(app, &event.id, &wallet(3), &seat(1)).await;
     deposit(&late).await;
+    deposit(&past_winner).await;
+    deposit(&past).await;
     deposit(&next).await;
     chain.catch_up().await;
+    let past_winner_id = past_winner["orderId"].as_str().expect("order id");
+    assert_eq!(stored_status(&chain.stack, past_winner_id).await, "paid");
+    assert_eq!(stored_status(&chain.stack, &past_id).await, "failed");
+    assert_eq!(rows_of(&chain.stack, &past_id).await, (1, 0, 0));
     assert_eq!(stored_status(&chain.stack, &late_id).await, "failed");
+    assert_eq!(stored_status(&chain.stack, &past_id).await, "failed");
+    assert_eq!(rows_of(&chain.stack, &past_id).await, (1, 0, 0));
     let next_id = next["orderId"].as_str().expect("order id");
     assert_eq!(
         stored_status(&chain.stack, next_id).await,
