@@ -2,8 +2,9 @@
 //! bite at once, on both runtimes. Sessions live in libSQL (`sessions`, migration 0010) and
 //! Redis caches their state: after `FLUSHALL` a logged-out token stays refused, a live session
 //! keeps working (refresh included), `/ready` stays 200 on the indexer's libSQL cursor, and a
-//! replayed scan nonce says `replayed: true`. A role change refuses the wallet's tokens minted
-//! with the old role at once, promotion and demotion alike. Real SIWE logins (ethers).
+//! replayed scan nonce says `replayed: true`. A role change (the admin route, or
+//! `ADMIN_ADDRESSES` at login) refuses the wallet's tokens minted with the old role at once,
+//! promotion and demotion alike. Real SIWE logins (ethers).
 
 use crate::indexer::Chain;
 use e2e::catalog::{EventSpec, publish_event, seat};
@@ -250,6 +251,57 @@ async fn workerd_role_changes_bite_at_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn wasmtime_role_changes_bite_at_once() {
     role_changes_bite_at_once(Runtime::Wasmtime).await;
+}
+
+/// `GET /v1/admin/audit` with `access`: status and error code.
+async fn audit(app: &App, access: String) -> (u16, Value) {
+    let reply = app
+        .send(Method::GET, "/v1/admin/audit", Some(&access), None, &[])
+        .await;
+    (reply.status, reply.body["error_code"].clone())
+}
+
+/// `ADMIN_ADDRESSES` changes at login: a wallet taken off the list logs in again as `user`,
+/// and its admin token from an earlier session is refused at once, not when it expires.
+async fn list_changes_bite_at_once(runtime: Runtime) {
+    let stack = Stack::start().await;
+    let (key, wallet) = (DEV_KEYS[4], DEV_ADDRESSES[4]);
+    // One deployment (one Redis prefix), redeployed with a shorter list.
+    let prefix = format!("{}:", e2e::unique("list"));
+    let listed = App::spawn(
+        runtime,
+        &stack,
+        &[("ADMIN_ADDRESSES", wallet), ("REDIS_KEY_PREFIX", &prefix)],
+    )
+    .await;
+    let first = login(&listed, key, wallet).await;
+    assert_eq!(first["user"]["role"], "admin");
+    let as_admin = token(&first, "accessToken");
+    assert_eq!(audit(&listed, as_admin.clone()).await.0, 200);
+    let unlisted = App::spawn(
+        runtime,
+        &stack,
+        &[("ADMIN_ADDRESSES", ""), ("REDIS_KEY_PREFIX", &prefix)],
+    )
+    .await;
+    let second = login(&unlisted, key, wallet).await;
+    assert_eq!(second["user"]["role"], "user");
+    // The first deployment's token (its audience), checked against the state both share.
+    assert_eq!(
+        audit(&listed, as_admin).await,
+        (401, json!("AUTH_ROLE_CHANGED")),
+        "{runtime:?}: the first session's admin token outlived the list"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_list_changes_bite_at_once() {
+    list_changes_bite_at_once(Runtime::Workerd).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_list_changes_bite_at_once() {
+    list_changes_bite_at_once(Runtime::Wasmtime).await;
 }
 
 async fn ready_outlives_a_redis_loss(runtime: Runtime) {
