@@ -11,6 +11,7 @@
 //! Rules, in order:
 //! - paths outside the API (`/cdn-cgi/…`, the platform's cron trigger) are not checked;
 //! - a path no route matches must be the generic 404 `ROUTE_NOT_FOUND` error;
+//! - a CORS preflight (`OPTIONS`) must be 204, or the generic 403 `CORS_ORIGIN_DENIED`;
 //! - a method the route does not document must be the generic 405 `METHOD_NOT_ALLOWED`;
 //! - the status must be documented for the operation (`default` counts);
 //! - a JSON body is validated against the documented schema (`$ref`s resolve within the
@@ -172,6 +173,14 @@ pub fn check(x: &Exchange<'_>) -> Result<(), String> {
     let Some(template) = template_of(path) else {
         return generic(404, "ROUTE_NOT_FOUND");
     };
+    // CORS preflights are answered by the edge for every path (OpenAPI has no place for
+    // them): 204 without a body, or 403 `CORS_ORIGIN_DENIED`.
+    if *x.method == Method::OPTIONS {
+        return match x.status {
+            204 => Ok(()),
+            _ => generic(403, "CORS_ORIGIN_DENIED"),
+        };
+    }
     let method = if *x.method == Method::HEAD {
         "get".to_owned()
     } else {
