@@ -30,7 +30,9 @@ if cat.paused ~= '' then
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if now >= tonumber(sale.endsAt) then
+-- The window that applies (catalog_lib.lua): the settings' end, or the event's sale end when
+-- that is earlier (settings written before the rule kept them inside it).
+if now >= (tonumber(sale.closesAt) or tonumber(sale.endsAt)) then
   return {'ENDED'}
 end
 local mode = sale.settings.queueMode
