@@ -55,7 +55,8 @@ static PLACE: LazyLock<Script> =
 /// # Errors
 /// 400 `IDEMPOTENCY_KEY_REQUIRED` / `VALIDATION_FAILED`; 401; 429; 403 `HOLD_NOT_OWNER` /
 /// `ADMISSION_*`; 404 `HOLD_NOT_FOUND`; 409 `HOLD_ORDERED` / `IDEMPOTENCY_IN_FLIGHT` /
-/// `SALE_ENDED`; 422 `IDEMPOTENCY_KEY_REUSED`; 503 `SALES_PAUSED` / `*_UNAVAILABLE` (the
+/// `SALE_NOT_STARTED` / `SALE_ENDED` (outside the window of the sale or of a type of the hold,
+/// see `scripts/catalog_lib.lua`); 422 `IDEMPOTENCY_KEY_REUSED`; 503 `SALES_PAUSED` / `*_UNAVAILABLE` (the
 /// hold is kept; retry with the same key).
 pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
     let caller = authenticate_token(services, call.request)?;
