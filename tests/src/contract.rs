@@ -88,7 +88,9 @@ fn escape(token: &str) -> String {
 /// # Errors
 /// The compile error when the schema is not a valid JSON Schema 2020-12.
 pub fn validator(pointer: &str) -> Result<Arc<jsonschema::Validator>, String> {
-    if let Some(v) = VALIDATORS.lock().expect("validators").get(pointer) {
+    // Compiled under the lock: a burst of 500 first answers must not compile 500 copies.
+    let mut validators = VALIDATORS.lock().expect("validators");
+    if let Some(v) = validators.get(pointer) {
         return Ok(v.clone());
     }
     let mut root = DOCUMENT.clone();
@@ -99,10 +101,7 @@ pub fn validator(pointer: &str) -> Result<Arc<jsonschema::Validator>, String> {
         .build(&root)
         .map_err(|e| format!("schema at {pointer} does not compile: {e}"))?;
     let compiled = Arc::new(compiled);
-    VALIDATORS
-        .lock()
-        .expect("validators")
-        .insert(pointer.to_owned(), compiled.clone());
+    validators.insert(pointer.to_owned(), compiled.clone());
     Ok(compiled)
 }
 
