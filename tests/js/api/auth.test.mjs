@@ -230,5 +230,8 @@ test("a bootstrapped admin grants the organizer role; the grant is audited and r
   assert.equal(audit.body.items[0].target, fan.address);
   assert.deepEqual(audit.body.items[0].detail, { role: "organizer" });
   assert.match(audit.body.items[0].requestId, /^[0-9a-f]{24}$/);
-  expectError(await call("GET", "/v1/admin/audit", { token: fanSession.accessToken }), 403, "FORBIDDEN_ROLE");
+  // The fan's token from before the grant no longer works at all (a role change bites at once);
+  // the refreshed one carries the new role, which still is not admin.
+  expectError(await call("GET", "/v1/admin/audit", { token: fanSession.accessToken }), 401, "AUTH_ROLE_CHANGED");
+  expectError(await call("GET", "/v1/admin/audit", { token: refreshed.body.accessToken }), 403, "FORBIDDEN_ROLE");
 });
