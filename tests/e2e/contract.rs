@@ -116,6 +116,16 @@ fn the_checker_refuses_what_the_document_does_not_say() {
         br#"{"error_code":"METHOD_NOT_ALLOWED","message":"use GET","request_id":"r"}"#;
     check(&exchange(&delete, "/health", 405, not_allowed)).expect("generic 405");
     assert!(check(&exchange(&delete, "/health", 200, b"{}")).is_err());
+    // Addresses go out checksummed: the same wallet in lower case is refused.
+    let me = |address: &str| {
+        format!(
+            r#"{{"address":"{address}","role":"user","createdAt":1,"lastLogin":null,"session":{{"expiresAt":2}}}}"#
+        )
+    };
+    let checksummed = me("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+    check(&exchange(&get, "/v1/auth/me", 200, checksummed.as_bytes())).expect("EIP-55");
+    let lower = me("0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
+    assert!(check(&exchange(&get, "/v1/auth/me", 200, lower.as_bytes())).is_err());
     // A response without a JSON body needs only its status documented.
     let svg = Exchange {
         content_type: Some("image/svg+xml"),

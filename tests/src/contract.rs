@@ -98,6 +98,11 @@ pub fn validator(pointer: &str) -> Result<Arc<jsonschema::Validator>, String> {
     root["$ref"] = format!("#{}", fragment(pointer)).into();
     let compiled = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
+        // Addresses go out EIP-55 checksummed (DESIGN §4): a pattern cannot check that.
+        .with_format("eip55", |s: &str| {
+            shared::domain::WalletAddress::parse_checksummed(s).is_ok()
+        })
+        .should_validate_formats(true)
         .build(&root)
         .map_err(|e| format!("schema at {pointer} does not compile: {e}"))?;
     let compiled = Arc::new(compiled);
