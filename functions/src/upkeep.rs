@@ -14,7 +14,7 @@ use crate::services::Services;
 use serde::Serialize;
 use shared::domain::EventId;
 use shared::error::Error;
-use shared::ports::{Clock, Redis, Sql};
+use shared::ports::{Redis, Sql};
 use shared::redis::{Command, Value};
 use shared::sql::Statement;
 
@@ -76,7 +76,9 @@ pub async fn run<S: Services>(services: &S) -> UpkeepReport {
 
 /// Expires pending orders whose deadline passed, releasing their holds.
 async fn expire_due<S: Services>(services: &S) -> Result<usize, Error> {
-    let now = services.clock().now_ms() as i64;
+    // Redis's clock, which the holds and the payment path judge deadlines by: an edge clock
+    // running ahead must not expire an order its payment would still pay.
+    let now = crate::payments::standing::redis_now(services).await;
     let rows = services
         .sql()
         .execute(

@@ -115,6 +115,21 @@ pub async fn is_late<S: Services>(services: &S, order: &OrderRecord) -> bool {
     order.payment_deadline <= now
 }
 
+/// Redis's clock (`TIME`), the one deadlines and hold expiry are judged by; the edge clock,
+/// logged, when Redis cannot be asked.
+pub async fn redis_now<S: Services>(services: &S) -> i64 {
+    let answer = services.redis().exec(Command::new("TIME")).await;
+    match answer.as_ref().map(time_ms) {
+        Ok(Some(now)) => now,
+        other => {
+            services.log_error(&format!(
+                "Redis TIME answered {other:?}; deadlines judged by the edge clock"
+            ));
+            services.clock().now_ms() as i64
+        }
+    }
+}
+
 /// Whether the deadline is so far ahead by the edge clock that Redis's cannot disagree.
 fn far_from_deadline(order: &OrderRecord, edge_now: i64) -> bool {
     order.payment_deadline.saturating_sub(edge_now) > ASK_WITHIN_MS
