@@ -118,7 +118,7 @@ cat <<EOT
     API on Spin (wasmtime serve):   http://127.0.0.1:$SPIN_PORT
     Upstash REST front: http://127.0.0.1:$UPSTASH_PORT   Hrana front: $LIBSQL_URL   anvil: http://127.0.0.1:$ANVIL_PORT
     indexer tick (Workers cron): curl "http://127.0.0.1:$API_PORT/__scheduled?cron=*+*+*+*+*"
-      then: curl http://127.0.0.1:$API_PORT/v1/tickets/1   curl http://127.0.0.1:$API_PORT/v1/market/listings
+      then: curl http://127.0.0.1:$API_PORT/v1/chain/tickets/1   curl http://127.0.0.1:$API_PORT/v1/market/listings
     door scanner: http://127.0.0.1:$API_PORT/scanner/   demo key: otvk_00000000000000d0_demo-door-secret-demo-door-secret-0001
   Ctrl-C stops everything.
 
