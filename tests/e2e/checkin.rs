@@ -73,6 +73,21 @@ async fn scan_code(app: &App, key: &str, code: &str) -> Reply {
     reply
 }
 
+/// An offline upload of `scans` with verifier key `key`: 200, the per-scan results.
+async fn upload(app: &App, key: &str, scans: Vec<Value>) -> Vec<Value> {
+    let reply = app
+        .send(
+            Method::POST,
+            "/v1/checkin/upload",
+            None,
+            Some(json!({"scans": scans})),
+            &[("x-verifier-key", key)],
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.body["results"].as_array().expect("results").clone()
+}
+
 async fn scanner_get(app: &App, key: &str, path: &str) -> Reply {
     app.send(Method::GET, path, None, None, &[("x-verifier-key", key)])
         .await
@@ -574,23 +589,6 @@ async fn offline_conflicts(runtime: Runtime) {
     let key = verifier_key(&app, &event.id, "south").await;
     let bought = buy_seats(&app, &event.id, HOLDER, &[seat(0), seat(1), seat(2)]).await;
     let t0 = now_ms() - 60_000;
-    let upload = |scans: Vec<Value>| {
-        let key = key.clone();
-        let app = &app;
-        async move {
-            let reply = app
-                .send(
-                    Method::POST,
-                    "/v1/checkin/upload",
-                    None,
-                    Some(json!({"scans": scans})),
-                    &[("x-verifier-key", &key)],
-                )
-                .await;
-            assert_eq!(reply.status, 200, "{}", reply.body);
-            reply.body["results"].as_array().expect("results").clone()
-        }
-    };
 
     // Later scan uploaded first, then the earlier one: the earlier one takes over.
     let (_, pass_a) = code_pair(&app, HOLDER, &bought.tickets[0]).await;
@@ -608,35 +606,39 @@ async fn offline_conflicts(runtime: Runtime) {
         t0 + 10_000,
         "early-scan-0001",
     );
-    let first = upload(vec![late.clone()]).await;
+    let first = upload(&app, &key, vec![late.clone()]).await;
     assert_eq!(first[0]["result"], "ok", "{}", first[0]);
-    let second = upload(vec![early.clone()]).await;
+    let second = upload(&app, &key, vec![early.clone()]).await;
     assert_eq!(second[0]["result"], "ok", "{}", second[0]);
     assert_eq!(second[0]["supersedes"]["deviceId"], "device-late");
     // Re-uploading the late scan now answers what was recorded for it.
-    let replayed = upload(vec![late]).await;
+    let replayed = upload(&app, &key, vec![late]).await;
     assert_eq!(replayed[0]["result"], "already_redeemed", "{}", replayed[0]);
     assert_eq!(replayed[0]["firstScan"]["deviceId"], "device-early");
     assert_eq!(replayed[0]["deviceId"], "device-late");
 
     // Both in one upload, later one listed first.
     let (_, pass_b) = code_pair(&app, HOLDER, &bought.tickets[1]).await;
-    let both = upload(vec![
-        scan_body(
-            &pass_b,
-            "West",
-            "device-late",
-            t0 + 30_000,
-            "late-scan-0002",
-        ),
-        scan_body(
-            &pass_b,
-            "East",
-            "device-early",
-            t0 + 5_000,
-            "early-scan-0002",
-        ),
-    ])
+    let both = upload(
+        &app,
+        &key,
+        vec![
+            scan_body(
+                &pass_b,
+                "West",
+                "device-late",
+                t0 + 30_000,
+                "late-scan-0002",
+            ),
+            scan_body(
+                &pass_b,
+                "East",
+                "device-early",
+                t0 + 5_000,
+                "early-scan-0002",
+            ),
+        ],
+    )
     .await;
     assert_eq!(both[1]["result"], "ok", "{}", both[1]);
     assert_eq!(both[0]["result"], "already_redeemed", "{}", both[0]);
@@ -725,23 +727,6 @@ async fn offline_clock(runtime: Runtime) {
         &[seat(0), seat(1), seat(2), seat(3)],
     )
     .await;
-    let upload = |scans: Vec<Value>| {
-        let key = key.clone();
-        let app = &app;
-        async move {
-            let reply = app
-                .send(
-                    Method::POST,
-                    "/v1/checkin/upload",
-                    None,
-                    Some(json!({"scans": scans})),
-                    &[("x-verifier-key", &key)],
-                )
-                .await;
-            assert_eq!(reply.status, 200, "{}", reply.body);
-            reply.body["results"].as_array().expect("results").clone()
-        }
-    };
 
     // (a) A screenshot of an online code that expired ten minutes ago, uploaded with a
     // `scannedAt` inside its 60 seconds: expired. A current one claiming an old time is judged
@@ -764,22 +749,26 @@ async fn offline_clock(runtime: Runtime) {
     );
     let (current, _) = code_pair(&app, HOLDER, &bought.tickets[3]).await;
     let before_upload = now_ms();
-    let results = upload(vec![
-        scan_body(
-            &screenshot,
-            "Side",
-            "dev-shot",
-            issued_ms + 10_000,
-            "screenshot-0001",
-        ),
-        scan_body(
-            &current,
-            "Side",
-            "dev-shot",
-            now_ms() - 7_200_000,
-            "current-0001",
-        ),
-    ])
+    let results = upload(
+        &app,
+        &key,
+        vec![
+            scan_body(
+                &screenshot,
+                "Side",
+                "dev-shot",
+                issued_ms + 10_000,
+                "screenshot-0001",
+            ),
+            scan_body(
+                &current,
+                "Side",
+                "dev-shot",
+                now_ms() - 7_200_000,
+                "current-0001",
+            ),
+        ],
+    )
     .await;
     assert_eq!(results[0]["result"], "expired", "{}", results[0]);
     assert_eq!(results[1]["result"], "ok", "{}", results[1]);
@@ -806,22 +795,26 @@ async fn offline_clock(runtime: Runtime) {
     // (b) `scannedAt` two days old, or ten minutes ahead: invalid, saying why; every scan of
     // the upload is answered, and the ticket is still admitted by a believable scan.
     let (_, pass_b) = code_pair(&app, HOLDER, &bought.tickets[1]).await;
-    let results = upload(vec![
-        scan_body(
-            &pass_b,
-            "Side",
-            "dev-old",
-            now_ms() - 2 * 86_400_000,
-            "too-old-0001",
-        ),
-        scan_body(
-            &pass_b,
-            "Side",
-            "dev-ahead",
-            now_ms() + 600_000,
-            "too-new-0001",
-        ),
-    ])
+    let results = upload(
+        &app,
+        &key,
+        vec![
+            scan_body(
+                &pass_b,
+                "Side",
+                "dev-old",
+                now_ms() - 2 * 86_400_000,
+                "too-old-0001",
+            ),
+            scan_body(
+                &pass_b,
+                "Side",
+                "dev-ahead",
+                now_ms() + 600_000,
+                "too-new-0001",
+            ),
+        ],
+    )
     .await;
     assert_eq!(results[0]["result"], "invalid", "{}", results[0]);
     let reason = results[0]["reason"].as_str().expect("reason");
@@ -838,13 +831,17 @@ async fn offline_clock(runtime: Runtime) {
         .await,
         0
     );
-    let believable = upload(vec![scan_body(
-        &pass_b,
-        "Side",
-        "dev-ok",
-        now_ms() - 60_000,
-        "believable-0001",
-    )])
+    let believable = upload(
+        &app,
+        &key,
+        vec![scan_body(
+            &pass_b,
+            "Side",
+            "dev-ok",
+            now_ms() - 60_000,
+            "believable-0001",
+        )],
+    )
     .await;
     assert_eq!(believable[0]["result"], "ok", "{}", believable[0]);
 
@@ -854,13 +851,17 @@ async fn offline_clock(runtime: Runtime) {
     let (online_c, pass_c) = code_pair(&app, HOLDER, &bought.tickets[2]).await;
     let live = scan_code(&app, &key, &online_c).await;
     assert_eq!(live.body["result"], "ok", "{}", live.body);
-    let earlier = upload(vec![scan_body(
-        &pass_c,
-        "Back",
-        "dev-offline",
-        now_ms() - 1_800_000,
-        "earlier-0001",
-    )])
+    let earlier = upload(
+        &app,
+        &key,
+        vec![scan_body(
+            &pass_c,
+            "Back",
+            "dev-offline",
+            now_ms() - 1_800_000,
+            "earlier-0001",
+        )],
+    )
     .await;
     assert_eq!(earlier[0]["result"], "already_redeemed", "{}", earlier[0]);
     assert_eq!(
@@ -1449,27 +1450,14 @@ async fn offline_upload_costs(runtime: Runtime) {
         }
     }
     assert_eq!(scans.len(), 500);
-    let upload = || async {
+    let timed_upload = || async {
         let started = std::time::Instant::now();
-        let reply = app
-            .send(
-                Method::POST,
-                "/v1/checkin/upload",
-                None,
-                Some(json!({"scans": scans})),
-                &[("x-verifier-key", &key)],
-            )
-            .await;
-        let took = started.elapsed();
-        assert_eq!(reply.status, 200, "{}", reply.body);
-        (
-            reply.body["results"].as_array().expect("results").clone(),
-            took,
-        )
+        let results = upload(&app, &key, scans.clone()).await;
+        (results, started.elapsed())
     };
 
     let before = settled(&stack).await;
-    let (results, took) = upload().await;
+    let (results, took) = timed_upload().await;
     let spent = settled(&stack).await.delta(before);
     eprintln!(
         "{runtime:?}: upload of 500 offline scans took {took:?}; {} Hrana + {} Upstash requests \
@@ -1556,7 +1544,7 @@ async fn offline_upload_costs(runtime: Runtime) {
     );
 
     let before = settled(&stack).await;
-    let (again, took) = upload().await;
+    let (again, took) = timed_upload().await;
     let spent = settled(&stack).await.delta(before);
     eprintln!(
         "{runtime:?}: re-upload of the same 500 took {took:?}; {} Hrana + {} Upstash requests",
@@ -1599,15 +1587,14 @@ async fn offline_upload_races(runtime: Runtime) {
     let now = now_ms();
     let t0 = now - 600_000;
     let device = |name: &str, shift: fn(usize) -> i64| {
-        let scans: Vec<Value> = tickets
+        tickets
             .iter()
             .enumerate()
             .map(|(i, (_, pass))| {
                 let at = t0 + i as i64 * 1_000 + shift(i);
                 scan_body(pass, "Gate", name, at, &format!("race-{name}-{i:03}"))
             })
-            .collect();
-        json!({"scans": scans})
+            .collect::<Vec<Value>>()
     };
     let a = device("dev-a", |_| 0);
     // Device B scanned even tickets before device A, odd ones after.
@@ -1615,10 +1602,10 @@ async fn offline_upload_races(runtime: Runtime) {
     let mut requests = vec![
         app.request(Method::POST, "/v1/checkin/upload")
             .header("x-verifier-key", &key)
-            .json(&a),
+            .json(&json!({"scans": a})),
         app.request(Method::POST, "/v1/checkin/upload")
             .header("x-verifier-key", &key)
-            .json(&b),
+            .json(&json!({"scans": b})),
     ];
     for (i, (ticket, _)) in tickets.iter().enumerate().take(10) {
         let code = ours.sign(ticket, &format!("{i:016x}"), (now / 1000) as u64 + 60);
@@ -1674,17 +1661,7 @@ async fn offline_upload_races(runtime: Runtime) {
     }
     // Each device's re-upload answers what its rows say now.
     for (name, body) in [("dev-a", &a), ("dev-b", &b)] {
-        let again = app
-            .send(
-                Method::POST,
-                "/v1/checkin/upload",
-                None,
-                Some(body.clone()),
-                &[("x-verifier-key", &key)],
-            )
-            .await;
-        assert_eq!(again.status, 200, "{}", again.body);
-        let results = again.body["results"].as_array().expect("results");
+        let results = upload(&app, &key, body.clone()).await;
         let oks = results.iter().filter(|r| r["result"] == "ok").count() as i64;
         let stored = sql_count(
             &stack,
