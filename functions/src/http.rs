@@ -1,6 +1,8 @@
 //! The request and response values the host shells translate to and from.
 
 use serde::Serialize;
+use shared::auth::secret::constant_time_eq;
+use shared::config::Secret;
 use shared::http::Headers;
 
 /// An incoming request, as the shells hand it over.
@@ -39,6 +41,17 @@ impl Request {
             client_ip: None,
             body_refused: None,
         }
+    }
+
+    /// Whether `Authorization: Bearer <token>` carries exactly `secret`, compared in constant
+    /// time. A missing header or another scheme compares as the empty token.
+    pub fn bearer_matches(&self, secret: &Secret) -> bool {
+        let presented = self
+            .headers
+            .get("authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .unwrap_or("");
+        constant_time_eq(presented.as_bytes(), secret.expose().as_bytes())
     }
 }
 

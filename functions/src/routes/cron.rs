@@ -5,7 +5,6 @@
 use crate::http::{Request, Response};
 use crate::services::Services;
 use indexer_cron::{Outcome, Trigger};
-use shared::auth::secret::constant_time_eq;
 use shared::error::Error;
 
 /// Runs one tick and returns its report.
@@ -20,12 +19,7 @@ pub async fn post_indexer<S: Services>(services: &S, request: &Request) -> Resul
             message: "the HTTP cron trigger is disabled (CRON_SECRET is not set)".into(),
         });
     };
-    let presented = request
-        .headers
-        .get("authorization")
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if !constant_time_eq(presented.as_bytes(), secret.expose().as_bytes()) {
+    if !request.bearer_matches(secret) {
         return Err(Error::unauthorized(
             "CRON_UNAUTHORIZED",
             "missing or wrong cron bearer token",

@@ -10,7 +10,6 @@
 use crate::http::{Request, Response};
 use crate::metrics;
 use crate::services::Services;
-use shared::auth::secret::constant_time_eq;
 use shared::error::Error;
 
 /// 200 with the exposition text; 503 when Redis, which holds the counters, is down.
@@ -19,18 +18,13 @@ use shared::error::Error;
 /// 401 `METRICS_UNAUTHORIZED` without the configured token (checked before Redis is asked);
 /// [`Error::Unavailable`] when Redis is unreachable.
 pub async fn get<S: Services>(services: &S, request: &Request) -> Result<Response, Error> {
-    if let Some(token) = &services.config().metrics_token {
-        let presented = request
-            .headers
-            .get("authorization")
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .unwrap_or("");
-        if !constant_time_eq(presented.as_bytes(), token.expose().as_bytes()) {
-            return Err(Error::unauthorized(
-                "METRICS_UNAUTHORIZED",
-                "/metrics needs the bearer token METRICS_TOKEN",
-            ));
-        }
+    if let Some(token) = &services.config().metrics_token
+        && !request.bearer_matches(token)
+    {
+        return Err(Error::unauthorized(
+            "METRICS_UNAUTHORIZED",
+            "/metrics needs the bearer token METRICS_TOKEN",
+        ));
     }
     let scrape = metrics::scrape(services).await?;
     let mut text = metrics::render(&scrape.http);
