@@ -101,31 +101,32 @@ pub async fn is_late<S: Services>(services: &S, order: &OrderRecord) -> bool {
     if far_from_deadline(order, edge) {
         return false;
     }
-    let answer = services.redis().exec(Command::new("TIME")).await;
-    let now = match answer.as_ref().map(time_ms) {
-        Ok(Some(now)) => now,
-        other => {
-            services.log_error(&format!(
-                "Redis TIME answered {other:?}; order {}'s deadline judged by the edge clock",
-                order.id
-            ));
-            edge
-        }
-    };
+    let now = ask_time(services, || format!("order {}'s deadline", order.id))
+        .await
+        .unwrap_or(edge);
     order.payment_deadline <= now
 }
 
 /// Redis's clock (`TIME`), the one deadlines and hold expiry are judged by; the edge clock,
 /// logged, when Redis cannot be asked.
 pub async fn redis_now<S: Services>(services: &S) -> i64 {
+    ask_time(services, || "deadlines".to_owned())
+        .await
+        .unwrap_or_else(|| services.clock().now_ms() as i64)
+}
+
+/// Redis `TIME` in ms; `None`, logged as "`judged()` judged by the edge clock", when Redis
+/// cannot be asked or answers nonsense.
+async fn ask_time<S: Services>(services: &S, judged: impl FnOnce() -> String) -> Option<i64> {
     let answer = services.redis().exec(Command::new("TIME")).await;
     match answer.as_ref().map(time_ms) {
-        Ok(Some(now)) => now,
+        Ok(Some(now)) => Some(now),
         other => {
             services.log_error(&format!(
-                "Redis TIME answered {other:?}; deadlines judged by the edge clock"
+                "Redis TIME answered {other:?}; {} judged by the edge clock",
+                judged()
             ));
-            services.clock().now_ms() as i64
+            None
         }
     }
 }
