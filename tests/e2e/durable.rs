@@ -11,42 +11,13 @@ use e2e::catalog::{EventSpec, publish_event, seat};
 use e2e::chain::{DEV_ADDRESSES, DEV_KEYS};
 use e2e::door::{code_pair, verifier_key};
 use e2e::payments::{buy_seats, now_ms};
+use e2e::wallet::siwe_login as login;
 use e2e::{App, Runtime, Stack};
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared::domain::Role;
 use shared::ports::Redis;
 use shared::redis::Command;
-
-/// A SIWE login: the login's JSON (tokens and user).
-async fn login(app: &App, key: &str, address: &str) -> Value {
-    let challenge = app
-        .send(
-            Method::POST,
-            "/v1/auth/siwe/challenge",
-            None,
-            Some(json!({"address": address, "chainId": 31337})),
-            &[],
-        )
-        .await;
-    assert_eq!(challenge.status, 200, "{}", challenge.body);
-    let message = challenge.body["message"].as_str().expect("message");
-    let signature = e2e::wallet::sign(key, message).await["signature"]
-        .as_str()
-        .expect("signature")
-        .to_owned();
-    let verified = app
-        .send(
-            Method::POST,
-            "/v1/auth/siwe/verify",
-            None,
-            Some(json!({"message": message, "signature": signature})),
-            &[],
-        )
-        .await;
-    assert_eq!(verified.status, 200, "{}", verified.body);
-    verified.body
-}
 
 async fn flushall(stack: &Stack) {
     stack

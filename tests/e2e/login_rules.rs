@@ -5,44 +5,10 @@
 //! by tests/js/api/auth.test.mjs). Real SIWE logins, signed by ethers (tests/js/api/sign.mjs).
 
 use e2e::chain::{DEV_ADDRESSES, DEV_KEYS};
+use e2e::wallet::{signature as sign, siwe_login as login};
 use e2e::{App, Runtime, Stack, unique};
 use reqwest::Method;
-use serde_json::{Value, json};
-
-/// The signature of `message` by `key`, from ethers.
-async fn sign(key: &str, message: &str) -> String {
-    e2e::wallet::sign(key, message).await["signature"]
-        .as_str()
-        .expect("signature")
-        .to_owned()
-}
-
-/// A SIWE login: the login's JSON (tokens and user).
-async fn login(app: &App, key: &str, address: &str) -> Value {
-    let challenge = app
-        .send(
-            Method::POST,
-            "/v1/auth/siwe/challenge",
-            None,
-            Some(json!({"address": address, "chainId": 31337})),
-            &[],
-        )
-        .await;
-    assert_eq!(challenge.status, 200, "{}", challenge.body);
-    let message = challenge.body["message"].as_str().expect("message");
-    let signature = sign(key, message).await;
-    let verified = app
-        .send(
-            Method::POST,
-            "/v1/auth/siwe/verify",
-            None,
-            Some(json!({"message": message, "signature": signature})),
-            &[],
-        )
-        .await;
-    assert_eq!(verified.status, 200, "{}", verified.body);
-    verified.body
-}
+use serde_json::json;
 
 /// The status of an admin-only read with `token`.
 async fn audit_status(app: &App, token: &str) -> u16 {
