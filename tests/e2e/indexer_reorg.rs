@@ -311,27 +311,7 @@ async fn a_reorg_revokes_the_pass_of_a_removed_transfer(runtime: Runtime) {
         .await
         .expect("event of the ticket");
     let event_id: String = rows.row(0).expect("ticket").get("event_id").expect("event");
-    let now = e2e::payments::now_ms();
-    chain
-        .stack
-        .sql()
-        .batch_atomic(vec![
-            Statement::new(
-                "INSERT OR IGNORE INTO users (wallet, role, created_at) VALUES (?, 'organizer', 0)",
-            )
-            .bind(ORGANIZER),
-            Statement::new(
-                "INSERT INTO events (id, organizer, title, status, starts_at, ends_at, created_at, updated_at)
-                 VALUES (?, ?, 'Chain event', 'published', ?, ?, 0, 0)",
-            )
-            .bind(event_id.as_str())
-            .bind(ORGANIZER)
-            .bind(now + 3_600_000)
-            .bind(now + 7_200_000),
-        ])
-        .await
-        .expect("catalog event");
-    let key = verifier_key(&chain.app, &event_id, "Reorg door").await;
+    let key = chain_event_door(&chain, &event_id).await;
 
     let issued = std::cell::RefCell::new(String::new());
     reorg(
@@ -397,35 +377,14 @@ async fn a_reorg_revokes_the_pass_of_a_removed_transfer(runtime: Runtime) {
         "the pass is revoked"
     );
 
-    let pulled = chain
-        .app
-        .send(
-            Method::GET,
-            &format!("/v1/checkin/events/{event_id}/revocations?since=0"),
-            None,
-            None,
-            &[("x-verifier-key", key.as_str())],
-        )
-        .await;
-    assert_eq!(pulled.status, 200, "{}", pulled.body);
-    let items = pulled.body["items"].as_array().expect("items");
-    assert_eq!(items.len(), 1, "{}", pulled.body);
+    let pulled = revocations(&chain, &event_id, &key).await;
+    let items = pulled["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{pulled}");
     assert_eq!(items[0]["passId"], pass_id.as_str());
     assert_eq!(items[0]["reason"], "owner_changed");
 
-    let scanned = chain
-        .app
-        .send(
-            Method::POST,
-            "/v1/checkin/scan",
-            None,
-            Some(json!({"code": pass, "gate": "Main", "deviceId": "dev-1",
-                        "scannedAt": e2e::payments::now_ms(), "nonce": "reorg-scan-1"})),
-            &[("x-verifier-key", key.as_str())],
-        )
-        .await;
-    assert_eq!(scanned.status, 200, "{}", scanned.body);
-    assert_eq!(scanned.body["result"], "revoked", "{}", scanned.body);
+    let scanned = scan(&chain, &key, &pass, "reorg-scan-1").await;
+    assert_eq!(scanned["result"], "revoked", "{scanned}");
     // The holder the reorg gave the ticket back to gets a new pass.
     let (_, fresh) = code_pair(&chain.app, &holder, &ticket).await;
     assert_ne!(fresh, pass);
@@ -468,6 +427,39 @@ async fn chain_event_door(chain: &Chain, event_id: &str) -> String {
     verifier_key(&chain.app, event_id, "Reorg door").await
 }
 
+/// The revocation list offline scanners pull (`since=0`) with verifier key `key`: 200, its body.
+async fn revocations(chain: &Chain, event_id: &str, key: &str) -> Value {
+    let pulled = chain
+        .app
+        .send(
+            Method::GET,
+            &format!("/v1/checkin/events/{event_id}/revocations?since=0"),
+            None,
+            None,
+            &[("x-verifier-key", key)],
+        )
+        .await;
+    assert_eq!(pulled.status, 200, "{}", pulled.body);
+    pulled.body
+}
+
+/// A live scan of `code` at gate Main by device dev-1 with `nonce`: 200, the answer.
+async fn scan(chain: &Chain, key: &str, code: &str, nonce: &str) -> Value {
+    let scanned = chain
+        .app
+        .send(
+            Method::POST,
+            "/v1/checkin/scan",
+            None,
+            Some(json!({"code": code, "gate": "Main", "deviceId": "dev-1",
+                        "scannedAt": e2e::payments::now_ms(), "nonce": nonce})),
+            &[("x-verifier-key", key)],
+        )
+        .await;
+    assert_eq!(scanned.status, 200, "{}", scanned.body);
+    scanned.body
+}
+
 /// A reorg that removes the mint of a ticket already checked in at the door (issue 12): the
 /// indexer must not stop at the fork (the check-in references the ticket row). The check-in
 /// and its scan audit stay (someone was admitted); the ticket stays only as a tombstone that
@@ -507,19 +499,8 @@ async fn a_reorg_removes_the_mint_of_a_checked_in_ticket(runtime: Runtime) {
             assert_eq!(row.get::<String>("owner").expect("owner"), owner);
             let key = chain_event_door(&chain, &event_id).await;
             let (_, pass) = code_pair(&chain.app, &owner, &ticket).await;
-            let scanned = chain
-                .app
-                .send(
-                    Method::POST,
-                    "/v1/checkin/scan",
-                    None,
-                    Some(json!({"code": pass, "gate": "Main", "deviceId": "dev-1",
-                                "scannedAt": e2e::payments::now_ms(), "nonce": "admit-then-reorg"})),
-                    &[("x-verifier-key", key.as_str())],
-                )
-                .await;
-            assert_eq!(scanned.status, 200, "{}", scanned.body);
-            assert_eq!(scanned.body["result"], "ok", "{}", scanned.body);
+            let scanned = scan(&chain, &key, &pass, "admit-then-reorg").await;
+            assert_eq!(scanned["result"], "ok", "{scanned}");
             *minted.borrow_mut() = Some((ticket, event_id, key));
         },
     )
@@ -570,21 +551,11 @@ async fn a_reorg_removes_the_mint_of_a_checked_in_ticket(runtime: Runtime) {
         Some(owner.clone())
     );
     // Its pass is revoked, and scanners learn it.
-    let pulled = chain
-        .app
-        .send(
-            Method::GET,
-            &format!("/v1/checkin/events/{event_id}/revocations?since=0"),
-            None,
-            None,
-            &[("x-verifier-key", key.as_str())],
-        )
-        .await;
-    assert_eq!(pulled.status, 200, "{}", pulled.body);
-    let items = pulled.body["items"].as_array().expect("items");
-    assert_eq!(items.len(), 1, "{}", pulled.body);
-    assert_eq!(items[0]["ticketId"], ticket.as_str(), "{}", pulled.body);
-    assert_eq!(items[0]["reason"], "ticket_removed", "{}", pulled.body);
+    let pulled = revocations(&chain, &event_id, &key).await;
+    let items = pulled["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{pulled}");
+    assert_eq!(items[0]["ticketId"], ticket.as_str(), "{pulled}");
+    assert_eq!(items[0]["reason"], "ticket_removed", "{pulled}");
     // The admission is history: the check-in and its audited scan stay.
     assert_eq!(
         chain
