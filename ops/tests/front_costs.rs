@@ -4,57 +4,16 @@
 //! Each test starts its own redis-server (installed by `scripts/setup.sh`) and its own fronts
 //! on free loopback ports, so the tests run in parallel without sharing counters.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
 use ops::front::{
     FrontConfig, HranaConfig, HranaCosts, RunningFronts, UpstashConfig, UpstashCosts,
 };
 use serde_json::{Value, json};
+use support::Redis;
 
 const REDIS_TOKEN: &str = "costs-redis-token";
 const SQL_TOKEN: &str = "costs-sql-token";
-
-/// A redis-server child, killed when dropped.
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Redis {
-    async fn start() -> Redis {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free loopback port");
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start redis-server: {e} (run scripts/setup.sh)"));
-        let redis = Redis { child, port };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(Instant::now() < deadline, "redis-server did not listen");
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        redis
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Both fronts over a fresh Redis and a throw-away database.
 struct Fronts {
@@ -69,10 +28,7 @@ impl Fronts {
     async fn start() -> Fronts {
         let redis = Redis::start().await;
         let fronts = ops::front::serve(FrontConfig {
-            upstash: Some(UpstashConfig::new(
-                format!("redis://127.0.0.1:{}", redis.port),
-                REDIS_TOKEN,
-            )),
+            upstash: Some(UpstashConfig::new(redis.url(), REDIS_TOKEN)),
             hrana: Some(HranaConfig::new(":memory:", SQL_TOKEN)),
         })
         .await
