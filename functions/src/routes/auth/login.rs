@@ -132,7 +132,7 @@ async fn consume_nonce<S: Services>(
 ) -> Result<Session, Error> {
     let family = services.rng().hex(16)?;
     let refresh_token = new_refresh_token(services, &family)?;
-    let ttl_ms = (services.config().refresh_token_ttl_secs * 1000).to_string();
+    let ttl_ms = refresh::refresh_ttl_ms(services).to_string();
     let reply = Gate::new(services, call, None)
         .eval(
             services,

@@ -2,6 +2,7 @@
 //! Redis, where the gate reads it: the access token and the session's refresh token stop
 //! working at once.
 
+use super::refresh::refresh_ttl_ms;
 use crate::call::Call;
 use crate::extract::{authenticate, session};
 use crate::http::Response;
@@ -16,7 +17,7 @@ use shared::sql::Statement;
 pub(super) async fn logout<S: Services>(services: &S, call: &Call<'_>) -> Result<Response, Error> {
     let caller = authenticate(services, call.request).await?;
     let now = services.clock().now_ms() as i64;
-    let refresh_ttl_ms = services.config().refresh_token_ttl_secs * 1000;
+    let refresh_ttl_ms = refresh_ttl_ms(services);
     services
         .sql()
         .execute(

@@ -35,7 +35,8 @@ fn refresh_family_of(token: &str) -> Option<&str> {
     valid.then_some(family)
 }
 
-fn refresh_ttl_ms<S: Services>(services: &S) -> i64 {
+/// How long a session and its cached state live (`REFRESH_TOKEN_TTL_SECS`), in ms.
+pub(super) fn refresh_ttl_ms<S: Services>(services: &S) -> i64 {
     services.config().refresh_token_ttl_secs * 1000
 }
 
