@@ -222,17 +222,8 @@ impl Gate {
                 "a gated script answered {reply:?}"
             )));
         };
-        let number = |i: usize| parts.get(i).and_then(Value::as_i64);
-        let (Some(allowed), Some(remaining), Some(retry_after_ms)) =
-            (number(1), number(2), number(3))
-        else {
+        let Some(decision) = Decision::from_frame(&parts, self.limit) else {
             return Err(Error::Internal("a gated script answered no gate".into()));
-        };
-        let decision = Decision {
-            allowed: allowed == 1,
-            limit: self.limit,
-            remaining,
-            retry_after_ms,
         };
         if limited {
             call.rate.decision.set(Some(decision));

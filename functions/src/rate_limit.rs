@@ -28,6 +28,18 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// The gate's frame of a reply (`{'GATE', allowed, remaining, retry ms, …}`) as the
+    /// decision of a bucket of size `limit`; `None` when a number is missing.
+    pub fn from_frame(parts: &[Value], limit: u32) -> Option<Decision> {
+        let number = |i: usize| parts.get(i).and_then(Value::as_i64);
+        Some(Decision {
+            allowed: number(1)? == 1,
+            limit,
+            remaining: number(2)?,
+            retry_after_ms: number(3)?,
+        })
+    }
+
     /// Adds `X-RateLimit-*` (and `Retry-After` when refused) to a response.
     pub fn decorate(&self, response: &mut Response) {
         response
@@ -135,11 +147,5 @@ fn decision(reply: &Value, limit: u32) -> Option<Decision> {
     let Value::Array(parts) = reply else {
         return None;
     };
-    let number = |i: usize| parts.get(i).and_then(Value::as_i64);
-    Some(Decision {
-        allowed: number(1)? == 1,
-        limit,
-        remaining: number(2)?,
-        retry_after_ms: number(3)?,
-    })
+    Decision::from_frame(parts, limit)
 }
