@@ -8,8 +8,8 @@
 use super::refresh::{self, new_refresh_token};
 use super::unauthorized;
 use crate::call::Call;
+use crate::extract::json_body;
 use crate::extract::session;
-use crate::extract::{json_body, jwt_codec};
 use crate::gate::Gate;
 use crate::gated_script;
 use crate::http::Response;
@@ -383,18 +383,8 @@ async fn login<S: Services>(
     if previous.is_some_and(|p| p != role_name) {
         session::role_changed_to(services, wallet, role).await?;
     }
-    let codec = jwt_codec(services);
-    let access_token = codec
-        .issue(wallet, role, &services.rng().hex(16)?, &family, now)
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(Response::json(
-        200,
-        &json!({
-            "accessToken": access_token,
-            "refreshToken": refresh_token,
-            "tokenType": "Bearer",
-            "expiresIn": codec.ttl_secs(),
-            "user": {"address": wallet, "role": role, "createdAt": created_at, "lastLogin": now},
-        }),
-    ))
+    let mut body = refresh::issue_tokens(services, wallet, role, &family, &refresh_token, now)?;
+    body["user"] =
+        json!({"address": wallet, "role": role, "createdAt": created_at, "lastLogin": now});
+    Ok(Response::json(200, &body))
 }

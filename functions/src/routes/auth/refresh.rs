@@ -146,14 +146,30 @@ pub(super) async fn refresh<S: Services>(services: &S, call: &Call<'_>) -> Resul
                 .arg(refresh_ttl_ms(services)),
         )
         .await?;
+    let tokens = issue_tokens(services, &wallet, role, &family, &next, now)?;
+    Ok(Response::json(200, &tokens))
+}
+
+/// The body a login or a refresh answers with: a new access token of `wallet` in session
+/// `family`, and the session's (new) `refresh_token`.
+pub(super) fn issue_tokens<S: Services>(
+    services: &S,
+    wallet: &WalletAddress,
+    role: Role,
+    family: &str,
+    refresh_token: &str,
+    now: i64,
+) -> Result<serde_json::Value, Error> {
     let codec = jwt_codec(services);
     let access_token = codec
-        .issue(&wallet, role, &services.rng().hex(16)?, &family, now)
+        .issue(wallet, role, &services.rng().hex(16)?, family, now)
         .map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(Response::json(
-        200,
-        &json!({"accessToken": access_token, "refreshToken": next, "tokenType": "Bearer", "expiresIn": codec.ttl_secs()}),
-    ))
+    Ok(json!({
+        "accessToken": access_token,
+        "refreshToken": refresh_token,
+        "tokenType": "Bearer",
+        "expiresIn": codec.ttl_secs(),
+    }))
 }
 
 /// Ends a session whose replaced token came back: libSQL first, so a Redis loss cannot
