@@ -44,7 +44,17 @@ macro_rules! gated_script {
 /// The gate's spec (the last `ARGV`): how many of the last `KEYS` are bucket keys and how many
 /// revocation keys, the refill rate in tokens per ms and the bucket size.
 pub fn spec(buckets: usize, revocations: usize, rate_per_ms: f64, burst: u32) -> String {
-    json!({ "b": buckets, "r": revocations, "rate": rate_per_ms, "burst": burst }).to_string()
+    spec_json(buckets, revocations, rate_per_ms, burst).to_string()
+}
+
+/// [`spec`] before it is serialised, for [`Gate`] to add the session's fields to.
+fn spec_json(
+    buckets: usize,
+    revocations: usize,
+    rate_per_ms: f64,
+    burst: u32,
+) -> serde_json::Value {
+    json!({ "b": buckets, "r": revocations, "rate": rate_per_ms, "burst": burst })
 }
 
 /// A script that is only the gate (also the token buckets of routes that are not gated).
@@ -179,12 +189,12 @@ impl Gate {
 
     /// The spec of one run: [`spec`] plus the token's role and a session read from libSQL.
     fn spec(&self, buckets: usize) -> String {
-        let mut spec = json!({
-            "b": buckets,
-            "r": self.revocations.len(),
-            "rate": self.rate_per_ms,
-            "burst": self.limit,
-        });
+        let mut spec = spec_json(
+            buckets,
+            self.revocations.len(),
+            self.rate_per_ms,
+            self.limit,
+        );
         if let Some((_, _, role)) = &self.session {
             spec["role"] = json!(role.as_str());
         }
