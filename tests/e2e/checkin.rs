@@ -51,6 +51,20 @@ async fn door_event(app: &App, seats: usize) -> PublishedEvent {
     .await
 }
 
+/// The deployment's online-code keyring (`QR_SECRETS`), to sign codes as the app would.
+fn qr_keyring() -> Keyring {
+    Keyring::new(vec![(
+        "k1".to_owned(),
+        QR_SECRET
+            .split_once(':')
+            .expect("kid")
+            .1
+            .as_bytes()
+            .to_vec(),
+    )])
+    .expect("keyring")
+}
+
 fn scan_body(code: &str, gate: &str, device: &str, at: i64, nonce: &str) -> Value {
     json!({"code": code, "gate": gate, "deviceId": device, "scannedAt": at, "nonce": nonce})
 }
@@ -731,16 +745,7 @@ async fn offline_clock(runtime: Runtime) {
     // (a) A screenshot of an online code that expired ten minutes ago, uploaded with a
     // `scannedAt` inside its 60 seconds: expired. A current one claiming an old time is judged
     // (and timed) on arrival.
-    let ours = Keyring::new(vec![(
-        "k1".to_owned(),
-        QR_SECRET
-            .split_once(':')
-            .expect("kid")
-            .1
-            .as_bytes()
-            .to_vec(),
-    )])
-    .expect("keyring");
+    let ours = qr_keyring();
     let issued_ms = now_ms() - 600_000;
     let screenshot = ours.sign(
         &bought.tickets[0],
@@ -1342,16 +1347,7 @@ async fn offline_upload_costs(runtime: Runtime) {
     let event = door_event(&app, 1).await;
     let key = verifier_key(&app, &event.id, "upload").await;
     let tickets = seed_door_tickets(&stack, &event, 250).await;
-    let ours = Keyring::new(vec![(
-        "k1".to_owned(),
-        QR_SECRET
-            .split_once(':')
-            .expect("kid")
-            .1
-            .as_bytes()
-            .to_vec(),
-    )])
-    .expect("keyring");
+    let ours = qr_keyring();
     let now = now_ms();
     let online = |i: usize| {
         ours.sign(
@@ -1574,16 +1570,7 @@ async fn offline_upload_races(runtime: Runtime) {
     let event = door_event(&app, 1).await;
     let key = verifier_key(&app, &event.id, "race").await;
     let tickets = seed_door_tickets(&stack, &event, 100).await;
-    let ours = Keyring::new(vec![(
-        "k1".to_owned(),
-        QR_SECRET
-            .split_once(':')
-            .expect("kid")
-            .1
-            .as_bytes()
-            .to_vec(),
-    )])
-    .expect("keyring");
+    let ours = qr_keyring();
     let now = now_ms();
     let t0 = now - 600_000;
     let device = |name: &str, shift: fn(usize) -> i64| {
