@@ -136,17 +136,23 @@ impl Chain {
         rows.row(0).expect("row").get::<i64>("n").expect("n")
     }
 
-    /// Projections equal their rebuild; raw logs are exactly the chain's logs up to the cursor.
-    pub(crate) async fn assert_consistent(&self) {
+    /// The indexer checker's report (`ops::indexer::check`): projections vs their rebuild from
+    /// the raw logs.
+    pub(crate) async fn check(&self) -> ops::indexer::CheckReport {
         let (_, token) = self.stack.tokens();
-        let report = ops::indexer::check(
+        ops::indexer::check(
             &self.stack.libsql_url,
             Some(token),
             31337,
             &root().join("migrations"),
         )
         .await
-        .expect("checker runs");
+        .expect("checker runs")
+    }
+
+    /// Projections equal their rebuild; raw logs are exactly the chain's logs up to the cursor.
+    pub(crate) async fn assert_consistent(&self) {
+        let report = self.check().await;
         assert!(
             report.consistent(),
             "projections differ from the rebuild: {:#?}",

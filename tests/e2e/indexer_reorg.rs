@@ -3,10 +3,10 @@
 //! window, and what a reorg does to passes and check-ins at the door (issue 12).
 
 use crate::indexer::{Chain, address_of};
+use e2e::Runtime;
 use e2e::catalog::ORGANIZER;
 use e2e::chain::{DEV_ADDRESSES, DEV_KEYS, chain_cmd, head, rpc};
 use e2e::door::{code_pair, verifier_key};
-use e2e::{Runtime, root};
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared::checkin::pass::Pass;
@@ -574,15 +574,7 @@ async fn a_reorg_removes_the_mint_of_a_checked_in_ticket(runtime: Runtime) {
         1
     );
     // Every projection but the tombstone equals the rebuild from the raw logs.
-    let (_, sql_token) = chain.stack.tokens();
-    let report = ops::indexer::check(
-        &chain.stack.libsql_url,
-        Some(sql_token),
-        31337,
-        &root().join("migrations"),
-    )
-    .await
-    .expect("checker runs");
+    let report = chain.check().await;
     for table in &report.tables {
         if table.table == "tickets" {
             assert!(table.only_rebuilt.is_empty(), "{table:?}");
