@@ -2,7 +2,9 @@
 
 use super::events::public_event;
 use super::record::{TICKET_TYPE_COLUMNS, ticket_type_json};
-use super::write::{EventWrite, check_editable, now_ms, organizer, owned_event, written};
+use super::write::{
+    EventWrite, check_editable, now_ms, organizer, owned_event, runs_existing_event, written,
+};
 use super::{event_id, not_found};
 use crate::audit;
 use crate::cache::cached_json;
@@ -200,10 +202,8 @@ async fn draft<S: Services>(
         Err(e) if e.status() >= 500 => return Err(e),
         _ => return Err(hidden()),
     };
-    match owned_event(services, &caller, id).await {
-        Ok(_) => {}
-        Err(e) if e.status() >= 500 => return Err(e),
-        Err(_) => return Err(hidden()),
+    if !runs_existing_event(services, &caller, id).await? {
+        return Err(hidden());
     }
     let items = read(services, id).await?;
     let mut response = Response::json(200, &json!({ "eventId": id, "items": items }));
