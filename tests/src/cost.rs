@@ -249,20 +249,24 @@ impl Walk<'_> {
             reply.body
         );
         let after = settled(self.stack).await;
-        let wasm_ms = reply
-            .header("server-timing")
-            .and_then(|v| v.strip_prefix("app;dur="))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
         self.steps.push(Step {
             name,
             in_life,
             invocations: 1,
             costs: after.delta(before),
-            wasm_ms,
+            wasm_ms: server_ms(&reply),
         });
         reply
     }
+}
+
+/// The Wasm's own time for `reply` (its `server-timing: app;dur=` header), 0 without one.
+pub(crate) fn server_ms(reply: &Reply) -> u64 {
+    reply
+        .header("server-timing")
+        .and_then(|v| v.strip_prefix("app;dur="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 /// The counters once nothing has changed for 400 ms (work after the response has landed).

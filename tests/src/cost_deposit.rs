@@ -5,7 +5,7 @@
 
 use crate::catalog::{EventSpec, publish_event};
 use crate::chain::{DEV_KEYS, chain_cmd};
-use crate::cost::{Step, settled};
+use crate::cost::{Step, server_ms, settled};
 use crate::{App, Runtime, Stack};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -124,12 +124,4 @@ pub async fn deposit_life(stack: &Stack, runtime: Runtime) -> Vec<Step> {
         }
     }
     steps
-}
-
-fn server_ms(reply: &crate::Reply) -> u64 {
-    reply
-        .header("server-timing")
-        .and_then(|v| v.strip_prefix("app;dur="))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }
