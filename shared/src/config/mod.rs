@@ -204,9 +204,7 @@ impl Config {
                 &format!("must be at least {MIN_JWT_SECRET_LEN} bytes"),
             );
         }
-        let cron_secret = r
-            .secret("CRON_SECRET")
-            .map(|s| Secret::new(String::from_utf8(s).unwrap_or_default()));
+        let cron_secret = r.secret_text("CRON_SECRET");
         // A missing PUBLIC_URL is its own problem; the secrets' rule needs to know it first.
         let local = public_url.is_empty() || is_loopback_url(&public_url);
         let signing = SigningSecrets::read(&mut r, &jwt_secret, local);
@@ -258,9 +256,7 @@ impl Config {
             scanner: r.rate_limit("RATE_LIMIT_SCANNER", RateLimit::SCANNER),
             on_redis_error: r.redis_error_policy("RATE_LIMIT_ON_REDIS_ERROR"),
         };
-        let metrics_token = r
-            .secret("METRICS_TOKEN")
-            .map(|s| Secret::new(String::from_utf8(s).unwrap_or_default()));
+        let metrics_token = r.secret_text("METRICS_TOKEN");
         let ready_cache_ms = r.number("READY_CACHE_MS", 2_000, 1_000..=5_000) as u64;
         let bench_routes = r
             .optional("BENCH_ROUTES")

@@ -2,7 +2,7 @@
 //! an operator sees every bad key at once.
 
 use super::rate::{RateLimit, RedisErrorPolicy};
-use super::{ConfigProblem, MIN_SECRET_LEN};
+use super::{ConfigProblem, MIN_SECRET_LEN, Secret};
 
 pub(super) struct Reader<F> {
     pub(super) lookup: F,
@@ -113,6 +113,12 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             self.problem(key, &format!("must be at least {MIN_SECRET_LEN} bytes"));
         }
         Some(value.into_bytes())
+    }
+
+    /// [`Reader::secret`] kept as text (a bearer token or secret compared as sent).
+    pub(super) fn secret_text(&mut self, key: &'static str) -> Option<Secret> {
+        self.secret(key)
+            .map(|bytes| Secret::new(String::from_utf8(bytes).unwrap_or_default()))
     }
 
     /// `QR_SECRETS`: `kid:secret[,kid:secret…]`, the first one signs.
