@@ -239,13 +239,7 @@ impl Config {
         let refresh_token_ttl_secs =
             r.number("REFRESH_TOKEN_TTL_SECS", 30 * 86_400, 300..=365 * 86_400);
         let cache_ttl_secs = r.number("CACHE_TTL_SECS", 30, 1..=3_600) as u64;
-        let mut admin_addresses = Vec::new();
-        for entry in r.list("ADMIN_ADDRESSES") {
-            match WalletAddress::parse(&entry) {
-                Ok(address) => admin_addresses.push(address),
-                Err(e) => r.problem("ADMIN_ADDRESSES", &format!("{entry} {e}")),
-            }
-        }
+        let admin_addresses = r.addresses("ADMIN_ADDRESSES");
         let login_simple = r.switch("LOGIN_SIMPLE", true);
         let cors_allowed_origins = r.list("CORS_ALLOWED_ORIGINS");
         let trusted_proxy_hops = r.number("TRUSTED_PROXY_HOPS", 1, 1..=16) as u32;
@@ -261,13 +255,11 @@ impl Config {
         let bench_routes = r
             .optional("BENCH_ROUTES")
             .is_some_and(|v| v == "1" || v == "true");
-        let mut contracts = Vec::new();
-        for entry in r.list("INDEXER_CONTRACTS") {
-            match WalletAddress::parse(&entry) {
-                Ok(address) => contracts.push(address.inner()),
-                Err(e) => r.problem("INDEXER_CONTRACTS", &format!("{entry} {e}")),
-            }
-        }
+        let contracts: Vec<_> = r
+            .addresses("INDEXER_CONTRACTS")
+            .iter()
+            .map(WalletAddress::inner)
+            .collect();
         let indexer = IndexerConfig {
             contracts,
             start_block: r.number("INDEXER_START_BLOCK", 0, 0..=i64::MAX) as u64,

@@ -3,6 +3,7 @@
 
 use super::rate::{RateLimit, RedisErrorPolicy};
 use super::{ConfigProblem, MIN_SECRET_LEN, Secret};
+use crate::domain::WalletAddress;
 
 pub(super) struct Reader<F> {
     pub(super) lookup: F,
@@ -64,6 +65,18 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// A comma-separated list of addresses; each entry that does not parse is a problem.
+    pub(super) fn addresses(&mut self, key: &'static str) -> Vec<WalletAddress> {
+        let mut addresses = Vec::new();
+        for entry in self.list(key) {
+            match WalletAddress::parse(&entry) {
+                Ok(address) => addresses.push(address),
+                Err(e) => self.problem(key, &format!("{entry} {e}")),
+            }
+        }
+        addresses
     }
 
     /// `on` or `off` (also `true`/`false`, `1`/`0`); unset: `default`.
