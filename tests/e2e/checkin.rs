@@ -34,7 +34,18 @@ fn overrides(ttl: &str) -> Vec<(&'static str, String)> {
 }
 
 async fn spawn(runtime: Runtime, stack: &Stack, ttl: &str) -> App {
-    let owned = overrides(ttl);
+    spawn_with(runtime, stack, ttl, Vec::new()).await
+}
+
+/// [`spawn`] with `extra` settings after the door's (a later entry wins).
+async fn spawn_with(
+    runtime: Runtime,
+    stack: &Stack,
+    ttl: &str,
+    extra: Vec<(&'static str, String)>,
+) -> App {
+    let mut owned = overrides(ttl);
+    owned.extend(extra);
     let pairs: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
     App::spawn(runtime, stack, &pairs).await
 }
@@ -908,11 +919,16 @@ async fn faults(runtime: Runtime) {
     let stack = Stack::start().await;
     let redis = Proxy::start(&stack.upstash_url).await;
     let libsql = Proxy::start(&stack.libsql_url).await;
-    let mut owned = overrides("60");
-    owned.push(("UPSTASH_REDIS_REST_URL", redis.url.clone()));
-    owned.push(("LIBSQL_URL", libsql.url.clone()));
-    let pairs: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = App::spawn(runtime, &stack, &pairs).await;
+    let app = spawn_with(
+        runtime,
+        &stack,
+        "60",
+        vec![
+            ("UPSTASH_REDIS_REST_URL", redis.url.clone()),
+            ("LIBSQL_URL", libsql.url.clone()),
+        ],
+    )
+    .await;
     let event = door_event(&app, 2).await;
     let key = verifier_key(&app, &event.id, "faults").await;
     let bought = buy_seats(&app, &event.id, HOLDER, &[seat(0), seat(1)]).await;
@@ -977,11 +993,9 @@ async fn faults(runtime: Runtime) {
 /// cache cold: exactly one `ok`.
 async fn door_budget(runtime: Runtime) {
     let stack = Stack::start().await;
-    let mut owned = overrides("60");
     // HTTP metrics are flushed per instance; held back here for a deterministic bill.
-    owned.push(("METRICS_FLUSH_SECS", "3600".to_owned()));
-    let pairs: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = App::spawn(runtime, &stack, &pairs).await;
+    let held_back = vec![("METRICS_FLUSH_SECS", "3600".to_owned())];
+    let app = spawn_with(runtime, &stack, "60", held_back).await;
     let event = door_event(&app, 2).await;
     let key = verifier_key(&app, &event.id, "budget").await;
     let bought = buy_seats(&app, &event.id, HOLDER, &[seat(0), seat(1)]).await;
@@ -1339,11 +1353,9 @@ async fn seed_door_tickets(
 /// together; a re-upload answers the same and writes nothing.
 async fn offline_upload_costs(runtime: Runtime) {
     let stack = Stack::start().await;
-    let mut owned = overrides("60");
     // HTTP metrics are flushed per instance; held back here for a deterministic bill.
-    owned.push(("METRICS_FLUSH_SECS", "3600".to_owned()));
-    let pairs: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = App::spawn(runtime, &stack, &pairs).await;
+    let held_back = vec![("METRICS_FLUSH_SECS", "3600".to_owned())];
+    let app = spawn_with(runtime, &stack, "60", held_back).await;
     let event = door_event(&app, 1).await;
     let key = verifier_key(&app, &event.id, "upload").await;
     let tickets = seed_door_tickets(&stack, &event, 250).await;
