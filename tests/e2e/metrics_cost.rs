@@ -5,21 +5,8 @@
 //! scrape flushes its own instance and reads the 16 shards, the indexer and the check-in hash
 //! in one pipeline.
 
+use e2e::cost::settled;
 use e2e::{App, Costs, Runtime, Stack};
-use std::time::Duration;
-
-/// The counts once they stopped moving (after-response work lands after the response).
-async fn settled(stack: &Stack) -> Costs {
-    let mut last = stack.stats().await;
-    loop {
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        let now = stack.stats().await;
-        if now == last {
-            return now;
-        }
-        last = now;
-    }
-}
 
 async fn metrics_cost_what_the_host_allows(runtime: Runtime) {
     let stack = Stack::start().await;
