@@ -81,22 +81,29 @@ impl DoorTicket {
 /// The statement that reads ticket `ticket_id` as the door sees it (and, for a pass scan, the
 /// pass's state); [`parse`] reads its rows. The first admission runs it last in its batch.
 pub fn query(ticket_id: &str, pass_id: Option<&str>) -> Statement {
-    Statement::new(
-        "SELECT t.id, t.event_id, t.status, t.owner, t.seat_label, t.serial, t.token_id, \
-                tt.name AS type_name, o.status AS order_status, \
-                c.scanned_at AS first_at, c.gate AS first_gate, c.device_id AS first_device, \
-                c.verifier_key_id AS first_key, c.nonce AS first_nonce, c.offline AS first_offline, \
+    Statement::new(format!(
+        "SELECT {DOOR_COLUMNS}, \
                 (SELECT CASE WHEN p.revoked_at IS NULL THEN 'live' ELSE 'revoked' END \
                    FROM ticket_passes p WHERE p.pass_id = ?2 AND p.ticket_id = t.id) AS pass_state \
-           FROM tickets t \
-           LEFT JOIN ticket_types tt ON tt.id = t.ticket_type_id \
-           LEFT JOIN orders o ON o.id = t.order_id \
-           LEFT JOIN checkins c ON c.ticket_id = t.id \
-          WHERE t.id = ?1",
-    )
+           FROM {DOOR_FROM} \
+          WHERE t.id = ?1"
+    ))
     .bind(ticket_id)
     .bind(pass_id)
 }
+
+/// The columns [`parse`] reads before `pass_state`, over [`DOOR_FROM`]: [`query`] and the
+/// upload's read (`upload::read`) select the same door ticket.
+pub const DOOR_COLUMNS: &str = "t.id, t.event_id, t.status, t.owner, t.seat_label, t.serial, t.token_id, \
+     tt.name AS type_name, o.status AS order_status, \
+     c.scanned_at AS first_at, c.gate AS first_gate, c.device_id AS first_device, \
+     c.verifier_key_id AS first_key, c.nonce AS first_nonce, c.offline AS first_offline";
+
+/// The tables [`DOOR_COLUMNS`] are read from.
+pub const DOOR_FROM: &str = "tickets t \
+     LEFT JOIN ticket_types tt ON tt.id = t.ticket_type_id \
+     LEFT JOIN orders o ON o.id = t.order_id \
+     LEFT JOIN checkins c ON c.ticket_id = t.id";
 
 /// [`DoorTicket::json`] as SQL over `tickets t` and `ticket_types tt`, for the `scans` row the
 /// first admission writes in the same batch that admits (keep the two in step).

@@ -87,19 +87,13 @@ impl Wanted {
 /// 503 when libSQL is down; internal when a row is unreadable.
 pub async fn load(sql: &impl Sql, key_id: &str, wanted: &Wanted) -> Result<Known, Error> {
     let list = |items: &[String]| serde_json::Value::from(items.to_vec()).to_string();
-    // Keep the columns those of `ticket::query`, so `ticket::parse` reads the rows.
-    let tickets = Statement::new(
-        "SELECT t.id, t.event_id, t.status, t.owner, t.seat_label, t.serial, t.token_id, \
-                tt.name AS type_name, o.status AS order_status, \
-                c.scanned_at AS first_at, c.gate AS first_gate, c.device_id AS first_device, \
-                c.verifier_key_id AS first_key, c.nonce AS first_nonce, c.offline AS first_offline, \
-                NULL AS pass_state \
-           FROM tickets t \
-           LEFT JOIN ticket_types tt ON tt.id = t.ticket_type_id \
-           LEFT JOIN orders o ON o.id = t.order_id \
-           LEFT JOIN checkins c ON c.ticket_id = t.id \
+    // The columns of `ticket::query`, so `ticket::parse` reads the rows.
+    let tickets = Statement::new(format!(
+        "SELECT {}, NULL AS pass_state FROM {} \
           WHERE t.id IN (SELECT value FROM json_each(?))",
-    )
+        ticket::DOOR_COLUMNS,
+        ticket::DOOR_FROM
+    ))
     .bind(list(&wanted.tickets));
     let passes = Statement::new(
         "SELECT pass_id, ticket_id, revoked_at IS NULL AS live FROM ticket_passes \
