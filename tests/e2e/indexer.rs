@@ -198,6 +198,25 @@ impl Chain {
             .expect("order inserted");
     }
 
+    /// `PaymentVault.deposit(order_ref)` of `wei` from dev account 4.
+    pub(crate) async fn deposit(&self, order_ref: &str, wei: &str) {
+        chain_cmd(
+            &self.stack.rpc_url,
+            "deposit",
+            &[
+                "--addresses",
+                &self.addresses(),
+                "--order-ref",
+                order_ref,
+                "--value-wei",
+                wei,
+                "--from-key",
+                DEV_KEYS[4],
+            ],
+        )
+        .await;
+    }
+
     pub(crate) async fn owner_of(&self, token: &str) -> Option<String> {
         let rows = self
             .stack
@@ -508,23 +527,10 @@ async fn chain_deposits_pay_orders(runtime: Runtime) {
     let chain = Chain::start(runtime, &[("RATE_LIMIT_WRITE", "100000:100000")]).await;
     let app = &chain.app;
     let event = eth_event(app).await;
-    let addresses = chain.addresses();
     let deposit = async |order: &Value, wei: &str| {
-        chain_cmd(
-            &chain.stack.rpc_url,
-            "deposit",
-            &[
-                "--addresses",
-                &addresses,
-                "--order-ref",
-                order["orderRef"].as_str().expect("ref"),
-                "--value-wei",
-                wei,
-                "--from-key",
-                DEV_KEYS[4],
-            ],
-        )
-        .await;
+        chain
+            .deposit(order["orderRef"].as_str().expect("ref"), wei)
+            .await;
     };
     let status = async |wallet: &str, order: &Value| {
         let token = app.token_for(wallet, shared::domain::Role::User);

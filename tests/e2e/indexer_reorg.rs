@@ -154,23 +154,7 @@ async fn survives_reorgs(runtime: Runtime, rounds: &[(u64, (usize, usize))]) {
     reorg(
         &chain,
         2,
-        async || {
-            chain_cmd(
-                &chain.stack.rpc_url,
-                "deposit",
-                &[
-                    "--addresses",
-                    &addresses,
-                    "--order-ref",
-                    &order_ref,
-                    "--value-wei",
-                    "1000",
-                    "--from-key",
-                    DEV_KEYS[4],
-                ],
-            )
-            .await;
-        },
+        async || chain.deposit(&order_ref, "1000").await,
         async || paid_then.set(status().await),
     )
     .await;

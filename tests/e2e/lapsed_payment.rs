@@ -12,7 +12,6 @@
 
 use crate::indexer::Chain;
 use e2e::catalog::{EventSpec, publish_event, seat};
-use e2e::chain::{DEV_KEYS, chain_cmd};
 use e2e::payments::{now_ms, pay_by_card, payment_event, stripe_delivery, webhook};
 use e2e::{App, Reply, Runtime, STRIPE_WEBHOOK_SECRET, Stack};
 use reqwest::Method;
@@ -303,23 +302,13 @@ async fn chain_story(runtime: Runtime) {
         ..EventSpec::new(3, 0)
     };
     let event = publish_event(app, &spec).await;
-    let addresses = chain.addresses();
     let deposit = async |order: &Value| {
-        chain_cmd(
-            &chain.stack.rpc_url,
-            "deposit",
-            &[
-                "--addresses",
-                &addresses,
-                "--order-ref",
+        chain
+            .deposit(
                 order["orderRef"].as_str().expect("ref"),
-                "--value-wei",
                 order["total"].as_str().expect("total"),
-                "--from-key",
-                DEV_KEYS[4],
-            ],
-        )
-        .await;
+            )
+            .await;
     };
     let wallet = |n: u32| format!("0x{:040x}", 0xc000 + n);
     let (hold_id, late) = hold_and_order(app, &event.id, &wallet(1), &seat(0)).await;
