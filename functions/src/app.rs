@@ -1,7 +1,6 @@
 //! One request's path: request id → route → handler → error mapping → metrics sample.
 
 use crate::after::{AfterResponse, Instances};
-use crate::body::BodyError;
 use crate::call::{Call, RateSlot};
 use crate::cors;
 use crate::extract::Query;
@@ -95,52 +94,56 @@ pub async fn handle<S: Services>(
     let resolved = router::resolve(&request.path);
     let route = resolved.as_ref().map(|(route, _)| *route);
     let mut limited = None;
-    let result = match (resolved, method) {
+    let result = match (resolved, method, request.body_refused.as_ref()) {
         // Refused by the host while reading (see `crate::body`): nothing else is done.
-        (Some(_), _) if request.body_refused.is_some() => Err(refusal(&request)),
-        (None, _) => Err(Error::not_found(
+        (Some(_), _, Some(refused)) => Err(refused.error()),
+        (None, _, _) => Err(Error::not_found(
             "ROUTE_NOT_FOUND",
             format!("no route for {}", request.path),
         )),
-        (Some((route, _)), Some(Method::Options)) if request.headers.get("origin").is_some() => {
+        (Some((route, _)), Some(Method::Options), None)
+            if request.headers.get("origin").is_some() =>
+        {
             cors::preflight(services.config(), &request, route.methods())
         }
-        (Some((route, params)), method) => match method.filter(|m| route.methods().contains(m)) {
-            None => Err(Error::MethodNotAllowed {
-                allowed: route.methods().to_vec(),
-            }),
-            Some(method) => {
-                let group = route.rate_group(method);
-                // A gated route runs its limiter inside its own script call.
-                let checked = if route.gated(method) {
-                    Ok(None)
-                } else {
-                    rate_limit::check(services, group, &request).await
-                };
-                limited = checked.as_ref().ok().copied().flatten();
-                match checked {
-                    Err(e) => Err(e),
-                    Ok(Some(decision)) if !decision.allowed => Err(decision.error()),
-                    Ok(_) => {
-                        let call = Call {
-                            request: &request,
-                            method: if method == Method::Head {
-                                Method::Get
-                            } else {
-                                method
-                            },
-                            params,
-                            query: Query::parse(request.query.as_deref()),
-                            request_id,
-                            rate: RateSlot::new(group),
-                        };
-                        let result = dispatch(services, route, &call).await;
-                        limited = limited.or(call.rate.decision.get());
-                        result
+        (Some((route, params)), method, None) => {
+            match method.filter(|m| route.methods().contains(m)) {
+                None => Err(Error::MethodNotAllowed {
+                    allowed: route.methods().to_vec(),
+                }),
+                Some(method) => {
+                    let group = route.rate_group(method);
+                    // A gated route runs its limiter inside its own script call.
+                    let checked = if route.gated(method) {
+                        Ok(None)
+                    } else {
+                        rate_limit::check(services, group, &request).await
+                    };
+                    limited = checked.as_ref().ok().copied().flatten();
+                    match checked {
+                        Err(e) => Err(e),
+                        Ok(Some(decision)) if !decision.allowed => Err(decision.error()),
+                        Ok(_) => {
+                            let call = Call {
+                                request: &request,
+                                method: if method == Method::Head {
+                                    Method::Get
+                                } else {
+                                    method
+                                },
+                                params,
+                                query: Query::parse(request.query.as_deref()),
+                                request_id,
+                                rate: RateSlot::new(group),
+                            };
+                            let result = dispatch(services, route, &call).await;
+                            limited = limited.or(call.rate.decision.get());
+                            result
+                        }
                     }
                 }
             }
-        },
+        }
     };
     let mut response = match result {
         Ok(response) => response,
@@ -174,14 +177,6 @@ pub async fn handle<S: Services>(
         duration_ms,
     };
     (with_request_id(response, request_id), sample)
-}
-
-/// The error of a body the host refused to read.
-fn refusal(request: &Request) -> Error {
-    request.body_refused.as_ref().map_or_else(
-        || Error::Internal("no body refusal".into()),
-        BodyError::error,
-    )
 }
 
 async fn dispatch<S: Services>(
