@@ -77,26 +77,24 @@ impl SigningSecrets {
             }
             qr_keys.push(("k0".to_owned(), derive(jwt_secret, "ot-qr-hmac")));
         }
-        let mut own = |key: &'static str, purpose: &str| match r.secret(key) {
-            Some(secret) => {
-                if secret == jwt_secret.as_bytes() {
+        // A configured secret (refused when it is JWT_SECRET itself), or `None` to derive.
+        let mut own = |key: &'static str| {
+            let secret = r.secret(key);
+            match &secret {
+                Some(s) if s == jwt_secret.as_bytes() => {
                     r.problem(key, "must differ from JWT_SECRET");
                 }
-                secret
+                None if !local => r.problem(key, REQUIRED),
+                _ => {}
             }
-            None => {
-                if !local {
-                    r.problem(key, REQUIRED);
-                }
-                derive(jwt_secret, purpose)
-            }
+            secret
         };
-        let pass_seed = own("PASS_KEY_SEED", "ot-pass-seed");
-        let admission = own("ADMISSION_SECRET", "ot-admission");
-        let admission = Secret::new(match String::from_utf8(admission) {
-            Ok(text) if r.optional("ADMISSION_SECRET").is_some() => text,
-            Ok(_) | Err(_) => hex_text(&derive(jwt_secret, "ot-admission")),
-        });
+        let pass_seed = own("PASS_KEY_SEED").unwrap_or_else(|| derive(jwt_secret, "ot-pass-seed"));
+        // Held as text: configured, it came from text; derived, it is written in hex.
+        let admission = Secret::new(own("ADMISSION_SECRET").map_or_else(
+            || hex_text(&derive(jwt_secret, "ot-admission")),
+            |s| String::from_utf8_lossy(&s).into_owned(),
+        ));
         SigningSecrets {
             qr_keys,
             pass_seed,
