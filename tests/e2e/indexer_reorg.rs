@@ -30,6 +30,25 @@ async fn reorg(chain: &Chain, depth: u64, first: impl AsyncFnOnce(), second: imp
     chain.catch_up().await;
 }
 
+/// A transfer of ticket `token` by the holder of `from_key` to `to`.
+async fn transfer(chain: &Chain, token: &str, from_key: &str, to: &str) {
+    chain_cmd(
+        &chain.stack.rpc_url,
+        "transfer",
+        &[
+            "--addresses",
+            &chain.addresses(),
+            "--token-id",
+            token,
+            "--from-key",
+            from_key,
+            "--to",
+            to,
+        ],
+    )
+    .await;
+}
+
 /// A valid ticket of the scenario `truth` held by a dev account we have the key of:
 /// `(token id, holder's key)`.
 fn dev_held_ticket(truth: &Value) -> (String, String) {
@@ -59,46 +78,20 @@ async fn survives_reorgs(runtime: Runtime, rounds: &[(u64, (usize, usize))]) {
     )
     .await;
     chain.catch_up().await;
-    let addresses = chain.addresses();
     let (token, holder_key) = dev_held_ticket(&truth);
     let holder = address_of(&holder_key);
     for &(depth, (x, y)) in rounds {
         let (to_x, to_y) = (address_of(DEV_KEYS[x]), address_of(DEV_KEYS[y]));
-        let transfer = |to: String| {
-            let (rpc_url, addresses, token, key) = (
-                chain.stack.rpc_url.clone(),
-                addresses.clone(),
-                token.clone(),
-                holder_key.clone(),
-            );
-            async move {
-                chain_cmd(
-                    &rpc_url,
-                    "transfer",
-                    &[
-                        "--addresses",
-                        &addresses,
-                        "--token-id",
-                        &token,
-                        "--from-key",
-                        &key,
-                        "--to",
-                        &to,
-                    ],
-                )
-                .await;
-            }
-        };
         let seen_x = std::cell::Cell::new(None);
         reorg(
             &chain,
             depth,
             async || {
-                transfer(to_x.clone()).await;
+                transfer(&chain, &token, &holder_key, &to_x).await;
             },
             async || {
                 seen_x.set(Some(chain.owner_of(&token).await));
-                transfer(to_y.clone()).await;
+                transfer(&chain, &token, &holder_key, &to_y).await;
             },
         )
         .await;
@@ -114,22 +107,7 @@ async fn survives_reorgs(runtime: Runtime, rounds: &[(u64, (usize, usize))]) {
         );
         chain.assert_consistent().await;
         // Put the ticket back with the holder for the next round (a normal transfer).
-        let back_key = DEV_KEYS[y];
-        chain_cmd(
-            &chain.stack.rpc_url,
-            "transfer",
-            &[
-                "--addresses",
-                &addresses,
-                "--token-id",
-                &token,
-                "--from-key",
-                back_key,
-                "--to",
-                &holder,
-            ],
-        )
-        .await;
+        transfer(&chain, &token, DEV_KEYS[y], &holder).await;
         chain.catch_up().await;
     }
 
@@ -278,7 +256,6 @@ async fn a_reorg_revokes_the_pass_of_a_removed_transfer(runtime: Runtime) {
     )
     .await;
     chain.catch_up().await;
-    let addresses = chain.addresses();
     let (token, holder_key) = dev_held_ticket(&truth);
     let holder = address_of(&holder_key);
     let receiver = [7, 8, 3]
@@ -301,23 +278,7 @@ async fn a_reorg_revokes_the_pass_of_a_removed_transfer(runtime: Runtime) {
     reorg(
         &chain,
         2,
-        async || {
-            chain_cmd(
-                &chain.stack.rpc_url,
-                "transfer",
-                &[
-                    "--addresses",
-                    &addresses,
-                    "--token-id",
-                    &token,
-                    "--from-key",
-                    &holder_key,
-                    "--to",
-                    &receiver,
-                ],
-            )
-            .await;
-        },
+        async || transfer(&chain, &token, &holder_key, &receiver).await,
         // Indexed on the old fork: the receiver holds the ticket and gets its pass.
         async || {
             assert_eq!(chain.owner_of(&token).await, Some(receiver.clone()));
