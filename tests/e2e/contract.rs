@@ -227,7 +227,7 @@ async fn contract_flow(runtime: Runtime) {
     let (token, placed) = pending_order(&app, &event.id, &[seat(0)], &key).await;
     let order_id = placed["orderId"].as_str().expect("orderId").to_owned();
     let replay = app
-        .send(
+        .send_idempotent(
             Method::POST,
             "/v1/orders",
             Some(&token),

@@ -58,11 +58,11 @@ async fn order(app: &App, token: &str, hold_id: &str, key: &str, admission: Opti
     if let Some(a) = admission {
         headers.push(("x-admission-token", a));
     }
-    post(
-        app,
+    app.send_idempotent(
+        Method::POST,
         "/v1/orders",
-        token,
-        json!({ "holdId": hold_id }),
+        Some(token),
+        Some(json!({ "holdId": hold_id })),
         &headers,
     )
     .await

@@ -13,6 +13,7 @@ pub mod cost;
 pub mod cost_deposit;
 pub mod costs;
 pub mod door;
+mod idempotent;
 pub mod payments;
 mod process;
 pub mod proxy;
