@@ -5,6 +5,7 @@ use crate::call::{Call, RateSlot};
 use crate::cors;
 use crate::extract::Query;
 use crate::http::{Request, Response};
+use crate::live;
 use crate::metrics::{Sample, pending};
 use crate::rate_limit;
 use crate::router::{self, Route};
@@ -206,6 +207,8 @@ async fn dispatch<S: Services>(
             routes::chain::dispatch(services, route, call).await
         }
         Holds | Hold | Availability => routes::holds::dispatch(services, route, call).await,
+        AvailabilityUpdates | AvailabilityStream => live::dispatch(services, route, call).await,
+        LivePage | LiveAsset => routes::live_page::get(route, call),
         SaleSettings | Queue | QueueStatus | SalesPause | SalesResume | SalesStatus | DenyList
         | Waitlist => routes::sales::dispatch(services, route, call).await,
         Orders | Order | OrderRefund | MyOrders | MyTickets => {

@@ -17,17 +17,25 @@ use shared::sql::Statement;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-/// A hold script: the shared functions of `hold_lib.lua` followed by the script itself.
+/// A hold script: the key layout (`inventory_keys.lua`), the change log (`live_lib.lua`), the
+/// shared functions of `hold_lib.lua` and `$libs`, then the script itself as the body that
+/// `live_run` runs, so whatever it changes becomes one change-log entry.
 macro_rules! hold_script {
-    ($file:literal) => {
+    ($file:literal $(, $lib:literal)*) => {
         LazyLock::new(|| {
             Script::new(concat!(
+                include_str!("scripts/inventory_keys.lua"),
+                include_str!("scripts/live_lib.lua"),
                 include_str!("scripts/hold_lib.lua"),
-                include_str!(concat!("scripts/", $file))
+                $(include_str!(concat!("scripts/", $lib)),)*
+                "local function main()\n",
+                include_str!(concat!("scripts/", $file)),
+                "\nend\nreturn live_run(main)\n"
             ))
         })
     };
 }
+pub(crate) use hold_script;
 
 /// Releases a hold (`hold_release.lua`).
 pub static RELEASE: LazyLock<Script> = hold_script!("hold_release.lua");
@@ -45,13 +53,10 @@ pub static RETURN: LazyLock<Script> = hold_script!("hold_return.lua");
 /// Joins the waitlist (`waitlist_join.lua`).
 pub static WAITLIST_JOIN: LazyLock<Script> = hold_script!("waitlist_join.lua");
 /// Loads from libSQL (`hold_load.lua`, with the state it shares with the reconcile).
-static LOAD: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(concat!(
-        include_str!("scripts/hold_lib.lua"),
-        include_str!("scripts/inventory_state.lua"),
-        include_str!("scripts/hold_load.lua")
-    ))
-});
+static LOAD: LazyLock<Script> = hold_script!("hold_load.lua", "inventory_state.lua");
+
+/// `LIVE_LOG_MAX_ENTRIES`'s default, for an inventory built without a configuration.
+const DEFAULT_LIVE_MAX: u32 = 10_000;
 
 /// Order statuses whose items are sold.
 pub const SOLD_STATUSES: &str = "('paid', 'overpaid')";
@@ -75,6 +80,13 @@ pub struct Inventory {
     record_prefix: String,
     /// The set of events that have an inventory (for the scheduled sweep and reconcile).
     events_key: String,
+    /// How many change-log entries the event keeps (`LIVE_LOG_MAX_ENTRIES`), set at load.
+    live_max: String,
+}
+
+/// The inventory of `event_id` as configured (key prefix, change-log retention).
+pub fn of(config: &shared::config::Config, event_id: &EventId) -> Inventory {
+    Inventory::new(&config.redis.key_prefix, event_id).with_live_max(config.live_log_max_entries)
 }
 
 impl Inventory {
@@ -95,7 +107,19 @@ impl Inventory {
             ],
             record_prefix: keys::hold_record_prefix(prefix),
             events_key: keys::inventory_events(prefix),
+            live_max: DEFAULT_LIVE_MAX.to_string(),
         }
+    }
+
+    /// Keeps `max` change-log entries (written to the inventory when it is loaded).
+    pub fn with_live_max(mut self, max: u32) -> Self {
+        self.live_max = max.to_string();
+        self
+    }
+
+    /// How many change-log entries the event keeps.
+    pub fn live_max(&self) -> &str {
+        &self.live_max
     }
 
     /// The record key of hold `id`.
@@ -210,7 +234,11 @@ impl Inventory {
             let keys = self.all_keys(&[]);
             let result = reply(
                 redis
-                    .eval(&LOAD, &keys, &[&self.record_prefix, mode, &version, &sold])
+                    .eval(
+                        &LOAD,
+                        &keys,
+                        &[&self.record_prefix, mode, &version, &sold, &self.live_max],
+                    )
                     .await?,
             )?;
             if result.0 == "LOADED" {

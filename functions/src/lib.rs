@@ -20,6 +20,7 @@ pub mod http;
 mod indexer;
 pub mod inventory;
 mod keys;
+mod live;
 mod metrics;
 mod payments;
 mod rate_limit;

@@ -29,13 +29,8 @@ pub const SWEEP_LIMIT: usize = 200;
 /// How many events' ids one run scans the events set for (a page of SSCAN).
 const DISCOVER_PER_RUN: usize = 100;
 
-static RECONCILE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(concat!(
-        include_str!("scripts/hold_lib.lua"),
-        include_str!("scripts/inventory_state.lua"),
-        include_str!("scripts/inventory_reconcile.lua")
-    ))
-});
+static RECONCILE: LazyLock<Script> =
+    crate::inventory::hold_script!("inventory_reconcile.lua", "inventory_state.lua");
 
 static NEXT: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/reconcile_next.lua")));

@@ -45,6 +45,11 @@ pub enum Route {
     Holds,
     Hold,
     Availability,
+    // Live availability: the change log, its stream and the seat-map page.
+    AvailabilityUpdates,
+    AvailabilityStream,
+    LivePage,
+    LiveAsset,
     // The sale: settings, waiting room, pause switch, deny list, waitlist.
     SaleSettings,
     Queue,
@@ -140,6 +145,10 @@ impl Route {
         Route::Holds,
         Route::Hold,
         Route::Availability,
+        Route::AvailabilityUpdates,
+        Route::AvailabilityStream,
+        Route::LivePage,
+        Route::LiveAsset,
         Route::SaleSettings,
         Route::Queue,
         Route::QueueStatus,
@@ -202,6 +211,10 @@ impl Route {
             Route::Holds => "/v1/holds",
             Route::Hold => "/v1/holds/{id}",
             Route::Availability => "/v1/events/{id}/availability",
+            Route::AvailabilityUpdates => "/v1/events/{id}/availability/updates",
+            Route::AvailabilityStream => "/v1/events/{id}/availability/stream",
+            Route::LivePage => "/events/{id}/live",
+            Route::LiveAsset => "/live/{file}",
             Route::SaleSettings => "/v1/events/{id}/sale",
             Route::Queue => "/v1/sales/{eventId}/queue",
             Route::QueueStatus => "/v1/sales/{eventId}/queue/status",
@@ -267,7 +280,11 @@ impl Route {
             | Route::CheckinStats
             | Route::ScannerRedirect
             | Route::ScannerPage
-            | Route::ScannerAsset => &[Get, Head],
+            | Route::ScannerAsset
+            | Route::AvailabilityUpdates
+            | Route::AvailabilityStream
+            | Route::LivePage
+            | Route::LiveAsset => &[Get, Head],
         }
     }
 
@@ -289,6 +306,11 @@ impl Route {
             | Route::CheckinTickets
             | Route::CheckinStats => RateGroup::Scanner,
             Route::ScannerRedirect | Route::ScannerPage | Route::ScannerAsset => RateGroup::Read,
+            // A watcher costs no store command once connected (the log is read once per
+            // instance and poll interval, see `crate::live`): a per-connection Redis limiter
+            // would make the fan-out cost per client again.
+            Route::AvailabilityStream => RateGroup::None,
+            Route::LivePage | Route::LiveAsset => RateGroup::Read,
             Route::SiweChallenge | Route::SiweVerify | Route::Nonce | Route::VerifySig => {
                 RateGroup::Auth
             }
@@ -331,6 +353,7 @@ impl Route {
                 | Route::MarketListings
                 | Route::MarketListing
                 | Route::Availability
+                | Route::AvailabilityUpdates
                 | Route::SaleSettings
         )
     }

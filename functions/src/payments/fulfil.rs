@@ -4,7 +4,7 @@
 
 use super::order::{OrderItem, OrderRecord, load_items, script_items};
 use super::standing::{self, Hold};
-use crate::inventory::{Inventory, RELEASE, RETURN, SELL};
+use crate::inventory::{RELEASE, RETURN, SELL};
 use crate::keys;
 use crate::services::Services;
 use shared::domain::EventId;
@@ -179,7 +179,7 @@ async fn sell<S: Services>(services: &S, order: &OrderRecord, items: Vec<OrderIt
         let event = EventId::parse(&order.event_id)
             .map_err(|e| Error::Internal(format!("order event id: {e}")))?;
         let prefix = &services.config().redis.key_prefix;
-        let inventory = Inventory::new(prefix, &event);
+        let inventory = crate::inventory::of(services.config(), &event);
         let hold = order.hold_id.clone().unwrap_or_default();
         let record = if hold.is_empty() {
             String::new()
@@ -249,7 +249,7 @@ pub async fn release_hold<S: Services>(services: &S, order: &OrderRecord) {
     };
     let prefix = &services.config().redis.key_prefix;
     let record = keys::hold_record(prefix, hold);
-    let result = Inventory::new(prefix, &event)
+    let result = crate::inventory::of(services.config(), &event)
         .run_loaded(services.redis(), &RELEASE, &[&record], &[hold, ""])
         .await;
     if let Err(e) = result {
@@ -270,7 +270,6 @@ pub async fn return_items<S: Services>(
     let event = EventId::parse(&order.event_id)
         .map_err(|e| Error::Internal(format!("order event id: {e}")))?;
     let items = load_items(services.sql(), &order.id).await?;
-    let prefix = &services.config().redis.key_prefix;
     // Per line: the offer's hold id and its price snapshot (the refunded order's price).
     let per_line: Vec<[String; 2]> = items
         .iter()
@@ -301,7 +300,7 @@ pub async fn return_items<S: Services>(
         &ttl,
     ];
     args.extend(per_line.iter().flatten().map(String::as_str));
-    let (status, parts) = Inventory::new(prefix, &event)
+    let (status, parts) = crate::inventory::of(services.config(), &event)
         .run_loaded(services.redis(), &RETURN, &[], &args)
         .await?;
     if status != "OK" {

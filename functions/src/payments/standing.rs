@@ -14,7 +14,7 @@
 //! Redis lost track of still shows up as taken at the commit.
 
 use super::order::{OrderItem, OrderRecord, script_items};
-use crate::inventory::{Inventory, PAY};
+use crate::inventory::PAY;
 use crate::keys;
 use crate::services::Services;
 use shared::domain::EventId;
@@ -165,7 +165,7 @@ async fn ask<S: Services>(
         PIN_MS.to_string(),
         script_items(items),
     );
-    let (status, parts) = Inventory::new(prefix, &event)
+    let (status, parts) = crate::inventory::of(services.config(), &event)
         .run(
             services.redis(),
             services.sql(),

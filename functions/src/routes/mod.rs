@@ -9,6 +9,7 @@ pub mod checkin;
 pub mod cron;
 pub mod health;
 pub mod holds;
+pub mod live_page;
 pub mod metrics;
 pub mod openapi;
 pub mod orders;

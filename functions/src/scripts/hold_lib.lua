@@ -1,50 +1,17 @@
--- Shared by the hold scripts (prepended to each by Rust): the key layout, server time,
--- releasing one hold and sweeping expired ones.
--- KEYS[1..8] are one event's inventory:
---   meta      hash  loadedAt (present once the sold state was loaded from libSQL), version
---                   (bumped by every sale or refund, so a load or reconcile built from an
---                   older libSQL read is refused), 'sold:<order>' / 'returned:<order>' markers
---   seats     hash  seat label -> hold id | 'sold' (absent: free)
---   stock     hash  '<type>:held', '<type>:sold' (units), 'seats:held', 'seats:sold'
---   wallets   hash  '<wallet>|<type>' and '<wallet>' -> units held + bought
---   expiry    zset  hold id -> expiresAt (ms)
---   waitlist  list  wallets waiting for a freed seat, in arrival order
---   waiting   set   the same wallets (to join once)
---   offers    hash  wallet -> hold id reserved for it from the waitlist
--- ARGV[1] is the prefix of hold record keys (record = prefix .. hold id, a hash with
--- wallet, event, items (JSON [[type, seat or '', quantity], ...]), expiresAt, snapshot,
--- and for a waitlist offer: offer = TTL ms).
-local META, SEATS, STOCK, WALLETS, EXPIRY = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local WAITLIST, WAITING, OFFERS = KEYS[6], KEYS[7], KEYS[8]
-local RECORD_PREFIX = ARGV[1]
-
--- Points the functions below at event `event`'s inventory, for a script that learns the event
--- from a hold record (an order names only its hold). The names follow `keys::inventory`.
-local function use_inventory(prefix, event)
-  local base = prefix .. 'inv:{' .. event .. '}:'
-  META, SEATS, STOCK, WALLETS = base .. 'meta', base .. 'seats', base .. 'stock', base .. 'wallets'
-  EXPIRY, WAITLIST, WAITING = base .. 'expiry', base .. 'waitlist', base .. 'waiting'
-  OFFERS = base .. 'offers'
-end
-
--- Time comes from the Redis server, so edge instances with skewed clocks agree.
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-
-local function is_loaded()
-  return redis.call('HEXISTS', META, 'loadedAt') == 1
-end
+-- Shared by the hold scripts (prepended after inventory_keys.lua and live_lib.lua): taking
+-- and releasing holds, waitlist offers and sweeping expired holds. Every change to SEATS and
+-- STOCK goes through live_seat / live_count first, so the script's change-log entry sees it.
 
 -- Takes `items` for `wallet` under hold `id` (the caller checked they are free).
 local function take(id, wallet, items)
   for _, item in ipairs(items) do
     local tt, seat, qty = item[1], item[2], tonumber(item[3])
     if seat ~= '' then
+      live_seat(seat)
       redis.call('HSET', SEATS, seat, id)
       redis.call('HINCRBY', STOCK, 'seats:held', 1)
     end
+    live_count(tt)
     redis.call('HINCRBY', STOCK, tt .. ':held', qty)
     redis.call('HINCRBY', WALLETS, wallet .. '|' .. tt, qty)
     redis.call('HINCRBY', WALLETS, wallet, qty)
@@ -100,10 +67,12 @@ local function release(id, now)
       local tt, seat, qty = item[1], item[2], tonumber(item[3])
       if seat ~= '' then
         if redis.call('HGET', SEATS, seat) == id then
+          live_seat(seat)
           redis.call('HDEL', SEATS, seat)
         end
         redis.call('HINCRBY', STOCK, 'seats:held', -1)
       end
+      live_count(tt)
       redis.call('HINCRBY', STOCK, tt .. ':held', -qty)
       redis.call('HINCRBY', WALLETS, wallet .. '|' .. tt, -qty)
       redis.call('HINCRBY', WALLETS, wallet, -qty)

@@ -20,5 +20,6 @@ end
 if ARGV[3] ~= '' and redis.call('HEXISTS', KEYS[9], 'order') == 1 then
   return {'ORDERED'}
 end
+live.kind = 'release'
 release(id, now)
 return {'OK'}

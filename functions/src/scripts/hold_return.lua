@@ -14,9 +14,12 @@ end
 local now = now_ms()
 local ttl = tonumber(ARGV[6])
 local offers = {'OK'}
+live.kind = 'refund'
 for i, item in ipairs(cjson.decode(ARGV[4])) do
   local tt, seat, qty = item[1], item[2], tonumber(item[3])
+  live_count(tt)
   if seat ~= '' then
+    live_seat(seat)
     if redis.call('HGET', SEATS, seat) == 'sold' then
       redis.call('HDEL', SEATS, seat)
     end

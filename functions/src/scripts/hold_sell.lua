@@ -18,12 +18,17 @@ if redis.call('HSETNX', META, 'sold:' .. order, 1) == 0 then
   return {'ALREADY'}
 end
 local items = cjson.decode(ARGV[5])
-local live = KEYS[9] ~= '' and redis.call('HGET', KEYS[9], 'order') == order
-  and redis.call('HGET', KEYS[9], 'wallet') == wallet
+local lapsed = not (KEYS[9] ~= '' and redis.call('HGET', KEYS[9], 'order') == order
+  and redis.call('HGET', KEYS[9], 'wallet') == wallet)
 local taken = {}
+live.kind = 'sold'
 for _, item in ipairs(items) do
   local tt, seat, qty = item[1], item[2], tonumber(item[3])
-  if live then
+  live_count(tt)
+  if seat ~= '' then
+    live_seat(seat)
+  end
+  if not lapsed then
     if seat ~= '' then
       redis.call('HINCRBY', STOCK, 'seats:held', -1)
     end
@@ -46,7 +51,7 @@ for _, item in ipairs(items) do
   end
   redis.call('HINCRBY', STOCK, tt .. ':sold', qty)
 end
-if live then
+if not lapsed then
   redis.call('DEL', KEYS[9])
   redis.call('ZREM', EXPIRY, id)
   local offered = redis.call('HGET', OFFERS, wallet)

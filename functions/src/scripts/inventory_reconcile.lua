@@ -5,6 +5,8 @@
 -- hashes and live holds.
 -- ARGV: 1 record prefix, 2 the meta version read before libSQL was read, 3 the sold state
 --       JSON (see inventory_state.lua), 4 how many expired holds to sweep at most.
+-- The change log keeps the retention its load set (hold_load.lua; the default otherwise).
+-- What it corrects is one change-log entry of kind 'reconcile' (live_lib.lua).
 -- Returns {'STALE'} (a sale or refund happened since libSQL was read: read again)
 --       | {'RECONCILED', JSON {"seats": [[label, before, after], ...],
 --                            "stock": [[field, before, after], ...]}, holds swept}.
@@ -14,6 +16,27 @@ end
 local now = now_ms()
 local swept = sweep(now, tonumber(ARGV[4]))
 local seats, stock, wallets = desired_state(cjson.decode(ARGV[3]))
+-- The expired holds the sweep released are their own entry; the corrections are the next.
+live_commit()
+live.kind = 'reconcile'
+for label in pairs(seats) do
+  live_seat(label)
+end
+for _, label in ipairs(redis.call('HKEYS', SEATS)) do
+  live_seat(label)
+end
+local function note_counter(field)
+  local tt = string.match(field, '^(.*):[a-z]+$')
+  if tt and tt ~= 'seats' then
+    live_count(tt)
+  end
+end
+for field in pairs(stock) do
+  note_counter(field)
+end
+for _, field in ipairs(redis.call('HKEYS', STOCK)) do
+  note_counter(field)
+end
 
 -- Makes hash `key` equal to `want`; calls `changed(field, before or nil, after or nil)` for
 -- every field it had to write.
@@ -58,6 +81,7 @@ patch(WALLETS, wallets, function() end)
 if not is_loaded() then
   redis.call('HSET', META, 'loadedAt', string.format('%d', now))
 end
+live_start()
 if #diff.seats == 0 then diff.seats = cjson.decode('[]') end
 if #diff.stock == 0 then diff.stock = cjson.decode('[]') end
 return {'RECONCILED', cjson.encode(diff), swept}

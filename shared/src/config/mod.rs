@@ -102,6 +102,19 @@ pub struct Config {
     /// How long an instance answers `/ready` from its last check (`READY_CACHE_MS`, 1000 to
     /// 5000, default 2000), so `/ready` cannot amplify load onto Redis, libSQL and the RPC.
     pub ready_cache_ms: u64,
+    /// How many entries each event's availability change log keeps (`LIVE_LOG_MAX_ENTRIES`,
+    /// 10 to 1,000,000, default 10,000); a cursor older than that must take a new snapshot.
+    pub live_log_max_entries: u32,
+    /// How often an instance reads an event's change log for its stream watchers
+    /// (`LIVE_POLL_MS`, 200 to 10,000, default 1,000): once per event and interval, whatever
+    /// the number of watchers.
+    pub live_poll_ms: u64,
+    /// How long one availability stream lasts before it ends with `retry:` and the client
+    /// reconnects (`LIVE_STREAM_SECS`, 1 to 300, default 55: inside the platforms' limits).
+    pub live_stream_secs: u64,
+    /// How often an idle stream sends a comment line (`LIVE_HEARTBEAT_SECS`, 1 to 60,
+    /// default 15), so proxies keep it open.
+    pub live_heartbeat_secs: u64,
     /// Bearer secret of the HTTP-triggered cron route (Spin has no cron trigger of its own).
     /// Unset: the route is disabled.
     pub cron_secret: Option<Secret>,
@@ -252,6 +265,10 @@ impl Config {
         };
         let metrics_token = r.secret_text("METRICS_TOKEN");
         let ready_cache_ms = r.number("READY_CACHE_MS", 2_000, 1_000..=5_000) as u64;
+        let live_log_max_entries = r.number("LIVE_LOG_MAX_ENTRIES", 10_000, 10..=1_000_000) as u32;
+        let live_poll_ms = r.number("LIVE_POLL_MS", 1_000, 200..=10_000) as u64;
+        let live_stream_secs = r.number("LIVE_STREAM_SECS", 55, 1..=300) as u64;
+        let live_heartbeat_secs = r.number("LIVE_HEARTBEAT_SECS", 15, 1..=60) as u64;
         let bench_routes = r
             .optional("BENCH_ROUTES")
             .is_some_and(|v| v == "1" || v == "true");
@@ -288,6 +305,10 @@ impl Config {
                 admission_secret: signing.admission,
                 metrics_token,
                 ready_cache_ms,
+                live_log_max_entries,
+                live_poll_ms,
+                live_stream_secs,
+                live_heartbeat_secs,
                 cron_secret,
                 dependency_timeout_ms,
                 metrics,

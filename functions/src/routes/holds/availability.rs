@@ -5,7 +5,7 @@
 
 use crate::call::Call;
 use crate::http::Response;
-use crate::inventory::{AVAILABILITY, Inventory, texts};
+use crate::inventory::{AVAILABILITY, texts};
 use crate::services::Services;
 use serde_json::json;
 use shared::domain::{EventId, EventStatus};
@@ -44,7 +44,7 @@ pub async fn get<S: Services>(services: &S, call: &Call<'_>) -> Result<Response,
     if !public {
         return Err(not_found(raw));
     }
-    let inventory = Inventory::new(&services.config().redis.key_prefix, &id);
+    let inventory = crate::inventory::of(services.config(), &id);
     let (_, parts) = inventory
         .run(services.redis(), services.sql(), &AVAILABILITY, &[], &[])
         .await?;

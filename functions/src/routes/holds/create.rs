@@ -11,7 +11,7 @@ use crate::call::Call;
 use crate::extract::{Caller, authenticate_token, json_body};
 use crate::gate::Gate;
 use crate::http::Response;
-use crate::inventory::{Inventory, texts};
+use crate::inventory::texts;
 use crate::sale::catalog::{self, CatalogKeys};
 use crate::sale::check_admission;
 use crate::services::Services;
@@ -21,7 +21,7 @@ use shared::redis::{Script, Value as Reply};
 use std::sync::LazyLock;
 
 /// Takes a hold (`hold.lua`, after the gate and the catalog and inventory functions).
-static HOLD: LazyLock<Script> = crate::gated_script!("hold.lua"; "hold_lib.lua", "catalog_lib.lua");
+static HOLD: LazyLock<Script> = crate::gated_script!("hold.lua"; "inventory_keys.lua", "live_lib.lua", "hold_lib.lua", "catalog_lib.lua");
 
 /// `POST /v1/holds`.
 ///
@@ -40,7 +40,7 @@ pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
     let admission = check_admission(services, call.request, &request.event_id, &caller.wallet);
     let hold_id = HoldId::generate(services.rng())?;
     let prefix = &services.config().redis.key_prefix;
-    let inventory = Inventory::new(prefix, &request.event_id);
+    let inventory = crate::inventory::of(services.config(), &request.event_id);
     let catalog_keys = CatalogKeys::new(prefix, request.event_id.as_str());
     let record_key = inventory.record_key(hold_id.as_str());
     let want = match &request.want {

@@ -4,7 +4,7 @@ use super::request::HoldId;
 use crate::call::Call;
 use crate::extract::authenticate;
 use crate::http::Response;
-use crate::inventory::{Inventory, RELEASE};
+use crate::inventory::RELEASE;
 use crate::keys;
 use crate::services::Services;
 use serde_json::json;
@@ -41,7 +41,7 @@ pub async fn release<S: Services>(services: &S, call: &Call<'_>) -> Result<Respo
     };
     let event_id = EventId::parse(event)
         .map_err(|e| Error::Internal(format!("hold {id} names event {event:?}: {e}")))?;
-    let inventory = Inventory::new(prefix, &event_id);
+    let inventory = crate::inventory::of(services.config(), &event_id);
     let (status, _) = inventory
         .run(
             services.redis(),

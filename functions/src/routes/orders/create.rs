@@ -13,7 +13,7 @@ use crate::call::Call;
 use crate::extract::{authenticate_token, json_body};
 use crate::gate::Gate;
 use crate::http::Response;
-use crate::inventory::{Inventory, UNCLAIM, texts};
+use crate::inventory::{UNCLAIM, texts};
 use crate::keys;
 use crate::payments::order::{OrderItem, OrderRecord};
 use crate::routes::holds::{HoldId, sale_refusal};
@@ -45,8 +45,9 @@ fn hold_not_found(id: &str) -> Error {
 }
 
 /// Places the order (`order_place.lua`, gated, with the hold and catalog functions).
-static PLACE: LazyLock<Script> =
-    crate::gated_script!("order_place.lua"; "hold_lib.lua", "catalog_lib.lua");
+static PLACE: LazyLock<Script> = crate::gated_script!(
+    "order_place.lua"; "inventory_keys.lua", "live_lib.lua", "hold_lib.lua", "catalog_lib.lua"
+);
 
 /// `POST /v1/orders`: one Redis round trip (gate, idempotency key, sale rules, claim) and one
 /// Hrana request (the order and its items, atomically); the idempotent response is stored
@@ -113,7 +114,7 @@ pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
         match parts.first().map(String::as_str) {
             Some("NOCATALOG") => catalog::load(services, &event_of(&hold, event)?).await?,
             Some("UNLOADED") => {
-                Inventory::new(prefix, &event_of(&hold, event)?)
+                crate::inventory::of(services.config(), &event_of(&hold, event)?)
                     .load_sold(services.redis(), services.sql())
                     .await?;
             }
@@ -171,7 +172,7 @@ pub async fn create<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
     match &outcome {
         // libSQL failed: keep the hold as it was and forget the key, so the client can retry.
         Err(e) if e.status() >= 500 => {
-            let inventory = Inventory::new(prefix, &event_id);
+            let inventory = crate::inventory::of(services.config(), &event_id);
             let undo = inventory
                 .run_loaded(
                     services.redis(),

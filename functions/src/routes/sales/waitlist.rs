@@ -5,7 +5,7 @@
 use crate::call::Call;
 use crate::extract::authenticate;
 use crate::http::Response;
-use crate::inventory::{Inventory, WAITLIST_JOIN, texts};
+use crate::inventory::{WAITLIST_JOIN, texts};
 use crate::routes::catalog::event_id;
 use crate::services::Services;
 use serde_json::{Value, json};
@@ -32,7 +32,7 @@ pub async fn join<S: Services>(services: &S, call: &Call<'_>) -> Result<Response
             format!("there is no event {:?} on sale", id.as_str()),
         ));
     }
-    let inventory = Inventory::new(&services.config().redis.key_prefix, &id);
+    let inventory = crate::inventory::of(services.config(), &id);
     let (_, parts) = inventory
         .run_loaded(
             services.redis(),
@@ -56,7 +56,7 @@ pub async fn status<S: Services>(services: &S, call: &Call<'_>) -> Result<Respon
     let caller = authenticate(services, call.request).await?;
     let id = event_id(call)?;
     let wallet = caller.wallet.checksummed();
-    let inventory = Inventory::new(&services.config().redis.key_prefix, &id);
+    let inventory = crate::inventory::of(services.config(), &id);
     let redis = services.redis();
     let (position, offer) = futures::join!(
         redis.exec(
