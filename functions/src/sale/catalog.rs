@@ -24,8 +24,13 @@ use std::sync::LazyLock;
 
 static LOAD: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../scripts/catalog_load.lua")));
-static INVALIDATE: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("../scripts/catalog_invalidate.lua")));
+static INVALIDATE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        include_str!("../scripts/inventory_keys.lua"),
+        include_str!("../scripts/live_lib.lua"),
+        include_str!("../scripts/catalog_invalidate.lua")
+    ))
+});
 
 /// How long a snapshot lives without being invalidated: the bound on staleness should an
 /// invalidation be lost (Redis unreachable just after a change).
@@ -99,34 +104,42 @@ pub async fn load<S: Services>(services: &S, event_id: &EventId) -> Result<(), E
     )))
 }
 
-/// Makes the next sale request of `event_id` reload its catalog (after a committed change).
+/// Makes the next sale request of `event_id` reload its catalog (after a committed change),
+/// and announces the sale's window and pause after the change to the event's availability
+/// change log (`super::live`). Two round trips: the sale is read from libSQL first, so the
+/// entry carries the committed state.
 ///
 /// # Errors
 /// 503 `REDIS_UNAVAILABLE`: the change is saved in libSQL but sales may see the old catalog
-/// until the snapshot expires; retrying the change refreshes it.
+/// until the snapshot expires; retrying the change refreshes it. 503 `LIBSQL_UNAVAILABLE`.
 pub async fn invalidate<S: Services>(services: &S, event_id: &str) -> Result<(), Error> {
+    let id = EventId::parse(event_id)
+        .map_err(|e| Error::Internal(format!("invalidating event {event_id:?}: {e}")))?;
+    let sale = super::live::SaleView::read(services, &id).await?;
     let keys = CatalogKeys::new(&services.config().redis.key_prefix, event_id);
+    let inventory = crate::inventory::of(services.config(), &id);
     services
         .redis()
         .eval(
             &INVALIDATE,
-            &[&keys.snapshot, &keys.seats, &keys.version],
-            &[],
+            &inventory.keys_with(&[&keys.snapshot, &keys.seats, &keys.version]),
+            &[&sale.to_json().to_string()],
         )
         .await?;
     Ok(())
 }
 
-/// Outdates every event's snapshot (a global pause or resume).
+/// Outdates every event's snapshot (a global pause or resume) and announces each loaded
+/// event's pause state to its change log.
 ///
 /// # Errors
-/// 503 `REDIS_UNAVAILABLE`.
+/// 503 `REDIS_UNAVAILABLE` / `LIBSQL_UNAVAILABLE`.
 pub async fn invalidate_all<S: Services>(services: &S) -> Result<(), Error> {
     services
         .redis()
         .exec(Command::new("INCR").arg(keys::catalog_epoch(&services.config().redis.key_prefix)))
         .await?;
-    Ok(())
+    super::live::announce_pauses(services).await
 }
 
 /// After a pause or resume of `scope` (`*` or an event id).

@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod deny_cache;
+pub mod live;
 mod passes;
 mod state;
 mod window;

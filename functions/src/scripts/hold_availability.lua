@@ -2,7 +2,8 @@
 -- the change log it reflects (live_lib.lua): applying every entry after that seq gives the
 -- state of any later snapshot.
 -- Returns {'UNLOADED'} | {'OK', seq, Redis ms, stock JSON [field, value, ...],
---          seat states JSON {label: 'held' | 'sold'} (free seats are absent)}.
+--          seat states JSON {label: 'held' | 'sold'} (free seats are absent),
+--          the sale as the log last announced it (META 'liveSale' JSON, or '')}.
 if not is_loaded() then
   return {'UNLOADED'}
 end
@@ -24,4 +25,5 @@ local stock_json = '[]'
 if #stock > 0 then
   stock_json = cjson.encode(stock)
 end
-return {'OK', live_start(), string.format('%d', now), stock_json, seats}
+return {'OK', live_start(), string.format('%d', now), stock_json, seats,
+  redis.call('HGET', META, 'liveSale') or ''}

@@ -111,3 +111,29 @@ local function live_run(body)
   live_commit()
   return reply
 end
+
+-- Announces the sale's new state (`json`: a JSON object of {paused, opensAt, closesAt}, all or
+-- some of them) as an entry of kind 'sale', and keeps the merged state in META 'liveSale' for
+-- the snapshot. No entry when nothing changed, or when the event has no log (no snapshot was
+-- taken since Redis last lost it, so no one follows it).
+local function live_sale(json)
+  if redis.call('HEXISTS', META, 'liveSeq') == 0 then
+    return
+  end
+  local new = cjson.decode(json)
+  local current = redis.call('HGET', META, 'liveSale')
+  local merged, changed = {}, current == false
+  if current then
+    merged = cjson.decode(current)
+  end
+  for field, value in pairs(new) do
+    if merged[field] ~= value then
+      merged[field] = value
+      changed = true
+    end
+  end
+  if changed then
+    redis.call('HSET', META, 'liveSale', cjson.encode(merged))
+    live_append({kind = 'sale', sale = new})
+  end
+end
