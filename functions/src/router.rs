@@ -335,7 +335,10 @@ impl Route {
                     | Route::VerifySig,
                 Post
             ) | (
-                Route::QueueStatus | Route::TicketQr | Route::TicketQrSvg,
+                Route::QueueStatus
+                    | Route::TicketQr
+                    | Route::TicketQrSvg
+                    | Route::AvailabilityUpdates,
                 Get | Head
             )
         )

@@ -80,7 +80,8 @@ pub async fn read(
     parse(reply)
 }
 
-fn parse(reply: Value) -> Result<LogRead, Error> {
+/// Reads a reply of `scripts/live_read.lua` (also run gated, see `super::updates`).
+pub(super) fn parse(reply: Value) -> Result<LogRead, Error> {
     let malformed = |what: &str| Error::Internal(format!("live_read.lua answered {what}"));
     let Value::Array(parts) = reply else {
         return Err(malformed("no array"));

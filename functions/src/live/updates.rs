@@ -1,20 +1,26 @@
 //! `GET /v1/events/{id}/availability/updates?since_seq=N&limit=M`: the change-log entries after
 //! a client's seq, for a client that reconnects or polls instead of streaming.
 //!
-//! Costs the read limiter's call and one `EVAL` (two Redis round trips); libSQL is read only
-//! when the event has no log, to tell an unknown event (404) from one whose log Redis lost
-//! (409 `SEQ_TOO_OLD`). Answers may be cached for a second (`Cache-Control`), so a CDN in
+//! Costs one Redis round trip: the read runs inside the gate's script call (rate limit and
+//! log read in one `EVALSHA`, see `crate::gate`). libSQL is read only when the event has no
+//! log, to tell an unknown event (404) from one whose log Redis lost (409 `SEQ_TOO_OLD`). Answers may be cached for a second (`Cache-Control`), so a CDN in
 //! front of the API serves a crowd polling the same seq with one origin read.
 
-use super::log::{self, LogRead, Range};
+use super::log::{self, LogRead};
 use crate::call::Call;
+use crate::gate::Gate;
 use crate::http::Response;
 use crate::services::Services;
 use serde_json::{Value, json};
 use shared::domain::{EventId, EventStatus};
 use shared::error::Error;
 use shared::ports::Sql;
+use shared::redis::Script;
 use shared::sql::Statement;
+use std::sync::LazyLock;
+
+/// The log read behind the read group's rate limit, in one script call.
+static GATED_READ: LazyLock<Script> = crate::gated_script!("live_read.lua");
 
 /// Entries per answer when the client does not say.
 const DEFAULT_LIMIT: usize = 500;
@@ -60,8 +66,18 @@ pub async fn get<S: Services>(services: &S, call: &Call<'_>) -> Result<Response,
             ));
         }
     };
-    let prefix = &services.config().redis.key_prefix;
-    let read = log::read(services.redis(), prefix, &id, Range::After(since), limit).await?;
+    let [meta, log_key] = log::log_keys(&services.config().redis.key_prefix, &id);
+    let gate = Gate::new(services, call, None);
+    let reply = gate
+        .eval(
+            services,
+            call,
+            &GATED_READ,
+            &[&meta, &log_key],
+            &[&since.to_string(), &limit.to_string()],
+        )
+        .await?;
+    let read = log::parse(reply)?;
     let Some(head) = read.head else {
         // No log: an unknown event, or one whose log Redis lost (its snapshot starts anew).
         return Err(if is_public(services, &id).await? {
