@@ -1,17 +1,157 @@
-//! The live seat-map page (`/events/{id}/live`) and its files (`/live/{file}`).
+//! The live seat-map page (`/events/{id}/live`) and its files (`/live/{file}`): static files
+//! compiled into the function, as the scanner page is, so both runtimes serve them without an
+//! asset store. The page is the same for every event (it reads the event id from its own URL
+//! and asks the public API), so nothing from the request is written into it and it costs no
+//! Redis or libSQL call.
 
 use crate::call::Call;
 use crate::http::Response;
 use crate::router::Route;
+use shared::domain::EventId;
 use shared::error::Error;
 
-/// Serves the page and its files.
+const INDEX: &str = include_str!("../../live/index.html");
+const APP: &str = include_str!("../../live/app.js");
+const STYLES: &str = include_str!("../../live/app.css");
+
+/// Nothing but the page's own files may run or load: scripts and styles are files of this
+/// route (no inline code), `fetch` and `EventSource` go to our own API (`connect-src 'self'`),
+/// and the favicon is an empty `data:` image (it keeps the browser from asking for
+/// `/favicon.ico`). The page has no form, so `form-action 'none'` costs nothing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; \
+     form-action 'none'; frame-ancestors 'none'";
+
+fn not_found(what: String) -> Error {
+    Error::not_found("ROUTE_NOT_FOUND", what)
+}
+
+/// Serves the page and its script and styles.
 ///
 /// # Errors
-/// 404 `ROUTE_NOT_FOUND` until the page exists.
-pub fn get(route: Route, _call: &Call<'_>) -> Result<Response, Error> {
-    Err(Error::not_found(
-        "ROUTE_NOT_FOUND",
-        format!("{} is not served yet", route.template()),
-    ))
+/// 404 `ROUTE_NOT_FOUND` for an id that cannot be an event id (the page would only show an
+/// error) and for any other file.
+pub fn get(route: Route, call: &Call<'_>) -> Result<Response, Error> {
+    let (content_type, body) = match route {
+        Route::LivePage => {
+            let id = call.params.get("id");
+            EventId::parse(id).map_err(|_| not_found(format!("no live page for {id:?}")))?;
+            ("text/html; charset=utf-8", INDEX)
+        }
+        _ => match call.params.get("file") {
+            "app.js" => ("text/javascript; charset=utf-8", APP),
+            "app.css" => ("text/css; charset=utf-8", STYLES),
+            file => return Err(not_found(format!("no live page file {file:?}"))),
+        },
+    };
+    let mut response = Response::with_body(200, content_type, body.as_bytes().to_vec());
+    // The files change with each deployment; revalidating is cheap, a stale script is not.
+    response.headers.set("cache-control", "no-cache");
+    response
+        .headers
+        .set("content-security-policy", CONTENT_SECURITY_POLICY);
+    response.headers.set("x-content-type-options", "nosniff");
+    response.headers.set("referrer-policy", "no-referrer");
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::call::RateSlot;
+    use crate::extract::Query;
+    use crate::http::Request;
+    use crate::router::{self, RateGroup};
+    use shared::http::Method;
+
+    /// `GET path` through the router, as the app would dispatch it.
+    fn serve(path: &str) -> Result<Response, Error> {
+        let request = Request::new("GET", path);
+        let (route, params) = router::resolve(path).expect("a route");
+        let call = Call {
+            request: &request,
+            method: Method::Get,
+            params,
+            query: Query::parse(None),
+            request_id: "test",
+            rate: RateSlot::new(RateGroup::Read),
+        };
+        get(route, &call)
+    }
+
+    #[test]
+    fn serves_the_page_and_its_files_under_the_policy() {
+        for (path, content_type, body) in [
+            ("/events/evt_0123456789abcdef0123/live", "text/html", INDEX),
+            ("/live/app.js", "text/javascript", APP),
+            ("/live/app.css", "text/css", STYLES),
+        ] {
+            let response = serve(path).expect(path);
+            assert_eq!(response.status, 200, "{path}");
+            let got = response.headers.get("content-type").unwrap_or_default();
+            assert!(got.starts_with(content_type), "{path}: {got}");
+            assert_eq!(response.body, body.as_bytes(), "{path}");
+            assert_eq!(
+                response.headers.get("content-security-policy"),
+                Some(CONTENT_SECURITY_POLICY),
+                "{path}"
+            );
+            assert_eq!(
+                response.headers.get("x-content-type-options"),
+                Some("nosniff")
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_files_and_impossible_ids_are_404() {
+        for path in [
+            "/live/index.html",
+            "/live/jsqr.js",
+            "/live/app.js.map",
+            "/events/evt_nope/live",
+        ] {
+            let error = serve(path).err().unwrap_or_else(|| panic!("{path} served"));
+            assert_eq!(error.status(), 404, "{path}");
+            assert_eq!(error.code(), "ROUTE_NOT_FOUND", "{path}");
+        }
+    }
+
+    #[test]
+    fn the_policy_allows_only_our_own_files() {
+        let policy = CONTENT_SECURITY_POLICY;
+        assert!(policy.starts_with("default-src 'none'; script-src 'self'; style-src 'self';"));
+        assert!(policy.contains("connect-src 'self';"), "{policy}");
+        assert!(!policy.contains("unsafe"), "{policy}");
+        assert!(!policy.contains("  "), "{policy}");
+    }
+
+    #[test]
+    fn the_page_has_no_inline_code() {
+        // Inline code would be refused by the policy above.
+        assert!(!INDEX.contains("<style"));
+        assert!(!INDEX.contains(" style="));
+        assert!(!INDEX.contains("<script>"));
+        let handler = INDEX.match_indices(" on").any(|(at, _)| {
+            let rest = &INDEX[at + 3..];
+            let name = rest.len() - rest.trim_start_matches(char::is_alphabetic).len();
+            name > 0 && rest[name..].starts_with('=')
+        });
+        assert!(!handler, "no inline event handlers");
+        // The page lives at /events/{id}/live: its files are named from the root.
+        assert!(INDEX.contains(r#"<link rel="stylesheet" href="/live/app.css">"#));
+        assert!(INDEX.contains(r#"<script src="/live/app.js"></script>"#));
+    }
+
+    #[test]
+    fn the_script_writes_no_markup_and_follows_the_stream() {
+        // Seat labels and type names come from organizers: text only, never parsed as HTML.
+        assert!(!APP.contains("innerHTML"));
+        assert!(!APP.contains("insertAdjacentHTML"));
+        assert!(!APP.contains("eval("));
+        assert!(APP.contains("new EventSource("));
+        assert!(APP.contains("/updates?since_seq="));
+        assert!(APP.contains("/stream?since_seq="));
+        assert!(APP.contains("SEQ_TOO_OLD"));
+    }
 }
