@@ -195,8 +195,11 @@
   }
 
   // ---- network ----------------------------------------------------------------------------
+  // `no-cache`: this browser revalidates instead of reusing a second-old answer (a poll that
+  // repeats its URL would otherwise see the same head for up to two polls); a CDN in front
+  // still collapses a crowd's polls, as it does not take orders from the client's headers.
   async function getJson(url) {
-    const res = await fetch(url, { headers: { accept: 'application/json' } });
+    const res = await fetch(url, { cache: 'no-cache', headers: { accept: 'application/json' } });
     const body = await res.json().catch(() => null);
     return { status: res.status, body };
   }

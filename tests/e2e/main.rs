@@ -20,6 +20,7 @@ mod holds;
 mod indexer;
 mod indexer_reorg;
 mod lapsed_payment;
+mod live_log;
 mod login_rules;
 mod metrics_cost;
 mod migrations;

@@ -14,6 +14,8 @@ pub mod cost_deposit;
 pub mod costs;
 pub mod door;
 mod idempotent;
+pub mod live;
+pub mod live_ops;
 pub mod payments;
 mod process;
 pub mod proxy;
