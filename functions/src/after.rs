@@ -40,7 +40,7 @@ pub struct AfterResponse<H, C, R> {
     flush: Option<Flush>,
 }
 
-impl<H: HttpClient + Clone, C: Clock, R: Rng> AfterResponse<H, C, R> {
+impl<H: HttpClient + Clone + 'static, C: Clock + 'static, R: Rng> AfterResponse<H, C, R> {
     /// The after-work of a request, or `None` when there is nothing to send.
     pub(crate) fn new(
         services: EdgeServices<H, C, R>,
@@ -167,6 +167,7 @@ mod tests {
             rng: FakeRng::OK,
             log: |_| {},
             instances,
+            cache: None,
         }
     }
 

@@ -1,5 +1,6 @@
 //! One request's path: request id → route → handler → error mapping → metrics sample.
 
+use crate::EdgeCache;
 use crate::after::{AfterResponse, Instances};
 use crate::call::{Call, RateSlot};
 use crate::cors;
@@ -16,6 +17,7 @@ use shared::config::{Config, ConfigError};
 use shared::error::Error;
 use shared::http::Method;
 use shared::ports::{Clock, HttpClient, Rng};
+use std::rc::Rc;
 
 /// What a host shell provides: outbound HTTP, time and randomness.
 pub struct Platform<H, C, R> {
@@ -26,6 +28,9 @@ pub struct Platform<H, C, R> {
     pub log: fn(&str),
     /// Whether the host reuses instances between requests (see [`Instances`]).
     pub instances: Instances,
+    /// The location cache, when the host has one (Workers' Cache API; Spin: `None`). The
+    /// live feeds share their log reads through it (see `crate::live::feed`).
+    pub cache: Option<Rc<dyn EdgeCache>>,
 }
 
 /// A served request: the response, and work to run after it is sent (deferred Redis commands,
@@ -42,8 +47,8 @@ pub async fn serve<H, C, R>(
     request: Request,
 ) -> Served<H, C, R>
 where
-    H: HttpClient + Clone,
-    C: Clock,
+    H: HttpClient + Clone + 'static,
+    C: Clock + 'static,
     R: Rng,
 {
     let request_id = request_id(&request, &platform.rng);
@@ -55,7 +60,8 @@ where
                 platform.rng,
                 platform.log,
                 config,
-            );
+            )
+            .with_cache(platform.cache);
             let (response, sample) = handle(&services, request, &request_id).await;
             let policy = pending::FlushPolicy::new(
                 &services.config().metrics,
@@ -161,6 +167,7 @@ pub async fn handle<S: Services>(
     };
     if method == Some(Method::Head) {
         response.body.clear();
+        response.stream = None;
     }
     if let Some(decision) = limited {
         decision.decorate(&mut response);
@@ -231,8 +238,8 @@ pub async fn run_scheduled<H, C, R>(
     config: Result<Config, ConfigError>,
 ) -> Result<TickReport, Error>
 where
-    H: HttpClient + Clone,
-    C: Clock,
+    H: HttpClient + Clone + 'static,
+    C: Clock + 'static,
     R: Rng,
 {
     let services = EdgeServices::new(

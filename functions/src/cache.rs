@@ -68,11 +68,7 @@ where
             .any(|tag| tag.trim().trim_start_matches("W/") == etag || tag.trim() == "*")
     });
     let mut response = if matches {
-        Response {
-            status: 304,
-            headers: Default::default(),
-            body: Vec::new(),
-        }
+        Response::empty(304)
     } else {
         Response::with_body(200, "application/json", body)
     };

@@ -39,11 +39,7 @@ pub fn preflight(
             "this origin is not allowed to call the API",
         )
     })?;
-    let mut response = Response {
-        status: 204,
-        headers: Default::default(),
-        body: Vec::new(),
-    };
+    let mut response = Response::empty(204);
     let names: Vec<&str> = methods.iter().map(|m| m.as_str()).collect();
     response.headers.set("access-control-allow-origin", origin);
     response

@@ -1,9 +1,11 @@
 //! The request and response values the host shells translate to and from.
 
+use futures::Stream;
 use serde::Serialize;
 use shared::auth::secret::constant_time_eq;
 use shared::config::Secret;
 use shared::http::Headers;
+use std::pin::Pin;
 
 /// An incoming request, as the shells hand it over.
 #[derive(Debug, Clone)]
@@ -55,12 +57,50 @@ impl Request {
     }
 }
 
+/// A response body sent as it is produced (server-sent events), chunk by chunk.
+///
+/// Not `Send`: Wasm is single-threaded, and the stream holds `Rc`s to the instance's shared
+/// state (see `crate::live::feed`). `'static`: it outlives the request's borrows, so it owns
+/// everything it reads through.
+pub struct BodyStream(pub Pin<Box<dyn Stream<Item = Vec<u8>>>>);
+
+impl BodyStream {
+    /// Wraps a stream of chunks.
+    pub fn new(stream: impl Stream<Item = Vec<u8>> + 'static) -> Self {
+        BodyStream(Box::pin(stream))
+    }
+}
+
+impl Stream for BodyStream {
+    type Item = Vec<u8>;
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Vec<u8>>> {
+        self.0.as_mut().poll_next(cx)
+    }
+}
+
+impl std::fmt::Debug for BodyStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BodyStream")
+    }
+}
+
 /// An outgoing response.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Response {
     pub status: u16,
     pub headers: Headers,
+    /// The whole body; for a streaming response, what is sent before the stream (usually
+    /// nothing).
     pub body: Vec<u8>,
+    /// A body that follows `body` as it is produced. `None` for every ordinary response: the
+    /// shells then send `body` with its length. With `Some`, they send no length and copy
+    /// the chunks as they come (Workers: a `ReadableStream`; Spin: a wasi:http p3 body
+    /// stream).
+    pub stream: Option<BodyStream>,
 }
 
 impl Response {
@@ -79,6 +119,24 @@ impl Response {
             status,
             headers,
             body,
+            stream: None,
+        }
+    }
+
+    /// A streaming response of the given content type (see [`Response::stream`]).
+    pub fn streaming(status: u16, content_type: &str, stream: BodyStream) -> Self {
+        let mut response = Response::with_body(status, content_type, Vec::new());
+        response.stream = Some(stream);
+        response
+    }
+
+    /// An empty response (204, 304).
+    pub fn empty(status: u16) -> Self {
+        Response {
+            status,
+            headers: Headers::new(),
+            body: Vec::new(),
+            stream: None,
         }
     }
 }

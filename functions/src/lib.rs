@@ -36,5 +36,6 @@ pub mod upkeep;
 
 pub use after::{AfterResponse, Instances};
 pub use app::{Platform, Served, run_scheduled, serve};
-pub use http::{Request, Response};
+pub use http::{BodyStream, Request, Response};
+pub use live::edge_cache::EdgeCache;
 pub use services::{EdgeServices, Services};

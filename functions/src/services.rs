@@ -1,5 +1,8 @@
 //! What handlers can reach: the ports bundled with the configuration.
 
+use crate::EdgeCache;
+use crate::live::backend::EdgeBackend;
+use crate::live::feed::Backend;
 use shared::config::Config;
 use shared::deadline::Deadline;
 use shared::hrana::HranaClient;
@@ -36,6 +39,13 @@ pub trait Services {
     /// operator's log, so defer only what the request's outcome does not depend on. Use plain
     /// commands or `EVAL`: an `EVALSHA` answered `NOSCRIPT` there is not retried.
     fn defer(&self, _command: Command) {}
+
+    /// An owned handle on Redis, the clock and the location cache, for a response body that
+    /// outlives the request's borrows (the availability stream, see [`crate::live::feed`]).
+    /// `None`: this implementation cannot stream (the unit tests' fakes).
+    fn live_backend(&self) -> Option<Rc<dyn Backend>> {
+        None
+    }
 }
 
 /// The platform's [`HttpClient`] with the deadline every outbound call gets.
@@ -52,6 +62,7 @@ pub struct EdgeServices<H, C, R> {
     rng: R,
     config: Config,
     deferred: RefCell<Vec<Command>>,
+    cache: Option<Rc<dyn EdgeCache>>,
 }
 
 impl<H: HttpClient + Clone, C: Clock, R: Rng> EdgeServices<H, C, R> {
@@ -76,7 +87,15 @@ impl<H: HttpClient + Clone, C: Clock, R: Rng> EdgeServices<H, C, R> {
             rng,
             config,
             deferred: RefCell::default(),
+            cache: None,
         }
+    }
+
+    /// The services with the host's location cache (Workers' Cache API), which the live
+    /// feeds read through.
+    pub fn with_cache(mut self, cache: Option<Rc<dyn EdgeCache>>) -> Self {
+        self.cache = cache;
+        self
     }
 
     /// Takes the commands handlers deferred so far.
@@ -85,7 +104,9 @@ impl<H: HttpClient + Clone, C: Clock, R: Rng> EdgeServices<H, C, R> {
     }
 }
 
-impl<H: HttpClient + Clone, C: Clock, R: Rng> Services for EdgeServices<H, C, R> {
+impl<H: HttpClient + Clone + 'static, C: Clock + 'static, R: Rng> Services
+    for EdgeServices<H, C, R>
+{
     type Redis = UpstashClient<Outbound<H, C>>;
     type Sql = HranaClient<Outbound<H, C>>;
     type Chain = RpcClient<Outbound<H, C>>;
@@ -115,5 +136,18 @@ impl<H: HttpClient + Clone, C: Clock, R: Rng> Services for EdgeServices<H, C, R>
     }
     fn defer(&self, command: Command) {
         self.deferred.borrow_mut().push(command);
+    }
+    fn live_backend(&self) -> Option<Rc<dyn Backend>> {
+        Some(Rc::new(EdgeBackend {
+            redis: self.redis.clone(),
+            clock: self.clock.clone(),
+            prefix: self.config.redis.key_prefix.clone(),
+            key_space: format!(
+                "{} {}",
+                self.config.redis.rest_url, self.config.redis.key_prefix
+            ),
+            log: self.log,
+            cache: self.cache.clone(),
+        }))
     }
 }

@@ -10,7 +10,11 @@
 //!   ([`stream`]); the log is read once per instance and poll interval however many clients
 //!   watch.
 
+pub(crate) mod backend;
+pub(crate) mod edge_cache;
+pub(crate) mod feed;
 pub mod log;
+mod sse;
 mod stream;
 mod updates;
 

@@ -4,12 +4,16 @@
 //! vars/secrets become the config lookup, `fetch()` becomes the `HttpClient` port, and the
 //! router's [`functions::Response`] goes back as a `worker::Response`. After-response work
 //! (deferred Redis commands, a due metrics flush) runs under `ctx.wait_until`, after the
-//! response is on its way.
+//! response is on its way. A streaming response (server-sent events) goes out as a
+//! `ReadableStream`; the Cache API is the location cache the live feeds share reads through.
 
-use functions::{Instances, Platform, Request, Response};
+use functions::{EdgeCache, Instances, Platform, Request, Response};
+use futures::future::LocalBoxFuture;
+use futures::{FutureExt, StreamExt};
 use shared::config::{Config, ConfigError};
 use shared::http::{Headers, HttpRequest, HttpResponse, TransportError};
 use shared::ports::{Clock, HttpClient, Rng};
+use std::rc::Rc;
 use std::time::Duration;
 use worker::{Context, Env, ScheduleContext, ScheduledEvent, event};
 
@@ -73,6 +77,37 @@ impl Rng for WorkerRng {
     }
 }
 
+/// The Cache API's default cache: shared by the isolates of a location (Miniflare implements
+/// it locally), so the live feeds of all of them share one log read per poll interval.
+struct WorkerCache;
+
+impl EdgeCache for WorkerCache {
+    fn get<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Option<Vec<u8>>> {
+        async move {
+            let mut hit = worker::Cache::default().get(key, false).await.ok()??;
+            hit.bytes().await.ok()
+        }
+        .boxed_local()
+    }
+
+    fn put<'a>(&'a self, key: &'a str, body: Vec<u8>, max_age_secs: u64) -> LocalBoxFuture<'a, ()> {
+        async move {
+            let stored = async {
+                let headers = worker::Headers::new();
+                headers.set("content-type", "application/json")?;
+                headers.set("cache-control", &format!("public, max-age={max_age_secs}"))?;
+                let response = worker::Response::from_bytes(body)?.with_headers(headers);
+                worker::Cache::default().put(key, response).await
+            };
+            // Best effort: a failed put only costs the next isolate its own read.
+            if let Err(e) = stored.await {
+                log_error(&format!("live feed cache put failed: {e}"));
+            }
+        }
+        .boxed_local()
+    }
+}
+
 fn platform() -> Platform<WorkerHttp, WorkerClock, WorkerRng> {
     Platform {
         http: WorkerHttp,
@@ -82,6 +117,7 @@ fn platform() -> Platform<WorkerHttp, WorkerClock, WorkerRng> {
         // workerd serves many requests from one isolate (module state survives between them),
         // so metrics are aggregated and flushed every few seconds, not per request.
         instances: Instances::Reused,
+        cache: Some(Rc::new(WorkerCache)),
     }
 }
 
@@ -125,9 +161,16 @@ fn into_worker_response(response: Response) -> worker::Result<worker::Response> 
     for (name, value) in response.headers.iter() {
         headers.set(name, value)?;
     }
-    Ok(worker::Response::from_bytes(response.body)?
-        .with_status(response.status)
-        .with_headers(headers))
+    let body = match response.stream {
+        // The chunks go out as the stream yields them (a `ReadableStream`): no length.
+        Some(stream) => {
+            let prefix = (!response.body.is_empty()).then_some(response.body);
+            let chunks = futures::stream::iter(prefix).chain(stream);
+            worker::Response::from_stream(chunks.map(Ok::<_, worker::Error>))?
+        }
+        None => worker::Response::from_bytes(response.body)?,
+    };
+    Ok(body.with_status(response.status).with_headers(headers))
 }
 
 #[event(fetch)]

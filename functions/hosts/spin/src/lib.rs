@@ -7,11 +7,15 @@
 
 mod outbound;
 
-use functions::{Instances, Platform, Request, Response};
+use functions::{BodyStream, Instances, Platform, Request, Response};
+use futures::StreamExt;
+use http_body::Frame;
+use http_body_util::{Either, Full, StreamBody};
 use shared::config::Config;
 use shared::http::{Headers, HttpRequest, HttpResponse, TransportError};
 use shared::ports::{Clock, HttpClient, Rng};
 use spin_sdk::http::body::IncomingBodyExt;
+use std::convert::Infallible;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Outbound HTTP through `wasi:http/client`.
@@ -70,23 +74,44 @@ async fn into_request(req: spin_sdk::http::Request) -> Result<Request, spin_sdk:
     Ok(request)
 }
 
-fn into_http_response(
-    response: Response,
-) -> Result<http::Response<http_body_util::Full<bytes::Bytes>>, spin_sdk::http::Error> {
+/// A streamed body's chunks as http-body frames.
+type Frames = futures::stream::Map<
+    futures::stream::Chain<futures::stream::Iter<std::option::IntoIter<Vec<u8>>>, BodyStream>,
+    fn(Vec<u8>) -> Result<Frame<bytes::Bytes>, Infallible>,
+>;
+
+/// A whole body (sent with its length), or a stream (server-sent events).
+type Body = Either<Full<bytes::Bytes>, StreamBody<Frames>>;
+
+fn frame(chunk: Vec<u8>) -> Result<Frame<bytes::Bytes>, Infallible> {
+    Ok(Frame::data(bytes::Bytes::from(chunk)))
+}
+
+fn into_http_response(response: Response) -> Result<http::Response<Body>, spin_sdk::http::Error> {
     let mut builder = http::Response::builder().status(response.status);
     for (name, value) in response.headers.iter() {
         builder = builder.header(name, value);
     }
-    // An explicit length keeps the response from being chunked.
-    Ok(builder
-        .header("content-length", response.body.len().to_string())
-        .body(http_body_util::Full::new(bytes::Bytes::from(response.body)))?)
+    let body = match response.stream {
+        // No length: the p3 body stream carries the chunks as the stream yields them.
+        Some(stream) => {
+            let prefix = (!response.body.is_empty()).then_some(response.body);
+            let chunks = futures::stream::iter(prefix).chain(stream);
+            Either::Right(StreamBody::new(chunks.map(frame as fn(_) -> _)))
+        }
+        // An explicit length keeps the response from being chunked.
+        None => {
+            builder = builder.header("content-length", response.body.len().to_string());
+            Either::Left(Full::new(bytes::Bytes::from(response.body)))
+        }
+    };
+    Ok(builder.body(body)?)
 }
 
 #[spin_sdk::http_service]
 async fn handle(
     req: spin_sdk::http::Request,
-) -> Result<http::Response<http_body_util::Full<bytes::Bytes>>, spin_sdk::http::Error> {
+) -> Result<http::Response<Body>, spin_sdk::http::Error> {
     let mut request = into_request(req).await?;
     let config = Config::from_lookup(|key| std::env::var(key).ok());
     // Spin runs behind an ingress that appends the client to X-Forwarded-For; only the
@@ -106,6 +131,9 @@ async fn handle(
         // requests, 16 at once, measured) but drops it after 1 s idle without telling it, so
         // state kept between requests is not to be relied on either: flush every request.
         instances: Instances::PerRequest,
+        // No location cache: a CDN in front of Spin plays that part for the updates route
+        // (`Cache-Control: public, max-age=1`).
+        cache: None,
     };
     let served = functions::serve(platform, config, request).await;
     // WASI 0.3 lets a task keep running after it has returned its response: deferred commands

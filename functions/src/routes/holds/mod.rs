@@ -8,7 +8,7 @@
 //! and any expired holder of a requested seat evicted on the spot), so no background process
 //! is needed. libSQL stays the truth for what exists and what is sold.
 
-mod availability;
+pub(crate) mod availability;
 mod create;
 mod release;
 mod request;

@@ -1,0 +1,319 @@
+//! The fan-out behind the availability stream: per instance and per event, one [`Feed`] reads
+//! the change log at most once per `LIVE_POLL_MS`, however many streams watch the event.
+//!
+//! - Single flight: the first stream that finds the feed stale starts its read; the others
+//!   await that same read (a shared future), so 200 watchers cost what one costs.
+//! - Each stream keeps its own cursor and takes the entries after it from what the feed holds
+//!   ([`Feed::after`]); a stream whose cursor is older than the feed's first entry reads its
+//!   gap directly, once ([`Next::Gap`]).
+//! - Where the host has a location cache (Workers' Cache API), the feed's read goes through it
+//!   keyed by event and poll-time bucket ([`poll_read`]), so the isolates of a location share
+//!   one Redis read per bucket too.
+//!
+//! The registry is module state (`thread_local!`: Wasm has one thread). It is shared by every
+//! request an instance serves: on workerd that is every request of the isolate; on Spin each
+//! instance serves one request (or, under `wasmtime serve`, up to 16 at once), so there the
+//! sharing is per instance and the Redis cost grows with instances, not with watchers.
+
+use super::log::{Entry, LogRead, Range};
+use crate::EdgeCache;
+use futures::FutureExt;
+use futures::future::{LocalBoxFuture, Shared, select};
+use serde_json::{Value, json};
+use shared::domain::EventId;
+use shared::error::Error;
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::pin::pin;
+use std::rc::{Rc, Weak};
+
+/// Entries one poll reads (the log's tail): more changes than this in one poll interval make
+/// the streams that are behind read their gap directly.
+pub const POLL_LIMIT: usize = 200;
+/// Entries a feed keeps for streams that are a little behind.
+const HELD: usize = 1_000;
+
+/// What the feed needs from the platform, owned (a stream outlives its request's borrows) and
+/// object-safe (the stream is one type whatever the host).
+pub trait Backend {
+    /// Reads the log of `event` (one `EVAL`).
+    fn read<'a>(
+        &'a self,
+        event: &'a EventId,
+        range: Range,
+        limit: usize,
+    ) -> LocalBoxFuture<'a, Result<LogRead, Error>>;
+    /// Milliseconds since the epoch.
+    fn now_ms(&self) -> u64;
+    /// Resolves after `ms`.
+    fn sleep(&self, ms: u64) -> LocalBoxFuture<'_, ()>;
+    /// The location cache, when the host has one.
+    fn cache(&self) -> Option<&dyn EdgeCache>;
+    /// Names the Redis database and key prefix: feeds of different deployments never mix.
+    fn key_space(&self) -> &str;
+    /// An operator-facing error line.
+    fn log(&self, line: &str);
+}
+
+/// What a stream at some cursor can take from the feed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    /// The entries after the cursor (in seq order, none missing).
+    Entries(Vec<Entry>),
+    /// The feed does not hold every entry after the cursor: read them directly.
+    Gap,
+    /// Nothing newer than the cursor, as far as the feed knows.
+    Nothing,
+}
+
+type Read = Shared<LocalBoxFuture<'static, ()>>;
+
+#[derive(Default)]
+struct State {
+    head: Option<u64>,
+    /// Contiguous seqs ending at `head`.
+    entries: VecDeque<Entry>,
+    /// When the last read settled.
+    polled_at: Option<u64>,
+    in_flight: Option<Read>,
+}
+
+/// One event's shared view of its log on this instance.
+pub struct Feed {
+    event: EventId,
+    backend: Rc<dyn Backend>,
+    poll_ms: u64,
+    /// How long a stream waits for a read another stream started before giving up on it (on
+    /// workerd a read belongs to the request that started it and dies with it).
+    read_budget_ms: u64,
+    state: RefCell<State>,
+}
+
+thread_local! {
+    static FEEDS: RefCell<HashMap<String, Weak<Feed>>> = RefCell::default();
+}
+
+/// The instance's feed of `event`, made if no stream watches it yet. Streams hold it; it goes
+/// away with the last of them.
+pub fn feed(backend: Rc<dyn Backend>, event: &EventId, poll_ms: u64, budget_ms: u64) -> Rc<Feed> {
+    let key = format!("{} {}", backend.key_space(), event.as_str());
+    FEEDS.with(|feeds| {
+        let mut feeds = feeds.borrow_mut();
+        if let Some(feed) = feeds.get(&key).and_then(Weak::upgrade) {
+            return feed;
+        }
+        feeds.retain(|_, feed| feed.strong_count() > 0);
+        let feed = Rc::new(Feed {
+            event: event.clone(),
+            backend,
+            poll_ms: poll_ms.max(1),
+            read_budget_ms: budget_ms,
+            state: RefCell::default(),
+        });
+        feeds.insert(key, Rc::downgrade(&feed));
+        feed
+    })
+}
+
+impl Feed {
+    /// The event this feed follows.
+    pub fn event(&self) -> &EventId {
+        &self.event
+    }
+
+    /// The platform pieces the feed reads through.
+    pub fn backend(&self) -> &dyn Backend {
+        &*self.backend
+    }
+
+    /// The poll interval.
+    pub fn poll_ms(&self) -> u64 {
+        self.poll_ms
+    }
+
+    /// The last seq the feed has seen, if it has read the log yet.
+    pub fn head(&self) -> Option<u64> {
+        self.state.borrow().head
+    }
+
+    /// What a stream whose state reflects `cursor` can take now.
+    pub fn after(&self, cursor: u64) -> Next {
+        let state = self.state.borrow();
+        let Some(head) = state.head else {
+            return Next::Nothing;
+        };
+        if cursor >= head {
+            return Next::Nothing;
+        }
+        match state.entries.front() {
+            Some(first) if first.seq <= cursor.saturating_add(1) => Next::Entries(
+                state
+                    .entries
+                    .iter()
+                    .filter(|e| e.seq > cursor)
+                    .cloned()
+                    .collect(),
+            ),
+            _ => Next::Gap,
+        }
+    }
+
+    /// When the feed's view gets older than one poll interval (0: it never read).
+    pub fn stale_at(&self) -> u64 {
+        self.state
+            .borrow()
+            .polled_at
+            .map_or(0, |at| at.saturating_add(self.poll_ms))
+    }
+
+    /// Brings the feed up to date: joins the read in flight, or starts one when the feed is
+    /// stale (a fresh feed is left as it is). Never fails: a failed read is logged and the
+    /// feed stays as it was for another interval.
+    pub async fn refresh(self: &Rc<Self>) {
+        let fresh = self.stale_at() > self.backend.now_ms();
+        let read = {
+            let mut state = self.state.borrow_mut();
+            match &state.in_flight {
+                Some(read) => read.clone(),
+                None if fresh => return,
+                None => {
+                    let read = self.start_read();
+                    state.in_flight = Some(read.clone());
+                    read
+                }
+            }
+        };
+        let budget = self.backend.sleep(self.read_budget_ms);
+        if let futures::future::Either::Right(_) = select(pin!(read.clone()), budget).await {
+            let mut state = self.state.borrow_mut();
+            if state.in_flight.as_ref().is_some_and(|r| r.ptr_eq(&read)) {
+                state.in_flight = None;
+                state.polled_at = Some(self.backend.now_ms());
+            }
+        }
+    }
+
+    fn start_read(self: &Rc<Self>) -> Read {
+        let feed = Rc::downgrade(self);
+        let backend = self.backend.clone();
+        let event = self.event.clone();
+        let bucket = backend.now_ms() / self.poll_ms;
+        async move {
+            let read = poll_read(&*backend, &event, bucket).await;
+            if let Some(feed) = feed.upgrade() {
+                feed.settle(read);
+            }
+        }
+        .boxed_local()
+        .shared()
+    }
+
+    fn settle(&self, read: Result<LogRead, Error>) {
+        let now = self.backend.now_ms();
+        let mut state = self.state.borrow_mut();
+        state.in_flight = None;
+        state.polled_at = Some(now);
+        match read {
+            Ok(read) => merge(&mut state, read),
+            Err(e) => self.backend.log(&format!(
+                "live feed of {}: the log read failed: {e}",
+                self.event.as_str()
+            )),
+        }
+    }
+}
+
+fn merge(state: &mut State, read: LogRead) {
+    match (state.head, read.head) {
+        // No log (Redis lost it): the streams find out from their own gap reads.
+        (_, None) => {
+            state.head = None;
+            state.entries.clear();
+        }
+        // An older view (a cached read of another isolate): keep ours.
+        (Some(head), Some(new)) if new < head => {}
+        (Some(head), Some(new)) => {
+            let joins = read
+                .entries
+                .first()
+                .map_or(new == head, |first| first.seq <= head + 1);
+            if !joins {
+                state.entries.clear();
+            }
+            let last = state.entries.back().map_or(0, |e| e.seq);
+            state
+                .entries
+                .extend(read.entries.into_iter().filter(|e| e.seq > last));
+            state.head = Some(new);
+        }
+        (None, Some(new)) => {
+            state.entries = read.entries.into();
+            state.head = Some(new);
+        }
+    }
+    let excess = state.entries.len().saturating_sub(HELD);
+    state.entries.drain(..excess);
+}
+
+/// The feed's read of the log's tail: through the location cache when there is one, keyed by
+/// event and `bucket` (poll intervals since the epoch), so every isolate of a location that
+/// polls within one interval shares one Redis read.
+///
+/// # Errors
+/// The log read's errors; a cache failure only costs the cache.
+pub async fn poll_read(
+    backend: &dyn Backend,
+    event: &EventId,
+    bucket: u64,
+) -> Result<LogRead, Error> {
+    let Some(cache) = backend.cache() else {
+        return backend.read(event, Range::Tail, POLL_LIMIT).await;
+    };
+    let space: String = form_urlencoded::byte_serialize(backend.key_space().as_bytes()).collect();
+    let key = format!(
+        "https://live-feed.cache/{space}/{}/{bucket}",
+        event.as_str()
+    );
+    if let Some(read) = cache.get(&key).await.as_deref().and_then(decode) {
+        return Ok(read);
+    }
+    let read = backend.read(event, Range::Tail, POLL_LIMIT).await?;
+    // One second is the bucket's life at the default poll interval; the bucket in the key
+    // keeps a later interval from reading it anyway.
+    cache.put(&key, encode(&read), 1).await;
+    Ok(read)
+}
+
+fn encode(read: &LogRead) -> Vec<u8> {
+    let entries: Vec<Value> = read
+        .entries
+        .iter()
+        .map(|e| json!([e.seq, e.json]))
+        .collect();
+    json!({"head": read.head, "oldest": read.oldest, "entries": entries})
+        .to_string()
+        .into_bytes()
+}
+
+fn decode(bytes: &[u8]) -> Option<LogRead> {
+    let value: Value = serde_json::from_slice(bytes).ok()?;
+    let entries = value["entries"]
+        .as_array()?
+        .iter()
+        .map(|pair| {
+            Some(Entry {
+                seq: pair.get(0)?.as_u64()?,
+                json: pair.get(1)?.as_str()?.to_owned(),
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(LogRead {
+        head: value["head"].as_u64(),
+        oldest: value["oldest"].as_u64(),
+        entries,
+    })
+}
+
+#[cfg(test)]
+#[path = "feed_tests.rs"]
+mod tests;
