@@ -6,30 +6,20 @@
 //! (`tests/js/live/`).
 
 use e2e::catalog::{EventSpec, PublishedEvent, availability, publish_event, seat};
-use e2e::live::{Follow, LiveState, follow, snapshot_view, updates};
-use e2e::live_ops::{Client, Rng, Shared};
+use e2e::live::{Follow, LiveState, follow, overrides, snapshot_view, updates};
+use e2e::live_ops::{Client, Rng, Shared, watch};
 use e2e::{App, Runtime, Stack, root, run_node_tests, unique};
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared::domain::Role;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const OPERATIONS: usize = 1_000;
 const CLIENTS: usize = 3;
 const SEATS: usize = 120;
 const GA_SUPPLY: u32 = 300;
-
-fn overrides<'a>(prefix: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-    let mut all = vec![
-        ("RATE_LIMIT_WRITE", "100000:100000"),
-        ("RATE_LIMIT_READ", "100000:100000"),
-        ("REDIS_KEY_PREFIX", prefix),
-    ];
-    all.extend_from_slice(extra);
-    all
-}
 
 /// The seed: `LIVE_LOG_SEED` to replay a run, else the clock.
 fn seed() -> u64 {
@@ -37,39 +27,6 @@ fn seed() -> u64 {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| e2e::payments::now_ms() as u64)
-}
-
-/// A watcher: waits until `start_after` operations are done, takes a snapshot, then follows
-/// `/updates` (pages of `limit`) until it has reached `target` (set once the clients are done).
-async fn watch(
-    shared: &Shared<'_>,
-    start_after: usize,
-    limit: usize,
-    target: &AtomicU64,
-) -> (LiveState, Vec<Value>) {
-    while shared.done.load(Ordering::Relaxed) < start_after {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let event = &shared.event.id;
-    let mut state = LiveState::from_snapshot(&availability(shared.app, event).await);
-    let start = state.seq;
-    let mut applied: Vec<Value> = Vec::new();
-    loop {
-        let want = target.load(Ordering::Acquire);
-        match follow(shared.app, event, &mut state, limit).await {
-            Follow::Applied(entries) => applied.extend(entries),
-            Follow::TooOld => panic!("watcher from seq {start}: SEQ_TOO_OLD at {}", state.seq),
-        }
-        if want != 0 && state.seq >= want {
-            let first = applied.first().and_then(|e| e["seq"].as_u64());
-            assert!(
-                first.is_none_or(|s| s == start + 1),
-                "first entry after {start}: {first:?}"
-            );
-            return (state, applied);
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// 1,000 random changes by 3 concurrent clients; 3 watchers started at 0, 1/3 and 2/3 of them

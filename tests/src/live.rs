@@ -161,6 +161,18 @@ impl LiveState {
     }
 }
 
+/// The app settings of the live tests: room for bursts of requests, and a known Redis key
+/// `prefix` (the tests reach into the inventory's keys), plus `extra`.
+pub fn overrides<'a>(prefix: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut all = vec![
+        ("RATE_LIMIT_WRITE", "100000:100000"),
+        ("RATE_LIMIT_READ", "100000:100000"),
+        ("REDIS_KEY_PREFIX", prefix),
+    ];
+    all.extend_from_slice(extra);
+    all
+}
+
 /// The snapshot view of `body` (see [`LiveState::view`]).
 pub fn snapshot_view(body: &Value) -> Value {
     LiveState::from_snapshot(body).view()

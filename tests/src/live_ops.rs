@@ -1,13 +1,15 @@
 //! A client making random availability changes for the change-log property test: holds (seat
 //! lists and GA quantities), releases, expiries, sales (hold, order, signed card payment) and
-//! refunds, each checked against the answers the API documents.
+//! refunds, each checked against the answers the API documents; and a watcher that follows the
+//! change log from a snapshot while they do.
 //!
 //! Expiry: the shortest hold the sale settings allow is 30 s, so waiting holds out would make
 //! the test minutes long. An "expire" moves one hold's deadline in the inventory's expiry zset
 //! into the past, which is what time passing does; the scripts' own sweep then releases it (on
 //! the next script run of any client or snapshot), as it would release a hold that ran out.
 
-use crate::catalog::{ORGANIZER, PublishedEvent, seat};
+use crate::catalog::{ORGANIZER, PublishedEvent, availability, seat};
+use crate::live::{Follow, LiveState, follow};
 use crate::payments::pay_by_card;
 use crate::{App, Stack, unique};
 use reqwest::Method;
@@ -15,7 +17,8 @@ use serde_json::{Value, json};
 use shared::domain::Role;
 use shared::redis::Command;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// splitmix64: small, seedable, and the same sequence everywhere (no dependency needed).
 #[derive(Debug, Clone)]
@@ -224,5 +227,38 @@ impl<'a> Client<'a> {
             .await;
         assert_eq!(reply.status, 200, "refund {order}: {}", reply.body);
         self.count("refund 200");
+    }
+}
+
+/// A watcher: waits until `start_after` operations are done, takes a snapshot, then follows
+/// `/updates` (pages of `limit`) until it has reached `target` (set once the clients are done).
+pub async fn watch(
+    shared: &Shared<'_>,
+    start_after: usize,
+    limit: usize,
+    target: &AtomicU64,
+) -> (LiveState, Vec<Value>) {
+    while shared.done.load(Ordering::Relaxed) < start_after {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let event = &shared.event.id;
+    let mut state = LiveState::from_snapshot(&availability(shared.app, event).await);
+    let start = state.seq;
+    let mut applied: Vec<Value> = Vec::new();
+    loop {
+        let want = target.load(Ordering::Acquire);
+        match follow(shared.app, event, &mut state, limit).await {
+            Follow::Applied(entries) => applied.extend(entries),
+            Follow::TooOld => panic!("watcher from seq {start}: SEQ_TOO_OLD at {}", state.seq),
+        }
+        if want != 0 && state.seq >= want {
+            let first = applied.first().and_then(|e| e["seq"].as_u64());
+            assert!(
+                first.is_none_or(|s| s == start + 1),
+                "first entry after {start}: {first:?}"
+            );
+            return (state, applied);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
