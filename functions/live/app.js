@@ -242,6 +242,7 @@
     source = new EventSource(`${api}/stream?since_seq=${state.seq}`);
     source.addEventListener('open', () => {
       clearTimeout(stallTimer);
+      stallTimer = 0;
       clearTimeout(pollTimer);
       retryMs = POLL_MS;
       setMode('live');
@@ -257,19 +258,22 @@
     });
     source.addEventListener('error', () => {
       if (!source) return;
-      // CLOSED: the server refused the stream (not served, 4xx/5xx); CONNECTING: the browser
-      // retries by itself, which is how a stream that ended on schedule comes back. Either
-      // way nothing may be missed meanwhile: poll until a stream is open again.
-      if (source.readyState === EventSource.CLOSED) return fallBack();
-      clearTimeout(stallTimer);
-      stallTimer = setTimeout(() => {
-        if (source && source.readyState !== EventSource.OPEN) fallBack();
-      }, STALL_MS);
+      // CLOSED: the server refused the stream (4xx/5xx): poll. CONNECTING: the browser
+      // retries by itself (how a stream that ended on schedule comes back); if no retry has
+      // opened STALL_MS after the first error (its retries must not push that back), poll.
+      if (!stallTimer) {
+        stallTimer = setTimeout(() => {
+          stallTimer = 0;
+          if (source && source.readyState !== EventSource.OPEN) fallBack();
+        }, STALL_MS);
+      }
+      return undefined;
     });
   }
 
   function closeStream() {
     clearTimeout(stallTimer);
+    stallTimer = 0;
     if (source) source.close();
     source = null;
   }
@@ -281,18 +285,28 @@
     poll();
   }
 
-  // One poll, then the next one or the stream again.
+  const streaming = () => source !== null && source.readyState === EventSource.OPEN;
+
+  // One poll, then the next one or the stream again. A stream that opened meanwhile takes
+  // over; one still connecting decides by its own `open` or `error`.
+  let pollFailed = false;
   async function poll() {
     clearTimeout(pollTimer);
     try {
       await catchUp();
+      // The server is reachable again after a failure: try the stream now, not at its backoff.
+      if (pollFailed) [pollFailed, nextStreamAt, retryMs] = [false, 0, POLL_MS];
+      if (streaming()) return undefined;
       setMode('polling');
       showError('');
     } catch (err) {
+      pollFailed = true;
+      if (streaming()) return undefined;
       setMode(navigator.onLine === false ? 'offline' : 'error');
       showError(`cannot reach the server (${String(err.message || err)}); retrying`);
     }
-    if (!source && Date.now() >= nextStreamAt && typeof EventSource === 'function') return openStream();
+    if (source) return undefined;
+    if (Date.now() >= nextStreamAt && typeof EventSource === 'function') return openStream();
     pollTimer = setTimeout(poll, POLL_MS);
     return undefined;
   }

@@ -2,9 +2,9 @@
 //
 // 1. The page follows the stream: a seat held through the API turns `held` on the page
 //    within 2 s, and a GA hold moves the type's counters.
-// 2. Cut off (context offline and every availability request aborted), the page misses the
-//    changes made meanwhile; back online it catches up from the change log and ends with
-//    exactly a fresh snapshot's seat states, counters and seq.
+// 2. Cut off (the page talks to the API through a TCP forwarder the test drops, see cut.mjs),
+//    the page misses the changes made meanwhile; back on it catches up from the change log and
+//    ends with exactly a fresh snapshot's seat states, counters and seq, and streams again.
 // 3. The same with more changes than the log keeps (the server runs with
 //    LIVE_LOG_MAX_ENTRIES=10): the page's cursor is too old, so it takes a new snapshot.
 //
@@ -21,6 +21,7 @@ import { readFile, writeFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { Api } from "./api.mjs";
+import { startCutter } from "./cut.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const WAIT = 30_000;
@@ -51,11 +52,12 @@ if (!FIXTURE) {
   const api = new Api(fx);
   const log = [];
   const pageErrors = [];
-  let browser, context, page;
+  let browser, context, page, cutter;
 
   describe("live seat-map page in Chromium", () => {
     before(async () => {
       await mkdir(path.resolve(fx.artifactsDir), { recursive: true });
+      cutter = await startCutter(fx.baseUrl);
       browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
       context = await browser.newContext({ viewport: { width: 900, height: 900 } });
       page = await context.newPage();
@@ -66,7 +68,7 @@ if (!FIXTURE) {
       });
       page.on("requestfailed", (r) => log.push(`[requestfailed] ${r.url()} ${r.failure()?.errorText}`));
       page.on("response", (r) => log.push(`[response] ${r.status()} ${r.url()}`));
-      await page.goto(`${fx.baseUrl}/events/${fx.eventId}/live`);
+      await page.goto(`${cutter.url}/events/${fx.eventId}/live`);
       await page.waitForFunction((n) => document.querySelectorAll("[data-seat]").length === n, fx.seats.length, {
         timeout: WAIT,
       });
@@ -76,6 +78,7 @@ if (!FIXTURE) {
     after(async () => {
       await writeFile(artifact("console.log"), log.join("\n") + "\n").catch(() => {});
       await browser?.close();
+      await cutter?.close();
     });
 
     test("a hold shows on the page within 2 s (stream)", { timeout: TEST_TIMEOUT }, async () => {
@@ -129,13 +132,11 @@ if (!FIXTURE) {
 
   const pageSeq = () => page.getAttribute("#seq", "data-seq").then(Number);
 
-  // Cuts the page off (offline, and every availability request aborted, so neither the open
-  // stream nor a poll gets through), runs `changes` (which must make `count` log entries)
-  // through the API, checks the page saw none of them, and lets it back on.
+  // Cuts the page off (its open stream dropped, new connections refused), runs `changes`
+  // (which must make `count` log entries) through the API, checks the page saw none of them,
+  // and lets it back on.
   async function cutOffWhile(changes, count) {
-    const blocked = (url) => url.pathname.includes("/availability");
-    await page.route(blocked, (route) => route.abort("internetdisconnected"));
-    await context.setOffline(true);
+    cutter.cut();
     await page.waitForSelector('#connection:not([data-mode="live"])', { timeout: WAIT });
     const before = await pageSeq();
     const headBefore = (await api.snapshot()).seq;
@@ -144,8 +145,7 @@ if (!FIXTURE) {
     assert.equal(headAfter - headBefore, count, "the changes made the expected log entries");
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.equal(await pageSeq(), before, "the page saw nothing while cut off");
-    await page.unroute(blocked);
-    await context.setOffline(false);
+    cutter.restore();
   }
 
   // Waits until the page's seq is a fresh snapshot's, then compares everything it shows.
