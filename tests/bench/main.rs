@@ -1,6 +1,7 @@
 //! `make bench`: bundle sizes, and `/health` and `/ready` throughput and latency of the release
 //! Wasm on workerd (Miniflare) and on `wasmtime serve`, against the real local stack; seat-hold
-//! throughput, the raw `EVALSHA` rate of the hold script and a no-oversell count (`holds.rs`).
+//! throughput, the raw `EVALSHA` rate of the hold script and a no-oversell count (`holds.rs`);
+//! the Redis cost of 200 vs 2 live-stream watchers (`live.rs`).
 //!
 //! Load comes from autocannon on 127.0.0.1, bounded in connections and duration. Figures are
 //! meant to be read as ratios within one run (`/ready` vs `/health` on the same runtime, one
@@ -9,6 +10,7 @@
 
 mod checkin;
 mod holds;
+mod live;
 
 use e2e::{App, Runtime, Stack, root};
 use std::io::Write as _;
@@ -214,7 +216,7 @@ async fn indexer_backfill() {
 
 #[tokio::main]
 async fn main() {
-    // `bench [load|holds|checkin|indexer]` runs one section (sizes and crypto always).
+    // `bench [load|holds|checkin|live|indexer]` runs one section (sizes and crypto always).
     let only = std::env::args().nth(1);
     let wanted = |section: &str| only.as_deref().is_none_or(|o| o == section);
     let bundle_wasm = root().join("functions/hosts/cloudflare/build/index_bg.wasm");
@@ -292,6 +294,12 @@ async fn main() {
     for runtime in [Runtime::Workerd, Runtime::Wasmtime] {
         if wanted("checkin") {
             checkin::run(&stack, runtime).await;
+            println!();
+        }
+    }
+    for runtime in [Runtime::Workerd, Runtime::Wasmtime] {
+        if wanted("live") {
+            live::run(&stack, runtime).await;
             println!();
         }
     }

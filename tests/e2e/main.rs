@@ -21,6 +21,7 @@ mod indexer;
 mod indexer_reorg;
 mod lapsed_payment;
 mod live_log;
+mod live_stream;
 mod login_rules;
 mod metrics_cost;
 mod migrations;

@@ -19,6 +19,7 @@ pub mod live_ops;
 pub mod payments;
 mod process;
 pub mod proxy;
+pub mod sse;
 pub mod wallet;
 
 pub use costs::Costs;

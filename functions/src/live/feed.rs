@@ -1,8 +1,8 @@
 //! The fan-out behind the availability stream: per instance and per event, one [`Feed`] reads
 //! the change log at most once per `LIVE_POLL_MS`, however many streams watch the event.
 //!
-//! - Single flight: the first stream that finds the feed stale starts its read; the others
-//!   await that same read (a shared future), so 200 watchers cost what one costs.
+//! - Single flight: the first stream that finds the feed stale reads; the others wait for that
+//!   read to land in the feed, so 200 watchers cost what one costs.
 //! - Each stream keeps its own cursor and takes the entries after it from what the feed holds
 //!   ([`Feed::after`]); a stream whose cursor is older than the feed's first entry reads its
 //!   gap directly, once ([`Next::Gap`]).
@@ -17,14 +17,12 @@
 
 use super::log::{Entry, LogRead, Range};
 use crate::EdgeCache;
-use futures::FutureExt;
-use futures::future::{LocalBoxFuture, Shared, select};
+use futures::future::LocalBoxFuture;
 use serde_json::{Value, json};
 use shared::domain::EventId;
 use shared::error::Error;
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
-use std::pin::pin;
 use std::rc::{Rc, Weak};
 
 /// Entries one poll reads (the log's tail): more changes than this in one poll interval make
@@ -66,8 +64,6 @@ pub enum Next {
     Nothing,
 }
 
-type Read = Shared<LocalBoxFuture<'static, ()>>;
-
 #[derive(Default)]
 struct State {
     head: Option<u64>,
@@ -75,7 +71,24 @@ struct State {
     entries: VecDeque<Entry>,
     /// When the last read settled.
     polled_at: Option<u64>,
-    in_flight: Option<Read>,
+    /// The read in flight, by generation.
+    reading: Option<u64>,
+    generation: u64,
+}
+
+/// Marks a read in flight; dropped with the reading stream, it frees the feed for another.
+struct Reading<'a> {
+    feed: &'a Feed,
+    generation: u64,
+}
+
+impl Drop for Reading<'_> {
+    fn drop(&mut self) {
+        let mut state = self.feed.state.borrow_mut();
+        if state.reading == Some(self.generation) {
+            state.reading = None;
+        }
+    }
 }
 
 /// One event's shared view of its log on this instance.
@@ -83,8 +96,7 @@ pub struct Feed {
     event: EventId,
     backend: Rc<dyn Backend>,
     poll_ms: u64,
-    /// How long a stream waits for a read another stream started before giving up on it (on
-    /// workerd a read belongs to the request that started it and dies with it).
+    /// How long a stream waits for a read another stream started before giving up on it.
     read_budget_ms: u64,
     state: RefCell<State>,
 }
@@ -166,52 +178,66 @@ impl Feed {
             .map_or(0, |at| at.saturating_add(self.poll_ms))
     }
 
-    /// Brings the feed up to date: joins the read in flight, or starts one when the feed is
-    /// stale (a fresh feed is left as it is). Never fails: a failed read is logged and the
-    /// feed stays as it was for another interval.
-    pub async fn refresh(self: &Rc<Self>) {
-        let fresh = self.stale_at() > self.backend.now_ms();
-        let read = {
+    /// Brings the feed up to date: starts a read when the feed is stale and none is in
+    /// flight, or waits for the one in flight (a fresh feed is left as it is). Never fails: a
+    /// failed read is logged and the feed stays as it was for another interval.
+    ///
+    /// Waiting is polling a flag on the stream's own timer, not awaiting the other stream's
+    /// future: a wakeup from another request's task panics a wasi:http p3 instance (wit-bindgen
+    /// without `inter-task-wakeup`, which traps under `wasmtime serve` 49), and workerd warns
+    /// about promises settled from another request's context.
+    pub async fn refresh(&self) {
+        let now = self.backend.now_ms();
+        let fresh = self.stale_at() > now;
+        let started = {
             let mut state = self.state.borrow_mut();
-            match &state.in_flight {
-                Some(read) => read.clone(),
-                None if fresh => return,
-                None => {
-                    let read = self.start_read();
-                    state.in_flight = Some(read.clone());
-                    read
-                }
+            if state.reading.is_some() {
+                None
+            } else if fresh {
+                return;
+            } else {
+                state.generation += 1;
+                state.reading = Some(state.generation);
+                Some(state.generation)
             }
         };
-        let budget = self.backend.sleep(self.read_budget_ms);
-        if let futures::future::Either::Right(_) = select(pin!(read.clone()), budget).await {
-            let mut state = self.state.borrow_mut();
-            if state.in_flight.as_ref().is_some_and(|r| r.ptr_eq(&read)) {
-                state.in_flight = None;
-                state.polled_at = Some(self.backend.now_ms());
+        match started {
+            Some(generation) => {
+                // Clears the flag if this stream goes away mid-read (its client left).
+                let _guard = Reading {
+                    feed: self,
+                    generation,
+                };
+                let read = poll_read(&*self.backend, &self.event, now / self.poll_ms).await;
+                self.settle(read);
             }
+            None => self.join(now).await,
         }
     }
 
-    fn start_read(self: &Rc<Self>) -> Read {
-        let feed = Rc::downgrade(self);
-        let backend = self.backend.clone();
-        let event = self.event.clone();
-        let bucket = backend.now_ms() / self.poll_ms;
-        async move {
-            let read = poll_read(&*backend, &event, bucket).await;
-            if let Some(feed) = feed.upgrade() {
-                feed.settle(read);
+    async fn join(&self, since: u64) {
+        let pause = (self.poll_ms / 20).clamp(5, 50);
+        loop {
+            self.backend.sleep(pause).await;
+            let now = self.backend.now_ms();
+            let mut state = self.state.borrow_mut();
+            if state.reading.is_none() {
+                return;
+            }
+            if now >= since.saturating_add(self.read_budget_ms) {
+                // The reader never finished (on workerd a read dies with its request): the
+                // next stream to look starts another after an interval.
+                state.reading = None;
+                state.polled_at = Some(now);
+                return;
             }
         }
-        .boxed_local()
-        .shared()
     }
 
     fn settle(&self, read: Result<LogRead, Error>) {
         let now = self.backend.now_ms();
         let mut state = self.state.borrow_mut();
-        state.in_flight = None;
+        state.reading = None;
         state.polled_at = Some(now);
         match read {
             Ok(read) => merge(&mut state, read),

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::live::sse::{HEARTBEAT, RETRY, Timing, Watcher, frame};
+use futures::FutureExt;
 use futures::executor::block_on;
 use futures::future::join_all;
 use std::cell::Cell;
