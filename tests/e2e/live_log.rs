@@ -50,7 +50,7 @@ async fn followers_match_the_snapshot(runtime: Runtime) {
     let target = AtomicU64::new(0);
     let mut rng = Rng::new(seed);
     let mut clients: Vec<Client> = (0..CLIENTS)
-        .map(|n| Client::new(&shared, n, rng.next()))
+        .map(|n| Client::new(&shared, n, rng.next_u64()))
         .collect();
     let limits = [1 + rng.below(50), 1 + rng.below(1000), 1000];
     let share = |n: usize| OPERATIONS / CLIENTS + usize::from(n < OPERATIONS % CLIENTS);

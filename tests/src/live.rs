@@ -30,6 +30,7 @@ struct TypeCounts {
 /// What a client knows about an event's availability, and the seq it reflects.
 #[derive(Debug, Clone)]
 pub struct LiveState {
+    /// The seq of the last entry applied (at first the snapshot's).
     pub seq: u64,
     seat_states: BTreeMap<String, String>,
     seat_total: i64,

@@ -25,11 +25,13 @@ use std::time::Duration;
 pub struct Rng(u64);
 
 impl Rng {
+    /// The generator for `seed` (print it: the same seed replays the same run).
     pub fn new(seed: u64) -> Self {
         Rng(seed)
     }
 
-    pub fn next(&mut self) -> u64 {
+    /// The next number.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -39,15 +41,18 @@ impl Rng {
 
     /// A number in `0..n` (`n > 0`).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
 }
 
 /// What a client shares with the others.
 pub struct Shared<'a> {
     pub app: &'a App,
+    /// For the expiry zset (Redis, behind the app's back).
     pub stack: &'a Stack,
+    /// An event with seats and a GA type.
     pub event: &'a PublishedEvent,
+    /// How many seats it has (`seat(0)`…).
     pub seats: usize,
     /// The event's expiry zset (`{prefix}inv:{{event}}:expiry`).
     pub expiry_key: String,
@@ -73,6 +78,7 @@ pub struct Client<'a> {
 }
 
 impl<'a> Client<'a> {
+    /// Client `n` (its wallets are its own), drawing from `seed`.
     pub fn new(shared: &'a Shared<'a>, n: usize, seed: u64) -> Self {
         Client {
             shared,
