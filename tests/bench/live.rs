@@ -3,12 +3,15 @@
 //! The holds cost the same in both runs; what grows with the clients is the watchers' share.
 //!
 //! What to expect: on workerd every stream of the isolate shares one feed, so the watchers
-//! cost one log read per `LIVE_POLL_MS` whatever their number. `wasmtime serve` runs a p3
-//! component in several instances (each takes up to 16 requests at once; a stream holds its
-//! request for its whole life), and module state is per instance: the feeds are shared per
-//! instance, so 200 clients cost about one read per poll interval per instance (≈ 200 / 16).
-//! Spin proper instantiates per request: there each stream polls on its own, and a CDN in
-//! front (the updates route's `Cache-Control: public, max-age=1`) is what shares reads.
+//! cost one log read per `LIVE_POLL_MS` whatever their number (measured: 26 commands for 2
+//! clients, 33 for 200). `wasmtime serve` runs a p3 component in several instances and module
+//! state is per instance, so the feeds are shared per instance only: the cost is about one
+//! read per poll interval per instance. Opening 200 streams at once, it packed about three
+//! streams per instance (measured: 16 clients 78 commands, 64 → 247, 200 → 617-709, i.e.
+//! ≈ 60-70 instances), so 200 clients cost ~20x what 2 do there, still ~3x less than a read
+//! per client. Spin proper instantiates per request: there each stream polls on its own, and
+//! what shares reads is a CDN in front of the updates route (`Cache-Control: public,
+//! max-age=1`). `BENCH_LIVE_CLIENTS=2,16,200` and `BENCH_RUNTIME=Wasmtime` narrow the run.
 
 use e2e::catalog::{EventSpec, PublishedEvent, publish_event, seat};
 use e2e::{App, Runtime, Stack};
@@ -97,6 +100,19 @@ async fn hold_every_two_seconds(app: &App, event: &PublishedEvent) {
     }
 }
 
+/// The client counts to measure: `BENCH_LIVE_CLIENTS` (comma-separated), else 2 and 200.
+fn client_counts() -> Vec<usize> {
+    std::env::var("BENCH_LIVE_CLIENTS")
+        .ok()
+        .map(|list| {
+            list.split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .collect::<Vec<usize>>()
+        })
+        .filter(|counts| !counts.is_empty())
+        .unwrap_or_else(|| vec![2, 200])
+}
+
 /// Prints the 2-client and 200-client figures of `runtime` and their ratio.
 pub async fn run(stack: &Stack, runtime: Runtime) {
     let app = App::spawn(
@@ -118,7 +134,7 @@ pub async fn run(stack: &Stack, runtime: Runtime) {
     );
     println!("|---|---|---|---|---|");
     let mut base = None;
-    for clients in [2, 200] {
+    for clients in client_counts() {
         let figure = window(&app, stack, clients).await;
         let base = *base.get_or_insert(figure.commands.max(1));
         println!(

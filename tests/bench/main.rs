@@ -298,7 +298,8 @@ async fn main() {
         }
     }
     for runtime in [Runtime::Workerd, Runtime::Wasmtime] {
-        if wanted("live") {
+        let only_runtime = std::env::var("BENCH_RUNTIME").ok();
+        if wanted("live") && only_runtime.is_none_or(|r| r == format!("{runtime:?}")) {
             live::run(&stack, runtime).await;
             println!();
         }

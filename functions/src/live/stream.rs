@@ -12,6 +12,12 @@
 //! `EVAL` (plus the snapshot's reads when one is sent). While connected a stream costs no
 //! command of its own: per instance and event one read per `LIVE_POLL_MS` serves every
 //! stream ([`super::feed`]). Errors (400, 404) are answered before the stream starts.
+//!
+//! Workers' subrequest cap counts per invocation, and the feed's read is made by whichever
+//! stream wakes first: a stream that watches alone makes about one read (plus a Cache API
+//! get and put) per poll interval of its life. With the defaults (55 s, 1 s) that passes the
+//! Free plan's 50; there, keep `LIVE_STREAM_SECS / (LIVE_POLL_MS / 1000) * 3` under 50 (e.g.
+//! `LIVE_POLL_MS=3500`). Paid's 10,000 is far off.
 
 use super::feed::{self, Feed, Next};
 use super::log::{self, Range};
