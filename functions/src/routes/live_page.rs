@@ -12,6 +12,7 @@ use shared::error::Error;
 
 const INDEX: &str = include_str!("../../live/index.html");
 const APP: &str = include_str!("../../live/app.js");
+const STATE: &str = include_str!("../../live/state.js");
 const STYLES: &str = include_str!("../../live/app.css");
 
 /// Nothing but the page's own files may run or load: scripts and styles are files of this
@@ -26,7 +27,7 @@ fn not_found(what: String) -> Error {
     Error::not_found("ROUTE_NOT_FOUND", what)
 }
 
-/// Serves the page and its script and styles.
+/// Serves the page and its scripts (`app.js`, and the model it imports, `state.js`) and styles.
 ///
 /// # Errors
 /// 404 `ROUTE_NOT_FOUND` for an id that cannot be an event id (the page would only show an
@@ -40,6 +41,7 @@ pub fn get(route: Route, call: &Call<'_>) -> Result<Response, Error> {
         }
         _ => match call.params.get("file") {
             "app.js" => ("text/javascript; charset=utf-8", APP),
+            "state.js" => ("text/javascript; charset=utf-8", STATE),
             "app.css" => ("text/css; charset=utf-8", STYLES),
             file => return Err(not_found(format!("no live page file {file:?}"))),
         },
@@ -84,6 +86,7 @@ mod tests {
         for (path, content_type, body) in [
             ("/events/evt_0123456789abcdef0123/live", "text/html", INDEX),
             ("/live/app.js", "text/javascript", APP),
+            ("/live/state.js", "text/javascript", STATE),
             ("/live/app.css", "text/css", STYLES),
         ] {
             let response = serve(path).expect(path);
@@ -140,15 +143,19 @@ mod tests {
         assert!(!handler, "no inline event handlers");
         // The page lives at /events/{id}/live: its files are named from the root.
         assert!(INDEX.contains(r#"<link rel="stylesheet" href="/live/app.css">"#));
-        assert!(INDEX.contains(r#"<script src="/live/app.js"></script>"#));
+        assert!(INDEX.contains(r#"<script type="module" src="/live/app.js"></script>"#));
+        // app.js imports the model relative to itself: it must stay next to it.
+        assert!(APP.contains("from './state.js';"));
     }
 
     #[test]
     fn the_script_writes_no_markup_and_follows_the_stream() {
         // Seat labels and type names come from organizers: text only, never parsed as HTML.
-        assert!(!APP.contains("innerHTML"));
-        assert!(!APP.contains("insertAdjacentHTML"));
-        assert!(!APP.contains("eval("));
+        for script in [APP, STATE] {
+            assert!(!script.contains("innerHTML"));
+            assert!(!script.contains("insertAdjacentHTML"));
+            assert!(!script.contains("eval("));
+        }
         assert!(APP.contains("new EventSource("));
         assert!(APP.contains("/updates?since_seq="));
         assert!(APP.contains("/stream?since_seq="));
