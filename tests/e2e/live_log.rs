@@ -249,6 +249,7 @@ async fn page_in_chromium(runtime: Runtime) {
     let tokens: Vec<String> = (0..8)
         .map(|n| app.token_for(&format!("0x{:040x}", 0x7000 + n), Role::User))
         .collect();
+    page_files_are_served(&app, &event.id).await;
     let dir = root().join(format!("target/e2e-artifacts/live-{runtime:?}"));
     std::fs::create_dir_all(&dir).expect("artifacts dir");
     let fixture = json!({
@@ -271,6 +272,35 @@ async fn page_in_chromium(runtime: Runtime) {
     .await;
     // 3 model unit tests, 3 browser tests.
     assert!(report.contains("# pass 6"), "{report}");
+}
+
+/// The page and its files through the runtime's host (and the contract proxy): types, the
+/// strict policy; anything else is 404.
+async fn page_files_are_served(app: &App, event_id: &str) {
+    for (path, content_type) in [
+        (format!("/events/{event_id}/live"), "text/html"),
+        ("/live/app.js".to_owned(), "text/javascript"),
+        ("/live/state.js".to_owned(), "text/javascript"),
+        ("/live/app.css".to_owned(), "text/css"),
+    ] {
+        let reply = app.send(Method::GET, &path, None, None, &[]).await;
+        assert_eq!(reply.status, 200, "{path}");
+        let got = reply.header("content-type").unwrap_or_default();
+        assert!(got.starts_with(content_type), "{path}: {got}");
+        let policy = reply.header("content-security-policy").unwrap_or_default();
+        assert!(
+            policy.starts_with("default-src 'none'; script-src 'self';"),
+            "{policy}"
+        );
+        assert!(
+            policy.contains("connect-src 'self'") && !policy.contains("unsafe"),
+            "{policy}"
+        );
+    }
+    for path in ["/live/nope.js", "/events/nope/live"] {
+        let reply = app.send(Method::GET, path, None, None, &[]).await;
+        reply.assert_error(404, "ROUTE_NOT_FOUND", None);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
