@@ -15,10 +15,10 @@
 //! instance serves one request (or, under `wasmtime serve`, up to 16 at once), so there the
 //! sharing is per instance and the Redis cost grows with instances, not with watchers.
 
+use super::edge_cache::poll_read;
 use super::log::{Entry, LogRead, Range};
 use crate::EdgeCache;
 use futures::future::LocalBoxFuture;
-use serde_json::{Value, json};
 use shared::domain::EventId;
 use shared::error::Error;
 use std::cell::RefCell;
@@ -279,65 +279,6 @@ fn merge(state: &mut State, read: LogRead) {
     }
     let excess = state.entries.len().saturating_sub(HELD);
     state.entries.drain(..excess);
-}
-
-/// The feed's read of the log's tail: through the location cache when there is one, keyed by
-/// event and `bucket` (poll intervals since the epoch), so every isolate of a location that
-/// polls within one interval shares one Redis read.
-///
-/// # Errors
-/// The log read's errors; a cache failure only costs the cache.
-pub async fn poll_read(
-    backend: &dyn Backend,
-    event: &EventId,
-    bucket: u64,
-) -> Result<LogRead, Error> {
-    let Some(cache) = backend.cache() else {
-        return backend.read(event, Range::Tail, POLL_LIMIT).await;
-    };
-    let space: String = form_urlencoded::byte_serialize(backend.key_space().as_bytes()).collect();
-    let key = format!(
-        "https://live-feed.cache/{space}/{}/{bucket}",
-        event.as_str()
-    );
-    if let Some(read) = cache.get(&key).await.as_deref().and_then(decode) {
-        return Ok(read);
-    }
-    let read = backend.read(event, Range::Tail, POLL_LIMIT).await?;
-    // One second is the bucket's life at the default poll interval; the bucket in the key
-    // keeps a later interval from reading it anyway.
-    cache.put(&key, encode(&read), 1).await;
-    Ok(read)
-}
-
-fn encode(read: &LogRead) -> Vec<u8> {
-    let entries: Vec<Value> = read
-        .entries
-        .iter()
-        .map(|e| json!([e.seq, e.json]))
-        .collect();
-    json!({"head": read.head, "oldest": read.oldest, "entries": entries})
-        .to_string()
-        .into_bytes()
-}
-
-fn decode(bytes: &[u8]) -> Option<LogRead> {
-    let value: Value = serde_json::from_slice(bytes).ok()?;
-    let entries = value["entries"]
-        .as_array()?
-        .iter()
-        .map(|pair| {
-            Some(Entry {
-                seq: pair.get(0)?.as_u64()?,
-                json: pair.get(1)?.as_str()?.to_owned(),
-            })
-        })
-        .collect::<Option<Vec<_>>>()?;
-    Some(LogRead {
-        head: value["head"].as_u64(),
-        oldest: value["oldest"].as_u64(),
-        entries,
-    })
 }
 
 #[cfg(test)]

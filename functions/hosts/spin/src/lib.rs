@@ -130,6 +130,8 @@ async fn handle(
         // `instantiate` per request). `wasmtime serve` 49 does reuse a p3 instance (up to 128
         // requests, 16 at once, measured) but drops it after 1 s idle without telling it, so
         // state kept between requests is not to be relied on either: flush every request.
+        // The live feeds (module state too) are therefore shared only by the streams one
+        // instance serves at once; see `tests/bench/live.rs` for what that costs.
         instances: Instances::PerRequest,
         // No location cache: a CDN in front of Spin plays that part for the updates route
         // (`Cache-Control: public, max-age=1`).
