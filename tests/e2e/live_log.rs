@@ -7,7 +7,7 @@
 
 use e2e::catalog::{EventSpec, PublishedEvent, availability, publish_event, seat};
 use e2e::live::{Follow, LiveState, follow, overrides, snapshot_view, updates};
-use e2e::live_ops::{Client, Rng, Shared, watch};
+use e2e::live_ops::{Client, HOLD_TTL, Rng, Shared, watch};
 use e2e::{App, Runtime, Stack, root, run_node_tests, unique};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -38,7 +38,16 @@ async fn followers_match_the_snapshot(runtime: Runtime) {
     let stack = Stack::start().await;
     let prefix = format!("{}:", unique("live"));
     let app = App::spawn(runtime, &stack, &overrides(&prefix, &[])).await;
-    let event = publish_event(&app, &EventSpec::new(SEATS, GA_SUPPLY)).await;
+    // Holds last 30 s: the ones the clients keep run out during the run.
+    let now = e2e::payments::now_ms();
+    let sale = json!({"startsAt": now - 60_000, "endsAt": now + 3_600_000,
+        "admissionPerMinute": 600, "maxActive": 1000, "sessionSecs": 600, "waitingRoom": false,
+        "holdTtlSecs": HOLD_TTL.as_secs()});
+    let spec = EventSpec {
+        sale: Some(sale),
+        ..EventSpec::new(SEATS, GA_SUPPLY)
+    };
+    let event = publish_event(&app, &spec).await;
     let shared = Shared {
         app: &app,
         stack: &stack,
