@@ -12,8 +12,9 @@
 //!
 //! The registry is module state (`thread_local!`: Wasm has one thread). It is shared by every
 //! request an instance serves: on workerd that is every request of the isolate; on Spin each
-//! instance serves one request (or, under `wasmtime serve`, up to 16 at once), so there the
-//! sharing is per instance and the Redis cost grows with instances, not with watchers.
+//! instance serves one request (or, under `wasmtime serve`, up to 16 at once; 200 streams
+//! opened together landed about three to an instance, see `tests/bench/live.rs`), so there
+//! the sharing is per instance and the Redis cost grows with instances, not with watchers.
 
 use super::edge_cache::poll_read;
 use super::log::{Entry, LogRead, Range};
