@@ -5,8 +5,10 @@
 //! refused; and the live seat-map page follows the log in headless Chromium
 //! (`tests/js/live/`).
 
-use e2e::catalog::{EventSpec, PublishedEvent, availability, publish_event, seat};
-use e2e::live::{Follow, LiveState, follow, overrides, snapshot_view, updates};
+use e2e::catalog::{EventSpec, availability, publish_event, seat};
+use e2e::live::{
+    Follow, LiveState, follow, hold, overrides, page_files_are_served, snapshot_view, updates,
+};
 use e2e::live_ops::{Client, HOLD_TTL, Rng, Shared, watch};
 use e2e::{App, Runtime, Stack, root, run_node_tests, unique};
 use reqwest::Method;
@@ -183,21 +185,6 @@ async fn retention_overflow(runtime: Runtime) {
     );
 }
 
-/// Holds for wallet `n`; returns `(hold id, token)`.
-async fn hold(app: &App, event: &PublishedEvent, n: usize, what: Value) -> (String, String) {
-    let token = app.token_for(&format!("0x{:040x}", 0x5000 + n), Role::User);
-    let mut body = what;
-    body["eventId"] = json!(event.id);
-    let reply = app
-        .send(Method::POST, "/v1/holds", Some(&token), Some(body), &[])
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    (
-        reply.body["holdId"].as_str().expect("holdId").to_owned(),
-        token,
-    )
-}
-
 /// Cursors and page sizes that are not numbers in range are refused, naming the field.
 async fn validation(runtime: Runtime) {
     let stack = Stack::start().await;
@@ -281,35 +268,6 @@ async fn page_in_chromium(runtime: Runtime) {
     .await;
     // 3 model unit tests, 3 browser tests.
     assert!(report.contains("# pass 6"), "{report}");
-}
-
-/// The page and its files through the runtime's host (and the contract proxy): types, the
-/// strict policy; anything else is 404.
-async fn page_files_are_served(app: &App, event_id: &str) {
-    for (path, content_type) in [
-        (format!("/events/{event_id}/live"), "text/html"),
-        ("/live/app.js".to_owned(), "text/javascript"),
-        ("/live/state.js".to_owned(), "text/javascript"),
-        ("/live/app.css".to_owned(), "text/css"),
-    ] {
-        let reply = app.send(Method::GET, &path, None, None, &[]).await;
-        assert_eq!(reply.status, 200, "{path}");
-        let got = reply.header("content-type").unwrap_or_default();
-        assert!(got.starts_with(content_type), "{path}: {got}");
-        let policy = reply.header("content-security-policy").unwrap_or_default();
-        assert!(
-            policy.starts_with("default-src 'none'; script-src 'self';"),
-            "{policy}"
-        );
-        assert!(
-            policy.contains("connect-src 'self'") && !policy.contains("unsafe"),
-            "{policy}"
-        );
-    }
-    for path in ["/live/nope.js", "/events/nope/live"] {
-        let reply = app.send(Method::GET, path, None, None, &[]).await;
-        reply.assert_error(404, "ROUTE_NOT_FOUND", None);
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

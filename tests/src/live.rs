@@ -1,11 +1,14 @@
 //! Live availability from a client's side: a state built from a snapshot
 //! (`GET /v1/events/{id}/availability`) and moved forward by change-log entries
 //! (`GET …/availability/updates`), by the rule the README gives, so a test can compare what a
-//! follower holds with a later snapshot.
+//! follower holds with a later snapshot; plus the small requests the live tests share (a hold
+//! as a fresh wallet, the page's files).
 
+use crate::catalog::PublishedEvent;
 use crate::{App, Reply};
 use reqwest::Method;
 use serde_json::{Map, Value, json};
+use shared::domain::Role;
 use std::collections::BTreeMap;
 
 /// The kinds of entry the log writes.
@@ -232,5 +235,49 @@ pub async fn follow(app: &App, event_id: &str, state: &mut LiveState, limit: usi
             !entries.is_empty(),
             "no entries though toSeq < headSeq: {body}"
         );
+    }
+}
+
+/// Holds `what` (seats, or a GA type and quantity) of `event` for test wallet `n`; returns `(hold id, token)`.
+pub async fn hold(app: &App, event: &PublishedEvent, n: usize, what: Value) -> (String, String) {
+    let token = app.token_for(&format!("0x{:040x}", 0x5000 + n), Role::User);
+    let mut body = what;
+    body["eventId"] = json!(event.id);
+    let reply = app
+        .send(Method::POST, "/v1/holds", Some(&token), Some(body), &[])
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    (
+        reply.body["holdId"].as_str().expect("holdId").to_owned(),
+        token,
+    )
+}
+
+/// The page and its files through the runtime's host (and the contract proxy): types, the
+/// strict policy; anything else is 404.
+pub async fn page_files_are_served(app: &App, event_id: &str) {
+    for (path, content_type) in [
+        (format!("/events/{event_id}/live"), "text/html"),
+        ("/live/app.js".to_owned(), "text/javascript"),
+        ("/live/state.js".to_owned(), "text/javascript"),
+        ("/live/app.css".to_owned(), "text/css"),
+    ] {
+        let reply = app.send(Method::GET, &path, None, None, &[]).await;
+        assert_eq!(reply.status, 200, "{path}");
+        let got = reply.header("content-type").unwrap_or_default();
+        assert!(got.starts_with(content_type), "{path}: {got}");
+        let policy = reply.header("content-security-policy").unwrap_or_default();
+        assert!(
+            policy.starts_with("default-src 'none'; script-src 'self';"),
+            "{policy}"
+        );
+        assert!(
+            policy.contains("connect-src 'self'") && !policy.contains("unsafe"),
+            "{policy}"
+        );
+    }
+    for path in ["/live/nope.js", "/events/nope/live"] {
+        let reply = app.send(Method::GET, path, None, None, &[]).await;
+        reply.assert_error(404, "ROUTE_NOT_FOUND", None);
     }
 }
