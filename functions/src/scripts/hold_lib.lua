@@ -103,6 +103,10 @@ local function sweep(now, limit)
   for _, id in ipairs(expired) do
     release(id, now)
   end
+  -- The expiries are their own change-log entry (kind 'expire'), before the script's own.
+  if #expired > 0 then
+    live_commit()
+  end
   return #expired
 end
 
