@@ -115,6 +115,11 @@ pub struct Config {
     /// How often an idle stream sends a comment line (`LIVE_HEARTBEAT_SECS`, 1 to 60,
     /// default 15), so proxies keep it open.
     pub live_heartbeat_secs: u64,
+    /// Where instances read the change log through a shared HTTP cache (`LIVE_FEED_URL`, the
+    /// API's base URL as a CDN in front of it serves it): set, an instance's stream feed
+    /// reads `…/availability/updates` there instead of Redis, so the CDN's one-second cache
+    /// shares one origin read among all instances (Spin, where instances share no memory).
+    pub live_feed_url: Option<String>,
     /// Bearer secret of the HTTP-triggered cron route (Spin has no cron trigger of its own).
     /// Unset: the route is disabled.
     pub cron_secret: Option<Secret>,
@@ -269,6 +274,12 @@ impl Config {
         let live_poll_ms = r.number("LIVE_POLL_MS", 1_000, 200..=10_000) as u64;
         let live_stream_secs = r.number("LIVE_STREAM_SECS", 55, 1..=300) as u64;
         let live_heartbeat_secs = r.number("LIVE_HEARTBEAT_SECS", 15, 1..=60) as u64;
+        let live_feed_url = r.optional("LIVE_FEED_URL").map(|url| {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                r.problem("LIVE_FEED_URL", "must start with http:// or https://");
+            }
+            url.trim_end_matches('/').to_owned()
+        });
         let bench_routes = r
             .optional("BENCH_ROUTES")
             .is_some_and(|v| v == "1" || v == "true");
@@ -309,6 +320,7 @@ impl Config {
                 live_poll_ms,
                 live_stream_secs,
                 live_heartbeat_secs,
+                live_feed_url,
                 cron_secret,
                 dependency_timeout_ms,
                 metrics,
