@@ -55,6 +55,8 @@ pub type Outbound<H, C> = Deadline<H, Rc<C>>;
 /// platform [`HttpClient`] wrapped in a [`Deadline`] of `DEPENDENCY_TIMEOUT_MS`.
 pub struct EdgeServices<H, C, R> {
     log: fn(&str),
+    /// The platform client itself, for the live feeds' reads through `LIVE_FEED_URL`.
+    http: Outbound<H, C>,
     redis: UpstashClient<Outbound<H, C>>,
     sql: HranaClient<Outbound<H, C>>,
     chain: RpcClient<Outbound<H, C>>,
@@ -82,7 +84,8 @@ impl<H: HttpClient + Clone, C: Clock, R: Rng> EdgeServices<H, C, R> {
                 &config.libsql.url,
                 config.libsql.auth_token.as_ref().map(|t| t.expose()),
             ),
-            chain: RpcClient::new(http, &config.rpc_url),
+            chain: RpcClient::new(http.clone(), &config.rpc_url),
+            http,
             clock,
             rng,
             config,
@@ -140,6 +143,8 @@ impl<H: HttpClient + Clone + 'static, C: Clock + 'static, R: Rng> Services
     fn live_backend(&self) -> Option<Rc<dyn Backend>> {
         Some(Rc::new(EdgeBackend {
             redis: self.redis.clone(),
+            http: self.http.clone(),
+            feed_url: self.config.live_feed_url.clone(),
             clock: self.clock.clone(),
             prefix: self.config.redis.key_prefix.clone(),
             key_space: format!(

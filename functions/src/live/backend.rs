@@ -1,5 +1,5 @@
-//! The production [`Backend`] of the live feeds: the request's Upstash client and clock,
-//! owned, plus the host's location cache.
+//! The production [`Backend`] of the live feeds: the request's Upstash and HTTP clients and
+//! clock, owned, plus the host's location cache and `LIVE_FEED_URL`.
 
 use super::feed::Backend;
 use super::log::{self, LogRead, Range};
@@ -9,6 +9,7 @@ use futures::FutureExt;
 use futures::future::LocalBoxFuture;
 use shared::domain::EventId;
 use shared::error::Error;
+use shared::http::{Headers, HttpRequest, HttpResponse, Method};
 use shared::ports::{Clock, HttpClient};
 use shared::upstash::UpstashClient;
 use std::rc::Rc;
@@ -16,6 +17,10 @@ use std::rc::Rc;
 /// Redis, the clock and the cache, owned by the feeds and streams that outlive a request.
 pub struct EdgeBackend<H, C> {
     pub redis: UpstashClient<Outbound<H, C>>,
+    /// The platform's HTTP client (with the dependency deadline), for reads through the CDN.
+    pub http: Outbound<H, C>,
+    /// `LIVE_FEED_URL`, without a trailing slash.
+    pub feed_url: Option<String>,
     pub clock: Rc<C>,
     pub prefix: String,
     /// The Redis URL and key prefix (see [`Backend::key_space`]).
@@ -44,6 +49,28 @@ impl<H: HttpClient + Clone, C: Clock> Backend for EdgeBackend<H, C> {
 
     fn cache(&self) -> Option<&dyn EdgeCache> {
         self.cache.as_deref()
+    }
+
+    fn feed_url(&self) -> Option<&str> {
+        self.feed_url.as_deref()
+    }
+
+    fn get<'a>(&'a self, url: &'a str) -> LocalBoxFuture<'a, Result<HttpResponse, Error>> {
+        async move {
+            let mut headers = Headers::new();
+            headers.set("accept", "application/json");
+            let request = HttpRequest {
+                method: Method::Get,
+                url: url.to_owned(),
+                headers,
+                body: Vec::new(),
+            };
+            self.http
+                .send(request)
+                .await
+                .map_err(|e| Error::Internal(format!("GET {url}: {e}")))
+        }
+        .boxed_local()
     }
 
     fn key_space(&self) -> &str {

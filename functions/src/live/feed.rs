@@ -7,8 +7,10 @@
 //!   ([`Feed::after`]); a stream whose cursor is older than the feed's first entry reads its
 //!   gap directly, once ([`Next::Gap`]).
 //! - Where the host has a location cache (Workers' Cache API), the feed's read goes through it
-//!   keyed by event and poll-time bucket ([`poll_read`]), so the isolates of a location share
-//!   one Redis read per bucket too.
+//!   keyed by event and poll-time bucket ([`super::edge_cache::poll_read`]), so the isolates
+//!   of a location share one Redis read per bucket too.
+//! - With `LIVE_FEED_URL` set, the feed reads the updates route through the CDN in front of
+//!   the API instead ([`super::cdn`]): every instance of every host shares the CDN's cache.
 //!
 //! The registry is module state (`thread_local!`: Wasm has one thread). It is shared by every
 //! request an instance serves: on workerd that is every request of the isolate; on Spin each
@@ -16,12 +18,13 @@
 //! opened together landed about three to an instance, see `tests/bench/live.rs`), so there
 //! the sharing is per instance and the Redis cost grows with instances, not with watchers.
 
-use super::edge_cache::poll_read;
+use super::cdn::{FeedRead, feed_read};
 use super::log::{Entry, LogRead, Range};
 use crate::EdgeCache;
 use futures::future::LocalBoxFuture;
 use shared::domain::EventId;
 use shared::error::Error;
+use shared::http::HttpResponse;
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::{Rc, Weak};
@@ -48,6 +51,11 @@ pub trait Backend {
     fn sleep(&self, ms: u64) -> LocalBoxFuture<'_, ()>;
     /// The location cache, when the host has one.
     fn cache(&self) -> Option<&dyn EdgeCache>;
+    /// `LIVE_FEED_URL`: the API's base URL through the CDN in front of it, where the feed
+    /// reads the log instead of Redis (see [`super::cdn`]).
+    fn feed_url(&self) -> Option<&str>;
+    /// `GET url` over the platform's HTTP client (any status is an `Ok`).
+    fn get<'a>(&'a self, url: &'a str) -> LocalBoxFuture<'a, Result<HttpResponse, Error>>;
     /// Names the Redis database and key prefix: feeds of different deployments never mix.
     fn key_space(&self) -> &str;
     /// An operator-facing error line.
@@ -75,6 +83,9 @@ struct State {
     /// The read in flight, by generation.
     reading: Option<u64>,
     generation: u64,
+    /// While the feed has no head: the log no longer holds the entries after this seq (the
+    /// CDN's `SEQ_TOO_OLD`), so streams at or behind it read their gap themselves.
+    lost_after: Option<u64>,
 }
 
 /// Marks a read in flight; dropped with the reading stream, it frees the feed for another.
@@ -153,7 +164,10 @@ impl Feed {
     pub fn after(&self, cursor: u64) -> Next {
         let state = self.state.borrow();
         let Some(head) = state.head else {
-            return Next::Nothing;
+            return match state.lost_after {
+                Some(lost) if cursor <= lost => Next::Gap,
+                _ => Next::Nothing,
+            };
         };
         if cursor >= head {
             return Next::Nothing;
@@ -181,13 +195,14 @@ impl Feed {
 
     /// Brings the feed up to date: starts a read when the feed is stale and none is in
     /// flight, or waits for the one in flight (a fresh feed is left as it is). Never fails: a
-    /// failed read is logged and the feed stays as it was for another interval.
+    /// failed read is logged and the feed stays as it was for another interval. `cursor` is
+    /// the calling stream's: where a read through the CDN starts while the feed has no head.
     ///
     /// Waiting is polling a flag on the stream's own timer, not awaiting the other stream's
     /// future: a wakeup from another request's task panics a wasi:http p3 instance (wit-bindgen
     /// without `inter-task-wakeup`, which traps under `wasmtime serve` 49), and workerd warns
     /// about promises settled from another request's context.
-    pub async fn refresh(&self) {
+    pub async fn refresh(&self, cursor: u64) {
         let now = self.backend.now_ms();
         let fresh = self.stale_at() > now;
         let started = {
@@ -199,17 +214,18 @@ impl Feed {
             } else {
                 state.generation += 1;
                 state.reading = Some(state.generation);
-                Some(state.generation)
+                Some((state.generation, state.head.unwrap_or(cursor)))
             }
         };
         match started {
-            Some(generation) => {
+            Some((generation, since)) => {
                 // Clears the flag if this stream goes away mid-read (its client left).
                 let _guard = Reading {
                     feed: self,
                     generation,
                 };
-                let read = poll_read(&*self.backend, &self.event, now / self.poll_ms).await;
+                let bucket = now / self.poll_ms;
+                let read = feed_read(&*self.backend, &self.event, since, bucket).await;
                 self.settle(read);
             }
             None => self.join(now).await,
@@ -235,13 +251,20 @@ impl Feed {
         }
     }
 
-    fn settle(&self, read: Result<LogRead, Error>) {
+    fn settle(&self, read: Result<FeedRead, Error>) {
         let now = self.backend.now_ms();
         let mut state = self.state.borrow_mut();
         state.reading = None;
         state.polled_at = Some(now);
         match read {
-            Ok(read) => merge(&mut state, read),
+            Ok(FeedRead::Log(read)) => merge(&mut state, read),
+            Ok(FeedRead::TooOld(since)) => {
+                // Not knowing the log's head any more, the feed starts again from the cursor
+                // of the next stream that wakes it; the streams behind go to their gap reads.
+                state.head = None;
+                state.entries.clear();
+                state.lost_after = Some(since);
+            }
             Err(e) => self.backend.log(&format!(
                 "live feed of {}: the log read failed: {e}",
                 self.event.as_str()
@@ -276,6 +299,7 @@ fn merge(state: &mut State, read: LogRead) {
         (None, Some(new)) => {
             state.entries = read.entries.into();
             state.head = Some(new);
+            state.lost_after = None;
         }
     }
     let excess = state.entries.len().saturating_sub(HELD);
@@ -284,4 +308,4 @@ fn merge(state: &mut State, read: LogRead) {
 
 #[cfg(test)]
 #[path = "feed_tests.rs"]
-mod tests;
+pub(crate) mod tests;

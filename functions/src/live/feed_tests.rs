@@ -2,6 +2,7 @@
 //! refresh at once, what a stream at a cursor takes, gaps, and the location cache.
 
 use super::*;
+use crate::live::edge_cache::poll_read;
 use crate::live::sse::{HEARTBEAT, RETRY, Timing, Watcher, frame};
 use futures::FutureExt;
 use futures::executor::block_on;
@@ -12,17 +13,25 @@ use std::task::Poll;
 /// A log in memory; reads yield once (so concurrent refreshes overlap) and are counted.
 /// Time is virtual (see `sleep`).
 #[derive(Default)]
-pub(super) struct FakeBackend {
-    pub(super) log: RefCell<Vec<u64>>,
+pub(crate) struct FakeBackend {
+    pub(crate) log: RefCell<Vec<u64>>,
     /// The oldest seq still kept (older entries were trimmed).
-    pub(super) oldest: Cell<u64>,
-    pub(super) reads: Cell<usize>,
-    pub(super) now: Cell<u64>,
-    pub(super) cache: Option<FakeCache>,
+    pub(crate) oldest: Cell<u64>,
+    pub(crate) reads: Cell<usize>,
+    pub(crate) now: Cell<u64>,
+    pub(crate) cache: Option<FakeCache>,
+    /// Set: the feed reads through this "CDN" ([`Backend::get`] answers as the updates route).
+    pub(crate) feed_url: Option<String>,
+    /// The URLs asked through [`Backend::get`].
+    pub(crate) urls: RefCell<Vec<String>>,
+    /// Every [`Backend::get`] answers 503.
+    pub(crate) cdn_down: Cell<bool>,
+    /// The key space (empty: `test`): another one stands for another instance.
+    pub(crate) space: String,
 }
 
 #[derive(Default)]
-pub(super) struct FakeCache {
+pub(crate) struct FakeCache {
     stored: RefCell<HashMap<String, Vec<u8>>>,
 }
 
@@ -37,7 +46,7 @@ impl EdgeCache for FakeCache {
     }
 }
 
-fn entry(seq: u64) -> Entry {
+pub(crate) fn entry(seq: u64) -> Entry {
     Entry {
         seq,
         json: format!(r#"{{"seq":{seq},"kind":"hold"}}"#),
@@ -45,26 +54,23 @@ fn entry(seq: u64) -> Entry {
 }
 
 impl FakeBackend {
-    pub(super) fn with_log(seqs: std::ops::RangeInclusive<u64>) -> Rc<Self> {
+    pub(crate) fn with_log(seqs: std::ops::RangeInclusive<u64>) -> Rc<Self> {
+        Rc::new(Self::log_of(seqs))
+    }
+
+    pub(crate) fn log_of(seqs: std::ops::RangeInclusive<u64>) -> Self {
         let backend = FakeBackend::default();
         backend.oldest.set(*seqs.start());
         *backend.log.borrow_mut() = seqs.collect();
-        Rc::new(backend)
+        backend
     }
 
-    fn append(&self, seq: u64) {
+    pub(crate) fn append(&self, seq: u64) {
         self.log.borrow_mut().push(seq);
     }
-}
 
-impl Backend for FakeBackend {
-    fn read<'a>(
-        &'a self,
-        _: &'a EventId,
-        range: Range,
-        limit: usize,
-    ) -> LocalBoxFuture<'a, Result<LogRead, Error>> {
-        self.reads.set(self.reads.get() + 1);
+    /// What `live_read.lua` would answer now.
+    pub(crate) fn read_now(&self, range: Range, limit: usize) -> LogRead {
         let log = self.log.borrow();
         let kept: Vec<u64> = log
             .iter()
@@ -78,11 +84,23 @@ impl Backend for FakeBackend {
         .take(limit)
         .map(|s| entry(*s))
         .collect();
-        let read = LogRead {
+        LogRead {
             head: log.last().copied(),
             oldest: kept.first().copied(),
             entries,
-        };
+        }
+    }
+}
+
+impl Backend for FakeBackend {
+    fn read<'a>(
+        &'a self,
+        _: &'a EventId,
+        range: Range,
+        limit: usize,
+    ) -> LocalBoxFuture<'a, Result<LogRead, Error>> {
+        self.reads.set(self.reads.get() + 1);
+        let read = self.read_now(range, limit);
         let mut yielded = false;
         futures::future::poll_fn(move |cx| {
             if yielded {
@@ -117,13 +135,70 @@ impl Backend for FakeBackend {
     fn cache(&self) -> Option<&dyn EdgeCache> {
         self.cache.as_ref().map(|c| c as &dyn EdgeCache)
     }
+    fn feed_url(&self) -> Option<&str> {
+        self.feed_url.as_deref()
+    }
+    fn get<'a>(&'a self, url: &'a str) -> LocalBoxFuture<'a, Result<HttpResponse, Error>> {
+        self.urls.borrow_mut().push(url.to_owned());
+        let answer = if self.cdn_down.get() {
+            (503, serde_json::json!({"error_code": "REDIS_UNAVAILABLE"}))
+        } else {
+            updates_answer(self, url)
+        };
+        let response = HttpResponse {
+            status: answer.0,
+            headers: shared::http::Headers::new(),
+            body: answer.1.to_string().into_bytes(),
+        };
+        async move { Ok(response) }.boxed_local()
+    }
     fn key_space(&self) -> &str {
-        "test"
+        if self.space.is_empty() {
+            "test"
+        } else {
+            &self.space
+        }
     }
     fn log(&self, _: &str) {}
 }
 
-fn event(n: u8) -> EventId {
+/// What `GET …/availability/updates?since_seq=&limit=` answers for the fake's log.
+fn updates_answer(backend: &FakeBackend, url: &str) -> (u16, serde_json::Value) {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let param = |name: &str| -> u64 {
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.parse().ok())
+            .expect("a numeric query parameter")
+    };
+    let (since, limit) = (param("since_seq"), param("limit"));
+    let read = backend.read_now(Range::After(since), limit as usize);
+    let too_old = serde_json::json!({"error_code": "SEQ_TOO_OLD"});
+    let Some(head) = read.head else {
+        return (409, too_old);
+    };
+    if since > head {
+        return (400, serde_json::json!({"error_code": "SEQ_AHEAD"}));
+    }
+    if !read.covers(since) {
+        return (409, too_old);
+    }
+    let updates: Vec<serde_json::Value> = read
+        .entries
+        .iter()
+        .map(|e| serde_json::from_str(&e.json).expect("entry JSON"))
+        .collect();
+    let body = serde_json::json!({
+        "eventId": "evt",
+        "fromSeq": since,
+        "toSeq": read.entries.last().map_or(since, |e| e.seq),
+        "headSeq": head,
+        "updates": updates,
+    });
+    (200, body)
+}
+
+pub(crate) fn event(n: u8) -> EventId {
     EventId::parse(&format!("evt_{:020x}", n)).expect("event id")
 }
 
@@ -135,7 +210,7 @@ fn feed_of(backend: &Rc<FakeBackend>, n: u8) -> Rc<Feed> {
 fn concurrent_refreshes_share_one_read() {
     let backend = FakeBackend::with_log(1..=5);
     let feed = feed_of(&backend, 1);
-    block_on(join_all((0..200).map(|_| feed.refresh())));
+    block_on(join_all((0..200).map(|_| feed.refresh(0))));
     assert_eq!(backend.reads.get(), 1, "200 streams, one read");
     assert_eq!(feed.after(3), Next::Entries(vec![entry(4), entry(5)]));
     assert_eq!(feed.after(5), Next::Nothing);
@@ -146,7 +221,7 @@ fn concurrent_refreshes_share_one_read() {
 fn a_stream_older_than_the_feed_reads_its_gap() {
     let backend = FakeBackend::with_log(1..=500);
     let feed = feed_of(&backend, 2);
-    block_on(feed.refresh());
+    block_on(feed.refresh(0));
     // The tail read holds the last POLL_LIMIT entries.
     assert!(matches!(feed.after(301), Next::Entries(e) if e.len() == 199));
     assert!(matches!(feed.after(300), Next::Entries(e) if e.len() == 200));
@@ -157,13 +232,13 @@ fn a_stream_older_than_the_feed_reads_its_gap() {
 fn later_reads_append_and_an_older_cached_view_is_ignored() {
     let backend = FakeBackend::with_log(1..=3);
     let feed = feed_of(&backend, 3);
-    block_on(feed.refresh());
+    block_on(feed.refresh(0));
     backend.append(4);
     backend.append(5);
-    block_on(feed.refresh());
+    block_on(feed.refresh(0));
     assert_eq!(backend.reads.get(), 1, "a fresh feed does not read");
     backend.now.set(1_000);
-    block_on(feed.refresh());
+    block_on(feed.refresh(0));
     assert_eq!(
         feed.after(0),
         Next::Entries((1..=5).map(entry).collect()),
@@ -242,7 +317,7 @@ fn a_watcher_sends_its_first_chunk_updates_heartbeats_and_ends_with_retry() {
 fn a_watcher_behind_the_feed_reads_its_gap_once_and_a_lost_log_ends_it() {
     let backend = FakeBackend::with_log(1..=400);
     let feed = feed_of(&backend, 8);
-    block_on(feed.refresh());
+    block_on(feed.refresh(0));
     let mut watcher = Watcher::new(feed.clone(), 10, Vec::new(), TIMING);
     let caught_up = text(block_on(watcher.next_chunk()));
     assert_eq!(caught_up.matches("event: update").count(), 390);

@@ -11,6 +11,7 @@
 //!   watch.
 
 pub(crate) mod backend;
+pub(crate) mod cdn;
 pub(crate) mod edge_cache;
 pub(crate) mod feed;
 pub mod log;

@@ -119,7 +119,7 @@ impl Watcher {
             }
             let stale_at = self.feed.stale_at();
             if stale_at <= now {
-                self.feed.refresh().await;
+                self.feed.refresh(self.cursor).await;
                 continue;
             }
             let wake = stale_at
@@ -137,8 +137,9 @@ impl Watcher {
         chunk
     }
 
-    /// Reads the entries after the cursor directly (one `EVAL`). `None`: nothing to send yet
-    /// (the read failed, or found nothing new).
+    /// Reads the entries after the cursor directly (one `EVAL`; from Redis even when the feed
+    /// reads through a CDN: a cursor of its own would share nothing there). `None`: nothing to
+    /// send yet (the read failed, or found nothing new).
     async fn fill_gap(&mut self, now: u64) -> Option<Vec<u8>> {
         let backend = self.feed.backend();
         let read = backend

@@ -16,11 +16,15 @@
 //! same edge code runs against them unchanged. [`serve`] binds both, returns
 //! their addresses and a handle to stop them.
 //!
+//! Next to them, [`cdn`] is a small caching reverse proxy that stands for the CDN in front
+//! of the API (`LIVE_FEED_URL`), with counters of its own.
+//!
 //! Each front also counts what its requests would be billed by the real
 //! service ([`UpstashCosts`], [`HranaCosts`]), readable at `GET /__stats` and
 //! zeroed by `POST /__stats/reset`, so tests can assert what an API request
 //! costs.
 
+pub mod cdn;
 mod hrana;
 mod stats;
 mod upstash;
