@@ -20,6 +20,7 @@ mod holds;
 mod indexer;
 mod indexer_reorg;
 mod lapsed_payment;
+mod live_cdn;
 mod live_log;
 mod live_stream;
 mod login_rules;

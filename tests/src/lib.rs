@@ -7,6 +7,7 @@
 //! failing test leaves nothing behind. Child output goes to `target/e2e-logs/`.
 
 pub mod catalog;
+pub mod cdn;
 pub mod chain;
 pub mod contract;
 pub mod cost;

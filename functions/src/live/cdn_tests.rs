@@ -23,10 +23,12 @@ fn feed_of(backend: &Rc<FakeBackend>, n: u8) -> Rc<Feed> {
     feed(backend.clone(), &event(n), 1_000, 5_000)
 }
 
-fn url(n: u8, since: u64) -> String {
+/// The URL a feed of event `n` asks at `now_ms` (1 s buckets).
+fn url(n: u8, since: u64, now_ms: u64) -> String {
     format!(
-        "{CDN}/v1/events/{}/availability/updates?since_seq={since}&limit=200",
-        event(n).as_str()
+        "{CDN}/v1/events/{}/availability/updates?since_seq={since}&limit=200&bucket={}",
+        event(n).as_str(),
+        now_ms / 1_000
     )
 }
 
@@ -92,7 +94,7 @@ fn concurrent_refreshes_share_one_get_and_instances_ask_the_same_url() {
     block_on(join_all((0..200).map(|_| feed_a.refresh(3))));
     assert_eq!(
         a.urls.borrow().as_slice(),
-        [url(21, 3)],
+        [url(21, 3, 0)],
         "one GET, from the cursor"
     );
     assert_eq!(a.reads.get(), 0, "no Redis read");
@@ -106,13 +108,13 @@ fn concurrent_refreshes_share_one_get_and_instances_ask_the_same_url() {
     });
     let feed_b = feed_of(&b, 21);
     block_on(feed_b.refresh(5));
-    for backend in [&a, &b] {
-        backend.now.set(1_000);
-    }
+    // Polls at another phase of the same second ask the same URL.
+    a.now.set(1_000);
+    b.now.set(1_900);
     block_on(feed_a.refresh(0));
     block_on(feed_b.refresh(0));
-    assert_eq!(a.urls.borrow().last(), Some(&url(21, 5)));
-    assert_eq!(b.urls.borrow().last(), Some(&url(21, 5)));
+    assert_eq!(a.urls.borrow().last(), Some(&url(21, 5, 1_000)));
+    assert_eq!(b.urls.borrow().last(), Some(&url(21, 5, 1_000)));
     // A new entry moves the feed on.
     a.append(6);
     a.now.set(2_000);
@@ -131,7 +133,7 @@ fn a_feed_more_than_a_page_behind_jumps_to_the_tail() {
     block_on(feed.refresh(10));
     assert_eq!(
         backend.urls.borrow()[1..],
-        [url(22, 10), url(22, 400)],
+        [url(22, 10, 1_000), url(22, 400, 1_000)],
         "the page after the head, then the tail"
     );
     assert_eq!(feed.head(), Some(600));
@@ -172,7 +174,7 @@ fn too_old_sends_the_streams_behind_to_their_gap_reads_and_a_snapshot() {
     // A stream from a new snapshot restarts the feed from its cursor.
     backend.now.set(2_000);
     block_on(feed.refresh(28));
-    assert_eq!(backend.urls.borrow().last(), Some(&url(23, 28)));
+    assert_eq!(backend.urls.borrow().last(), Some(&url(23, 28, 2_000)));
     assert_eq!(taken(&feed, 28), [29, 30]);
 }
 

@@ -224,8 +224,7 @@ impl Feed {
                     feed: self,
                     generation,
                 };
-                let bucket = now / self.poll_ms;
-                let read = feed_read(&*self.backend, &self.event, since, bucket).await;
+                let read = feed_read(&*self.backend, &self.event, since, now, self.poll_ms).await;
                 self.settle(read);
             }
             None => self.join(now).await,
