@@ -19,6 +19,7 @@
 //! the sharing is per instance and the Redis cost grows with instances, not with watchers.
 
 use super::cdn::{FeedRead, feed_read};
+use super::feed_state::{State, merge};
 use super::log::{Entry, LogRead, Range};
 use crate::EdgeCache;
 use futures::future::LocalBoxFuture;
@@ -26,14 +27,12 @@ use shared::domain::EventId;
 use shared::error::Error;
 use shared::http::HttpResponse;
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 /// Entries one poll reads (the log's tail): more changes than this in one poll interval make
 /// the streams that are behind read their gap directly.
 pub const POLL_LIMIT: usize = 200;
-/// Entries a feed keeps for streams that are a little behind.
-const HELD: usize = 1_000;
 
 /// What the feed needs from the platform, owned (a stream outlives its request's borrows) and
 /// object-safe (the stream is one type whatever the host).
@@ -71,21 +70,6 @@ pub enum Next {
     Gap,
     /// Nothing newer than the cursor, as far as the feed knows.
     Nothing,
-}
-
-#[derive(Default)]
-struct State {
-    head: Option<u64>,
-    /// Contiguous seqs ending at `head`.
-    entries: VecDeque<Entry>,
-    /// When the last read settled.
-    polled_at: Option<u64>,
-    /// The read in flight, by generation.
-    reading: Option<u64>,
-    generation: u64,
-    /// While the feed has no head: the log no longer holds the entries after this seq (the
-    /// CDN's `SEQ_TOO_OLD`), so streams at or behind it read their gap themselves.
-    lost_after: Option<u64>,
 }
 
 /// Marks a read in flight; dropped with the reading stream, it frees the feed for another.
@@ -270,39 +254,6 @@ impl Feed {
             )),
         }
     }
-}
-
-fn merge(state: &mut State, read: LogRead) {
-    match (state.head, read.head) {
-        // No log (Redis lost it): the streams find out from their own gap reads.
-        (_, None) => {
-            state.head = None;
-            state.entries.clear();
-        }
-        // An older view (a cached read of another isolate): keep ours.
-        (Some(head), Some(new)) if new < head => {}
-        (Some(head), Some(new)) => {
-            let joins = read
-                .entries
-                .first()
-                .map_or(new == head, |first| first.seq <= head + 1);
-            if !joins {
-                state.entries.clear();
-            }
-            let last = state.entries.back().map_or(0, |e| e.seq);
-            state
-                .entries
-                .extend(read.entries.into_iter().filter(|e| e.seq > last));
-            state.head = Some(new);
-        }
-        (None, Some(new)) => {
-            state.entries = read.entries.into();
-            state.head = Some(new);
-            state.lost_after = None;
-        }
-    }
-    let excess = state.entries.len().saturating_sub(HELD);
-    state.entries.drain(..excess);
 }
 
 #[cfg(test)]

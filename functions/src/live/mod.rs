@@ -14,6 +14,7 @@ pub(crate) mod backend;
 pub(crate) mod cdn;
 pub(crate) mod edge_cache;
 pub(crate) mod feed;
+mod feed_state;
 pub mod log;
 mod sse;
 mod stream;
