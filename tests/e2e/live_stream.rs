@@ -2,9 +2,11 @@
 //! stream as the next seq; a client that drops mid-burst and resumes with `Last-Event-ID` ends
 //! with the state of one that never dropped (and of a new snapshot); heartbeats and the end
 //! of a stream's life (`retry:`); cursor rules (too old → snapshot, ahead → 400, bad → 400,
-//! unknown event → 404) and CORS.
+//! unknown event → 404) and CORS. Delivery and resumption also run with the feeds reading
+//! through the local CDN (`LIVE_FEED_URL`, see `live_cdn.rs` for what that costs).
 
 use e2e::catalog::{EventSpec, PublishedEvent, publish_event, seat};
+use e2e::cdn::BehindCdn;
 use e2e::sse::{self, SseEvent, SseReader};
 use e2e::{App, Runtime, Stack};
 use reqwest::Method;
@@ -107,9 +109,14 @@ async fn follow(reader: &mut SseReader, seats: &mut Seats, seq: u64) {
     }
 }
 
-async fn delivers_and_resumes(runtime: Runtime) {
+async fn delivers_and_resumes(runtime: Runtime, through_cdn: bool) {
     let stack = Stack::start().await;
-    let app = App::spawn(runtime, &stack, &overrides(&[])).await;
+    let (app, cdn) = if through_cdn {
+        let BehindCdn { app, cdn } = BehindCdn::spawn(runtime, &stack, &overrides(&[])).await;
+        (app, Some(cdn))
+    } else {
+        (App::spawn(runtime, &stack, &overrides(&[])).await, None)
+    };
     let event = publish_event(&app, &EventSpec::new(30, 0)).await;
 
     let mut a = open(&app, &event.id, &[("origin", ORIGIN)]).await;
@@ -169,6 +176,13 @@ async fn delivers_and_resumes(runtime: Runtime) {
     assert_eq!(fresh, seen, "a new snapshot has the same state");
     assert_eq!(seen.states.len(), 1, "{:?}", seen.states);
     assert_eq!(seen.states.get(&seat(10)).map(String::as_str), Some("held"));
+    if let Some(cdn) = cdn {
+        let stats = cdn.stats();
+        assert!(
+            stats.origin_requests > 0,
+            "the feeds read through the CDN: {stats:?}"
+        );
+    }
 }
 
 async fn heartbeat_and_lifetime(runtime: Runtime) {
@@ -273,12 +287,22 @@ async fn cursor_rules(runtime: Runtime) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn workerd_live_stream_delivers_and_resumes() {
-    delivers_and_resumes(Runtime::Workerd).await;
+    delivers_and_resumes(Runtime::Workerd, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_live_stream_delivers_and_resumes_through_the_cdn() {
+    delivers_and_resumes(Runtime::Workerd, true).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wasmtime_live_stream_delivers_and_resumes() {
-    delivers_and_resumes(Runtime::Wasmtime).await;
+    delivers_and_resumes(Runtime::Wasmtime, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_live_stream_delivers_and_resumes_through_the_cdn() {
+    delivers_and_resumes(Runtime::Wasmtime, true).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
