@@ -11,7 +11,9 @@
 //! Connecting costs nothing when this instance's feed already covers the cursor, else one
 //! `EVAL` (plus the snapshot's reads when one is sent). While connected a stream costs no
 //! command of its own: per instance and event one read per `LIVE_POLL_MS` serves every
-//! stream ([`super::feed`]). Errors (400, 404) are answered before the stream starts.
+//! stream ([`super::feed`]); with `LIVE_FEED_URL` that read goes through the CDN in front of
+//! the API, which shares it among all instances ([`super::cdn`]). Errors (400, 404) are
+//! answered before the stream starts.
 //!
 //! Workers' subrequest cap counts per invocation, and the feed's read is made by whichever
 //! stream wakes first: a stream that watches alone makes about one read (plus a Cache API
