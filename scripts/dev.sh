@@ -120,6 +120,7 @@ cat <<EOT
     indexer tick (Workers cron): curl "http://127.0.0.1:$API_PORT/__scheduled?cron=*+*+*+*+*"
       then: curl http://127.0.0.1:$API_PORT/v1/chain/tickets/1   curl http://127.0.0.1:$API_PORT/v1/market/listings
     door scanner: http://127.0.0.1:$API_PORT/scanner/   demo key: otvk_00000000000000d0_demo-door-secret-demo-door-secret-0001
+    live seat map of the demo event: http://127.0.0.1:$API_PORT/events/evt_00000000000000000001/live
   Ctrl-C stops everything.
 
 EOT
