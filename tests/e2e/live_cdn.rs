@@ -24,13 +24,14 @@ const WINDOW: Duration = Duration::from_secs(5);
 const HOLDS: usize = 2;
 /// What 50 streams may cost more than 2, in commands. Through the CDN the feeds of every
 /// instance ask one URL per head and one-second bucket, so the origin reads the log once per
-/// bucket, whatever the number of instances; what the count can change is whether the
+/// head and bucket, whatever the number of instances. What the count can change: whether the
 /// window's first and last buckets hold a poll (a feed polls every poll interval plus its
 /// read's latency, so a single instance now and then skips a bucket that a crowd spread over
-/// the second does not): two reads, each an `EVAL` plus the metrics flush of its request
-/// (×2). Without the CDN the 50 streams spread over ~17 instances would cost ~17 reads a
-/// second (~85 in the window).
-const SLACK: u64 = 4;
+/// the second does not), and, in the second of each hold, whether some instances still ask
+/// the old head's URL while others already ask the new one: at most two reads at the edges
+/// and one per hold, each an `EVAL` plus the metrics flush of its request (x2). Without the
+/// CDN the 50 streams spread over ~17 instances cost ~17 reads a second (~85 in the window).
+const SLACK: u64 = 2 * (2 + HOLDS as u64);
 
 struct Spent {
     commands: u64,
