@@ -4,6 +4,7 @@
 //! and asks the public API), so nothing from the request is written into it and it costs no
 //! Redis or libSQL call.
 
+use super::page_files;
 use crate::call::Call;
 use crate::http::Response;
 use crate::router::Route;
@@ -14,14 +15,6 @@ const INDEX: &str = include_str!("../../live/index.html");
 const APP: &str = include_str!("../../live/app.js");
 const STATE: &str = include_str!("../../live/state.js");
 const STYLES: &str = include_str!("../../live/app.css");
-
-/// Nothing but the page's own files may run or load: scripts and styles are files of this
-/// route (no inline code), `fetch` and `EventSource` go to our own API (`connect-src 'self'`),
-/// and the favicon is an empty `data:` image (it keeps the browser from asking for
-/// `/favicon.ico`). The page has no form, so `form-action 'none'` costs nothing.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
-     style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; \
-     form-action 'none'; frame-ancestors 'none'";
 
 fn not_found(what: String) -> Error {
     Error::not_found("ROUTE_NOT_FOUND", what)
@@ -46,13 +39,8 @@ pub fn get(route: Route, call: &Call<'_>) -> Result<Response, Error> {
             file => return Err(not_found(format!("no live page file {file:?}"))),
         },
     };
-    let mut response = Response::with_body(200, content_type, body.as_bytes().to_vec());
-    // The files change with each deployment; revalidating is cheap, a stale script is not.
-    response.headers.set("cache-control", "no-cache");
-    response
-        .headers
-        .set("content-security-policy", CONTENT_SECURITY_POLICY);
-    response.headers.set("x-content-type-options", "nosniff");
+    // Under the pages' policy: nothing but the page's own files may run or load.
+    let mut response = page_files::file(content_type, body);
     response.headers.set("referrer-policy", "no-referrer");
     Ok(response)
 }
@@ -96,7 +84,7 @@ mod tests {
             assert_eq!(response.body, body.as_bytes(), "{path}");
             assert_eq!(
                 response.headers.get("content-security-policy"),
-                Some(CONTENT_SECURITY_POLICY),
+                Some(page_files::CONTENT_SECURITY_POLICY),
                 "{path}"
             );
             assert_eq!(
@@ -121,26 +109,8 @@ mod tests {
     }
 
     #[test]
-    fn the_policy_allows_only_our_own_files() {
-        let policy = CONTENT_SECURITY_POLICY;
-        assert!(policy.starts_with("default-src 'none'; script-src 'self'; style-src 'self';"));
-        assert!(policy.contains("connect-src 'self';"), "{policy}");
-        assert!(!policy.contains("unsafe"), "{policy}");
-        assert!(!policy.contains("  "), "{policy}");
-    }
-
-    #[test]
     fn the_page_has_no_inline_code() {
-        // Inline code would be refused by the policy above.
-        assert!(!INDEX.contains("<style"));
-        assert!(!INDEX.contains(" style="));
-        assert!(!INDEX.contains("<script>"));
-        let handler = INDEX.match_indices(" on").any(|(at, _)| {
-            let rest = &INDEX[at + 3..];
-            let name = rest.len() - rest.trim_start_matches(char::is_alphabetic).len();
-            name > 0 && rest[name..].starts_with('=')
-        });
-        assert!(!handler, "no inline event handlers");
+        page_files::assert_no_inline_code(INDEX);
         // The page lives at /events/{id}/live: its files are named from the root.
         assert!(INDEX.contains(r#"<link rel="stylesheet" href="/live/app.css">"#));
         assert!(INDEX.contains(r#"<script type="module" src="/live/app.js"></script>"#));

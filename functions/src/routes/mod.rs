@@ -13,6 +13,7 @@ pub mod live_page;
 pub mod metrics;
 pub mod openapi;
 pub mod orders;
+mod page_files;
 pub mod payments;
 pub mod ready;
 mod ready_cache;
