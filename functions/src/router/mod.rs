@@ -4,7 +4,9 @@
 
 mod matching;
 
-pub use matching::{ALIASES, Params, resolve};
+#[cfg(test)]
+pub use matching::ALIASES;
+pub use matching::{Params, resolve};
 
 use shared::http::Method;
 
