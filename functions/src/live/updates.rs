@@ -10,9 +10,10 @@ use super::log::{self, LogRead};
 use crate::call::Call;
 use crate::gate::Gate;
 use crate::http::Response;
+use crate::routes::holds::availability;
 use crate::services::Services;
 use serde_json::{Value, json};
-use shared::domain::{EventId, EventStatus};
+use shared::domain::EventId;
 use shared::error::Error;
 use shared::ports::Sql;
 use shared::redis::Script;
@@ -134,10 +135,5 @@ async fn is_public<S: Services>(services: &S, id: &EventId) -> Result<bool, Erro
         .sql()
         .execute(Statement::new("SELECT status FROM events WHERE id = ?").bind(id.as_str()))
         .await?;
-    Ok(match rows.row(0) {
-        Some(row) => {
-            EventStatus::parse(&row.get::<String>("status")?).is_some_and(EventStatus::is_public)
-        }
-        None => false,
-    })
+    availability::is_public(&rows)
 }

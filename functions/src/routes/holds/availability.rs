@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use shared::domain::{EventId, EventStatus};
 use shared::error::Error;
 use shared::ports::Sql;
-use shared::sql::Statement;
+use shared::sql::{Rows, Statement};
 use std::collections::HashMap;
 
 fn not_found(id: &str) -> Error {
@@ -31,6 +31,20 @@ pub async fn get<S: Services>(services: &S, call: &Call<'_>) -> Result<Response,
     let raw = call.params.get("id");
     let id = EventId::parse(raw).map_err(|_| not_found(raw))?;
     Ok(Response::json(200, &snapshot(services, &id).await?))
+}
+
+/// Whether the first row of `event` (a `status` column) is an event the public may see; no
+/// row: no.
+///
+/// # Errors
+/// Internal for rows without a `status`.
+pub fn is_public(event: &Rows) -> Result<bool, Error> {
+    Ok(match event.row(0) {
+        Some(row) => {
+            EventStatus::parse(&row.get::<String>("status")?).is_some_and(EventStatus::is_public)
+        }
+        None => false,
+    })
 }
 
 /// The availability snapshot of `id` (the body of `GET /v1/events/{id}/availability`).
@@ -58,13 +72,7 @@ pub async fn snapshot<S: Services>(services: &S, id: &EventId) -> Result<Value, 
         })??)
     };
     let (event, state, types) = (next()?, next()?, next()?);
-    let public = match event.row(0) {
-        Some(row) => {
-            EventStatus::parse(&row.get::<String>("status")?).is_some_and(EventStatus::is_public)
-        }
-        None => false,
-    };
-    if !public {
+    if !is_public(&event)? {
         return Err(not_found(id.as_str()));
     }
     let sale = SaleView::from_rows(&event, &state)?;
