@@ -117,11 +117,6 @@ impl Inventory {
         self
     }
 
-    /// How many change-log entries the event keeps.
-    pub fn live_max(&self) -> &str {
-        &self.live_max
-    }
-
     /// The record key of hold `id`.
     pub fn record_key(&self, id: &str) -> String {
         format!("{}{id}", self.record_prefix)
