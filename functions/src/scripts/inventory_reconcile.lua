@@ -19,24 +19,22 @@ local seats, stock, wallets = desired_state(cjson.decode(ARGV[3]))
 -- The expired holds the sweep released are their own entry; the corrections are the next.
 live_commit()
 live.kind = 'reconcile'
-for label in pairs(seats) do
-  live_seat(label)
+-- Notes, with `note`, every field the patch below may write: those wanted and those there.
+local function note_fields(want, key, note)
+  for field in pairs(want) do
+    note(field)
+  end
+  for _, field in ipairs(redis.call('HKEYS', key)) do
+    note(field)
+  end
 end
-for _, label in ipairs(redis.call('HKEYS', SEATS)) do
-  live_seat(label)
-end
-local function note_counter(field)
+note_fields(seats, SEATS, live_seat)
+note_fields(stock, STOCK, function(field)
   local tt = string.match(field, '^(.*):[a-z]+$')
   if tt and tt ~= 'seats' then
     live_count(tt)
   end
-end
-for field in pairs(stock) do
-  note_counter(field)
-end
-for _, field in ipairs(redis.call('HKEYS', STOCK)) do
-  note_counter(field)
-end
+end)
 
 -- Makes hash `key` equal to `want`; calls `changed(field, before or nil, after or nil)` for
 -- every field it had to write.
