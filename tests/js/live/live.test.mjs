@@ -20,23 +20,13 @@ import assert from "node:assert/strict";
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { chromium } from "playwright-core";
+import { CHROMIUM, OFFLINE_ARGS } from "../chromium.mjs";
 import { Api } from "./api.mjs";
 import { startCutter } from "./cut.mjs";
 
-const CHROMIUM = "/usr/bin/chromium";
 const WAIT = 30_000;
 const SHOWN_WITHIN = 2_000; // a change reaches a streaming page within this
 const TEST_TIMEOUT = 120_000;
-// The machine has no internet: keep Chromium from calling home.
-const ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 const FIXTURE = process.env.LIVE_FIXTURE;
 
@@ -58,7 +48,7 @@ if (!FIXTURE) {
     before(async () => {
       await mkdir(path.resolve(fx.artifactsDir), { recursive: true });
       cutter = await startCutter(fx.baseUrl);
-      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: OFFLINE_ARGS });
       context = await browser.newContext({ viewport: { width: 900, height: 900 } });
       page = await context.newPage();
       page.on("console", (m) => log.push(`[${m.type()}] ${m.text()}`));

@@ -18,22 +18,12 @@ import assert from "node:assert/strict";
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { chromium } from "playwright-core";
+import { CHROMIUM, OFFLINE_ARGS } from "../chromium.mjs";
 import jsQR from "jsqr";
 import { lumaFromPng, centerOnWhite, y4mFromLuma, rgbaFromLuma } from "./y4m.mjs";
 
-const CHROMIUM = "/usr/bin/chromium";
 const WAIT = 30_000; // per wait
 const TEST_TIMEOUT = 180_000;
-// The machine has no internet: keep Chromium from calling home.
-const BASE_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const cameraArgs = (clip) => [
   "--use-fake-ui-for-media-stream",
   "--use-fake-device-for-media-stream",
@@ -59,7 +49,7 @@ if (!FIXTURE) {
   describe("scanner page in Chromium with a fake camera", () => {
     before(async () => {
       await mkdir(artifacts, { recursive: true });
-      const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: BASE_ARGS });
+      const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: OFFLINE_ARGS });
       try {
         const page = await browser.newPage({ viewport: { width: 400, height: 400 } });
         for (const name of ["online", "validPass", "revokedPass"]) {
@@ -195,7 +185,7 @@ if (!FIXTURE) {
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: [...BASE_ARGS, ...cameraArgs(clip)],
+      args: [...OFFLINE_ARGS, ...cameraArgs(clip)],
     });
     const log = [];
     const pageErrors = [];
