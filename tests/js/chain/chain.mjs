@@ -14,6 +14,17 @@
 //   node tests/js/chain/chain.mjs deposit  --rpc URL --addresses '<json>' --order-ref 0x… --value-wei N --from-key 0x…
 //   node tests/js/chain/chain.mjs transfer --rpc URL --addresses '<json>' --token-id N --from-key 0x… --to 0x…
 //       → {"txHash","blockNumber","blockHash"}
+//   node tests/js/chain/chain.mjs swap-deploy --rpc URL
+//       → real Uniswap V2 (npm artifacts) from dev account 0, Multicall3 at its canonical address,
+//         test tokens and pools of chosen depths (swap.mjs): {"factory","router","weth",
+//         "multicall","initCodeHash","baseTokens":[weth, usdc],"tokens":{"A","B","C","D","E",
+//         "USDC","WETH"},"pairs":[{"name","pair","token0","token1","reserve0","reserve1"}…],
+//         "blockNumber","chainId"}
+//   node tests/js/chain/chain.mjs swap-trade --rpc URL --addresses '<swap-deploy output>'
+//            --path A,WETH,B --amount-in N [--from-key 0x…]
+//       → router.swapExactTokensForTokens(N, 0, path, sender, far deadline) from --from-key
+//         (default dev account 0); path items are token names or addresses:
+//         {"txHash","blockNumber","amounts"}
 //
 // JSON conventions: addresses EIP-55 checksummed; uint256 values (ids, prices, amounts) as
 // decimal strings; block numbers and counts as numbers; hashes and bytes32 as 0x-hex.
@@ -27,6 +38,7 @@ import { runBackfill } from "./backfill.mjs";
 import { loadArtifacts } from "./compile.mjs";
 import { Chain, DEV_KEYS } from "./rpc.mjs";
 import { runScenario } from "./scenario.mjs";
+import { swapDeploy, swapTrade } from "./swap.mjs";
 
 export { DEV_KEYS } from "./rpc.mjs";
 export { orderRef } from "./scenario.mjs";
@@ -67,7 +79,7 @@ const txSummary = (receipt) => ({
   blockHash: receipt.blockHash,
 });
 
-export { runScenario, runBackfill };
+export { runScenario, runBackfill, swapDeploy, swapTrade };
 
 // ------------------------------------------------------------------------------------------ CLI
 
@@ -81,6 +93,8 @@ const OPTIONS = {
   "from-key": { type: "string" },
   "token-id": { type: "string" },
   to: { type: "string" },
+  path: { type: "string" },
+  "amount-in": { type: "string" },
 };
 
 function required(values, name) {
@@ -135,8 +149,16 @@ async function main(argv) {
         fromKey: hexOfLength(values, "from-key", 32),
         to: getAddress(required(values, "to")),
       });
+    case "swap-deploy":
+      return swapDeploy(await connect(rpc));
+    case "swap-trade":
+      return swapTrade(await connect(rpc), parseAddresses(values), {
+        path: required(values, "path").split(",").map((token) => token.trim()),
+        amountIn: uint(values, "amount-in"),
+        ...(values["from-key"] === undefined ? {} : { fromKey: hexOfLength(values, "from-key", 32) }),
+      });
     default:
-      throw new Error(`usage: chain.mjs deploy|scenario|backfill|deposit|transfer --rpc URL … (see the header of ${fileURLToPath(import.meta.url)})`);
+      throw new Error(`usage: chain.mjs deploy|scenario|backfill|deposit|transfer|swap-deploy|swap-trade --rpc URL … (see the header of ${fileURLToPath(import.meta.url)})`);
   }
 }
 

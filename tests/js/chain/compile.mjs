@@ -1,8 +1,9 @@
 // Compiles the test contracts (tests/contracts/*.sol) with solc-js, the npm `solc` package
 // pinned in package.json: forge cannot download a compiler here, solc-js needs no download.
 //
-// Writes tests/contracts/build/<Name>.json = {abi, bytecode} and skips the work when every
-// artifact is newer than every source and than this file (which holds the settings).
+// Writes tests/contracts/build/<Name>.json = {abi, bytecode, deployedBytecode} (creation code,
+// and the runtime code that `anvil_setCode` installs) and skips the work when every artifact is
+// newer than every source and than this file (which holds the settings).
 //
 // Run: node tests/js/chain/compile.mjs [--force]      (prints one JSON line: what it did)
 // Use: import { loadArtifacts } from "./compile.mjs"  (compiles first when needed)
@@ -15,15 +16,18 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const CONTRACTS_DIR = resolve(HERE, "../../contracts");
 export const BUILD_DIR = join(CONTRACTS_DIR, "build");
 
-/** The contracts, each in the file of its name; none imports another. */
-export const CONTRACTS = ["TicketNFT", "Marketplace", "PaymentVault"];
+/**
+ * The contracts, each in the file of its name; none imports another. Multicall3 is our own
+ * implementation of the Multicall3 interface subset the swap quotes use (see swap.mjs).
+ */
+export const CONTRACTS = ["TicketNFT", "Marketplace", "PaymentVault", "Multicall3"];
 
 // "cancun" runs on every hardfork anvil 1.x defaults to (prague, osaka) and is the newest
 // target whose opcodes (PUSH0, MCOPY, TSTORE) every current EVM chain has.
 const SETTINGS = {
   optimizer: { enabled: true, runs: 200 },
   evmVersion: "cancun",
-  outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } },
+  outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
 };
 
 const sourcePath = (name) => join(CONTRACTS_DIR, `${name}.sol`);
@@ -76,7 +80,11 @@ export async function compile({ force = false } = {}) {
   for (const name of CONTRACTS) {
     const contract = output.contracts[`${name}.sol`]?.[name];
     if (!contract) throw new Error(`solc produced no ${name} in ${name}.sol`);
-    const artifact = { abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}` };
+    const artifact = {
+      abi: contract.abi,
+      bytecode: `0x${contract.evm.bytecode.object}`,
+      deployedBytecode: `0x${contract.evm.deployedBytecode.object}`,
+    };
     // Write-then-rename, so a concurrent reader never sees half a file.
     const tmp = `${artifactPath(name)}.${process.pid}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(artifact, null, 2)}\n`);
@@ -85,7 +93,7 @@ export async function compile({ force = false } = {}) {
   return { compiled: true, solcVersion: solc.version() };
 }
 
-/** `{ TicketNFT: {abi, bytecode}, Marketplace: …, PaymentVault: … }`, compiling first if needed. */
+/** `{ TicketNFT: {abi, bytecode, deployedBytecode}, Marketplace: …, … }`, compiling first if needed. */
 export async function loadArtifacts() {
   await compile();
   return Object.fromEntries(
