@@ -226,6 +226,7 @@ async fn dispatch<S: Services>(
         CheckinScan | CheckinUpload | CheckinMe | CheckinKeys | CheckinRevocations
         | CheckinTickets | CheckinStats => routes::checkin::dispatch(services, route, call).await,
         ScannerRedirect | ScannerPage | ScannerAsset => routes::scanner::get(route, call),
+        SwapQuote | SwapQuotes | SwapPairs => routes::swap::dispatch(services, route, call).await,
     }
 }
 

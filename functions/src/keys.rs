@@ -129,3 +129,12 @@ pub fn scan_drain_lease<S: Services>(s: &S) -> String {
 pub fn ready_verdict<S: Services>(s: &S) -> String {
     key(s, "ready:last")
 }
+
+/// The cached reserves of one pair of the configured swap factory (see `crate::swap`).
+pub fn swap_reserves<S: Services>(
+    s: &S,
+    factory: &alloy_primitives::Address,
+    pair: &alloy_primitives::Address,
+) -> String {
+    key(s, &format!("swap:{factory:#x}:{pair:#x}"))
+}

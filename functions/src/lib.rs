@@ -30,6 +30,7 @@ mod router;
 mod routes;
 mod sale;
 mod services;
+mod swap;
 #[cfg(test)]
 mod testing;
 pub mod upkeep;

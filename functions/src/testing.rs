@@ -154,6 +154,13 @@ impl ChainRpc for FakeChain {
     ) -> Result<Vec<shared::chain::RawLog>, RpcError> {
         Err(RpcError::Transport(down()))
     }
+    async fn eth_call(
+        &self,
+        _: alloy_primitives::Address,
+        _: alloy_primitives::Bytes,
+    ) -> Result<alloy_primitives::Bytes, RpcError> {
+        Err(RpcError::Transport(down()))
+    }
 }
 
 /// Frozen time, moved only by [`FakeClock::advance`]; sleeps never end (so deadlines never

@@ -22,6 +22,7 @@ pub mod redis;
 pub mod rpc;
 pub mod sale;
 pub mod sql;
+pub mod swap;
 pub mod upstash;
 
 #[cfg(test)]

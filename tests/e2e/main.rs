@@ -31,3 +31,5 @@ mod reconcile;
 mod redis_policy;
 mod sale;
 mod sale_window;
+mod swap_input;
+mod swap_quotes;

@@ -21,6 +21,7 @@ pub mod payments;
 mod process;
 pub mod proxy;
 pub mod sse;
+pub mod swap;
 pub mod wallet;
 
 pub use costs::Costs;

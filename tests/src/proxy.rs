@@ -30,6 +30,8 @@ struct Shared {
     mode: Mutex<Mode>,
     client: reqwest::Client,
     refused_ranges: Mutex<u32>,
+    /// JSON-RPC methods of the requests that reached the target, in order.
+    forwarded: Mutex<Vec<String>>,
 }
 
 /// A running proxy.
@@ -47,6 +49,7 @@ impl Proxy {
             mode: Mutex::new(Mode::Pass),
             client: reqwest::Client::new(),
             refused_ranges: Mutex::new(0),
+            forwarded: Mutex::new(Vec::new()),
         });
         let app = axum::Router::new()
             .fallback(forward)
@@ -64,6 +67,12 @@ impl Proxy {
     /// Switches the mode.
     pub fn set(&self, mode: Mode) {
         *self.shared.mode.lock().expect("mode lock") = mode;
+    }
+
+    /// The JSON-RPC methods forwarded to the target so far (each call of a batch counts), and
+    /// forgets them: what a request in between cost the node.
+    pub fn take_forwarded(&self) -> Vec<String> {
+        std::mem::take(&mut *self.shared.forwarded.lock().expect("lock"))
     }
 
     /// How many `eth_getLogs` calls were refused for their range.
@@ -87,6 +96,16 @@ fn log_range(body: &[u8]) -> Option<u64> {
         |v: &serde_json::Value| u64::from_str_radix(v.as_str()?.trim_start_matches("0x"), 16).ok();
     let filter = &request["params"][0];
     Some(hex(&filter["toBlock"])? - hex(&filter["fromBlock"])? + 1)
+}
+
+/// The JSON-RPC methods in a request body (one call or a batch).
+fn rpc_methods(body: &[u8]) -> Vec<String> {
+    let method = |call: &serde_json::Value| call["method"].as_str().map(str::to_owned);
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Array(calls)) => calls.iter().filter_map(method).collect(),
+        Ok(call) => method(&call).into_iter().collect(),
+        Err(_) => Vec::new(),
+    }
 }
 
 async fn forward(
@@ -128,6 +147,11 @@ async fn forward(
         }
         Mode::Pass => {}
     }
+    shared
+        .forwarded
+        .lock()
+        .expect("lock")
+        .extend(rpc_methods(&body));
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let mut request = shared
         .client

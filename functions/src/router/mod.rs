@@ -84,6 +84,10 @@ pub enum Route {
     ScannerRedirect,
     ScannerPage,
     ScannerAsset,
+    // Swap quotes on the configured Uniswap V2 deployment.
+    SwapQuote,
+    SwapQuotes,
+    SwapPairs,
 }
 
 /// Which token bucket a route draws from (configured per group).
@@ -180,6 +184,9 @@ impl Route {
         Route::ScannerRedirect,
         Route::ScannerPage,
         Route::ScannerAsset,
+        Route::SwapQuote,
+        Route::SwapQuotes,
+        Route::SwapPairs,
     ];
 
     /// The path template (also the `route` label of metrics).
@@ -246,6 +253,9 @@ impl Route {
             Route::ScannerRedirect => "/scanner",
             Route::ScannerPage => "/scanner/",
             Route::ScannerAsset => "/scanner/{file}",
+            Route::SwapQuote => "/v1/swap/quote",
+            Route::SwapQuotes => "/v1/swap/quotes",
+            Route::SwapPairs => "/v1/swap/pairs",
         }
     }
 
@@ -270,6 +280,8 @@ impl Route {
             Route::Availability => &[Get, Head],
             Route::SaleSettings => &[Get, Head, Put],
             Route::Queue | Route::SalesPause | Route::SalesResume => &[Post],
+            Route::SwapQuote | Route::SwapPairs => &[Get, Head],
+            Route::SwapQuotes => &[Post],
             Route::Orders | Route::OrderRefund | Route::StripeWebhook => &[Post],
             Route::QueueStatus | Route::SalesStatus | Route::Order => &[Get, Head],
             Route::MyOrders | Route::MyTickets => &[Get, Head],
@@ -316,6 +328,8 @@ impl Route {
             // would make the fan-out cost per client again.
             Route::AvailabilityStream => RateGroup::None,
             Route::LivePage | Route::LiveAsset => RateGroup::Read,
+            // A batch of quotes is a read sent as POST for its body.
+            Route::SwapQuote | Route::SwapQuotes | Route::SwapPairs => RateGroup::Read,
             Route::SiweChallenge | Route::SiweVerify | Route::Nonce | Route::VerifySig => {
                 RateGroup::Auth
             }
@@ -337,13 +351,16 @@ impl Route {
                     | Route::CheckinScan
                     | Route::SiweChallenge
                     | Route::SiweVerify
-                    | Route::VerifySig,
+                    | Route::VerifySig
+                    | Route::SwapQuotes,
                 Post
             ) | (
                 Route::QueueStatus
                     | Route::TicketQr
                     | Route::TicketQrSvg
-                    | Route::AvailabilityUpdates,
+                    | Route::AvailabilityUpdates
+                    | Route::SwapQuote
+                    | Route::SwapPairs,
                 Get | Head
             )
         )

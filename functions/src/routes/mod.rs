@@ -19,5 +19,6 @@ pub mod ready;
 mod ready_cache;
 pub mod sales;
 pub mod scanner;
+pub mod swap;
 pub mod ticket_codes;
 pub mod verifier;

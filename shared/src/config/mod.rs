@@ -4,9 +4,11 @@
 mod rate;
 mod reader;
 mod secrets;
+mod swap;
 
 pub use rate::{OnRedisError, RateLimit, RateLimits, RedisErrorPolicy};
 pub use secrets::{MIN_JWT_SECRET_LEN, MIN_SECRET_LEN, Secret, is_loopback_url};
+pub use swap::{MAX_BASE_TOKENS, SwapConfig};
 
 use crate::domain::{ChainId, WalletAddress};
 use reader::Reader;
@@ -159,6 +161,8 @@ pub struct Config {
     /// disabled (the webhook answers 503).
     pub stripe_webhook_secret: Option<Secret>,
     pub checkin: CheckinConfig,
+    /// Swap quotes (`SWAP_*`, `MULTICALL_ADDRESS`); `None` when `SWAP_FACTORY` is unset.
+    pub swap: Option<SwapConfig>,
 }
 
 impl Config {
@@ -288,6 +292,7 @@ impl Config {
             .iter()
             .map(WalletAddress::inner)
             .collect();
+        let swap = SwapConfig::read(&mut r);
         let indexer = IndexerConfig {
             contracts,
             start_block: r.number("INDEXER_START_BLOCK", 0, 0..=i64::MAX) as u64,
@@ -346,6 +351,7 @@ impl Config {
                     offline_max_age_secs,
                     offline_clock_skew_secs,
                 },
+                swap,
             }),
             _ => Err(ConfigError {
                 problems: r.problems,

@@ -286,3 +286,38 @@ fn lists_every_problem() {
         ]
     );
 }
+
+#[test]
+fn swap_quotes_are_off_without_a_factory_and_default_the_rest() {
+    let config = Config::from_lookup(env(GOOD)).expect("valid");
+    assert_eq!(config.swap, None);
+    let factory = "0x5C69bEe701ef814a2B6a3EDD4B1652CB9cc5aA6f";
+    let config = Config::from_lookup(env(&with(&[], &[("SWAP_FACTORY", factory)]))).expect("valid");
+    let swap = config.swap.expect("on");
+    assert_eq!(swap.multicall, crate::swap::CANONICAL_MULTICALL3);
+    assert_eq!(swap.init_code_hash, crate::swap::UNISWAP_V2_INIT_CODE_HASH);
+    assert_eq!((swap.cache_ttl_ms, swap.base_tokens.len()), (5_000, 0));
+    let bad = with(
+        &[],
+        &[
+            ("SWAP_FACTORY", "0x12"),
+            (
+                "SWAP_BASE_TOKENS",
+                "0x5C69bEe701ef814a2B6a3EDD4B1652CB9cc5aA6f,nope",
+            ),
+            ("MULTICALL_ADDRESS", "x"),
+            ("SWAP_CACHE_TTL_MS", "60001"),
+            ("SWAP_INIT_CODE_HASH", "0x1234"),
+        ],
+    );
+    assert_eq!(
+        problems(&bad),
+        [
+            "SWAP_FACTORY",
+            "SWAP_BASE_TOKENS",
+            "MULTICALL_ADDRESS",
+            "SWAP_INIT_CODE_HASH",
+            "SWAP_CACHE_TTL_MS"
+        ]
+    );
+}

@@ -75,6 +75,12 @@ pub trait ChainRpc {
         from: u64,
         to: u64,
     ) -> Result<Vec<RawLog>, RpcError>;
+
+    /// `eth_call` of `data` on the contract at `to`, at the latest block.
+    ///
+    /// # Errors
+    /// [`RpcError`]; a revert is [`RpcError::Rpc`].
+    async fn eth_call(&self, to: Address, data: Bytes) -> Result<Bytes, RpcError>;
 }
 
 /// A block's identity.
@@ -203,6 +209,11 @@ impl<H: HttpClient> RpcClient<H> {
 }
 
 impl<H: HttpClient> ChainRpc for RpcClient<H> {
+    async fn eth_call(&self, to: Address, data: Bytes) -> Result<Bytes, RpcError> {
+        self.call("eth_call", json!([{"to": to, "data": data}, "latest"]))
+            .await
+    }
+
     async fn chain_id(&self) -> Result<ChainId, RpcError> {
         let id: U64 = self.call("eth_chainId", json!([])).await?;
         ChainId::new(id.to::<u64>()).ok_or_else(|| RpcError::Decode("chain id 0".into()))

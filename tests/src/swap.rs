@@ -1,0 +1,161 @@
+//! Real Uniswap V2 on anvil for the swap-quote tests: the npm packages' Factory, Pair and
+//! Router02 with test tokens, WETH and Multicall3 (`tests/js/chain/swap.mjs`), and Router02's
+//! own answers to compare the API's quotes with.
+
+use crate::chain::chain_cmd;
+use alloy_primitives::{Address, Bytes, U256};
+use alloy_sol_types::{SolCall, sol};
+use serde_json::{Value, json};
+
+sol! {
+    function getAmountsOut(uint256 amountIn, address[] path) external view returns (uint256[] amounts);
+    function getAmountsIn(uint256 amountOut, address[] path) external view returns (uint256[] amounts);
+}
+
+/// What `chain.mjs swap-deploy` made: the tokens by name (`A`, `B`, `C`, `D`, `E`, `USDC`,
+/// `WETH`), the router and the factory, and its raw output for `swap-trade`.
+pub struct Uniswap {
+    pub deployed: Value,
+    pub factory: Address,
+    pub router: Address,
+    pub base_tokens: Vec<Address>,
+}
+
+fn address(v: &Value) -> Address {
+    v.as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{v} is not an address"))
+}
+
+impl Uniswap {
+    /// Deploys everything on the node at `rpc`.
+    pub async fn deploy(rpc: &str) -> Uniswap {
+        let deployed = chain_cmd(rpc, "swap-deploy", &[]).await;
+        Uniswap {
+            factory: address(&deployed["factory"]),
+            router: address(&deployed["router"]),
+            base_tokens: deployed["baseTokens"]
+                .as_array()
+                .expect("baseTokens")
+                .iter()
+                .map(address)
+                .collect(),
+            deployed,
+        }
+    }
+
+    /// A token by its name in the deployment.
+    pub fn token(&self, name: &str) -> Address {
+        address(&self.deployed["tokens"][name])
+    }
+
+    /// The function configuration that quotes this deployment (Multicall3 at its canonical
+    /// address, the default).
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let bases: Vec<String> = self.base_tokens.iter().map(ToString::to_string).collect();
+        vec![
+            ("SWAP_FACTORY", self.factory.to_string()),
+            ("SWAP_BASE_TOKENS", bases.join(",")),
+        ]
+    }
+
+    /// Swaps `amount_in` along `path` (token names) on chain; returns the block it landed in.
+    pub async fn trade(&self, rpc: &str, path: &str, amount_in: &str) -> u64 {
+        let out = chain_cmd(
+            rpc,
+            "swap-trade",
+            &[
+                "--addresses",
+                &self.deployed.to_string(),
+                "--path",
+                path,
+                "--amount-in",
+                amount_in,
+            ],
+        )
+        .await;
+        out["blockNumber"].as_u64().expect("blockNumber")
+    }
+}
+
+/// One question for Router02.
+#[derive(Debug, Clone)]
+pub struct RouterQuestion {
+    pub path: Vec<Address>,
+    pub exact_in: bool,
+    pub amount: U256,
+}
+
+/// Router02's `getAmountsOut` / `getAmountsIn` for each question at `block`, in one JSON-RPC
+/// batch per 200 questions; `None` where the router reverts.
+pub async fn router_amounts(
+    rpc: &str,
+    router: Address,
+    block: u64,
+    questions: &[RouterQuestion],
+) -> Vec<Option<Vec<U256>>> {
+    let client = reqwest::Client::new();
+    let mut answers = Vec::with_capacity(questions.len());
+    for chunk in questions.chunks(200) {
+        let calls: Vec<Value> = chunk
+            .iter()
+            .enumerate()
+            .map(|(id, q)| {
+                let data: Bytes = if q.exact_in {
+                    getAmountsOutCall {
+                        amountIn: q.amount,
+                        path: q.path.clone(),
+                    }
+                    .abi_encode()
+                } else {
+                    getAmountsInCall {
+                        amountOut: q.amount,
+                        path: q.path.clone(),
+                    }
+                    .abi_encode()
+                }
+                .into();
+                json!({"jsonrpc": "2.0", "id": id, "method": "eth_call",
+                       "params": [{"to": router, "data": data}, format!("{block:#x}")]})
+            })
+            .collect();
+        let mut replies: Vec<Value> = client
+            .post(rpc)
+            .json(&calls)
+            .send()
+            .await
+            .expect("rpc batch sent")
+            .json()
+            .await
+            .expect("rpc batch json");
+        replies.sort_by_key(|r| r["id"].as_u64());
+        assert_eq!(replies.len(), chunk.len(), "one reply per call");
+        for reply in replies {
+            let Some(hex) = reply["result"].as_str() else {
+                answers.push(None);
+                continue;
+            };
+            let bytes: Bytes = hex.parse().expect("hex result");
+            answers.push(Some(
+                getAmountsOutCall::abi_decode_returns(&bytes).expect("uint256[] result"),
+            ));
+        }
+    }
+    answers
+}
+
+/// A decimal string of a JSON answer as a number.
+pub fn amount(v: &Value) -> U256 {
+    v.as_str()
+        .and_then(|s| U256::from_str_radix(s, 10).ok())
+        .unwrap_or_else(|| panic!("{v} is not a decimal amount"))
+}
+
+/// The addresses of a JSON array.
+pub fn path(v: &Value) -> Vec<Address> {
+    v.as_array()
+        .expect("path array")
+        .iter()
+        .map(address)
+        .collect()
+}
