@@ -1,7 +1,8 @@
 //! `make bench`: bundle sizes, and `/health` and `/ready` throughput and latency of the release
 //! Wasm on workerd (Miniflare) and on `wasmtime serve`, against the real local stack; seat-hold
 //! throughput, the raw `EVALSHA` rate of the hold script and a no-oversell count (`holds.rs`);
-//! the Redis cost of 200 vs 2 live-stream watchers (`live.rs`).
+//! the Redis cost of 200 vs 2 live-stream watchers (`live.rs`); swap-quote latency from the
+//! chain and from the cache, and the RPC calls of a 50-quote batch (`swap.rs`).
 //!
 //! Load comes from autocannon on 127.0.0.1, bounded in connections and duration. Figures are
 //! meant to be read as ratios within one run (`/ready` vs `/health` on the same runtime, one
@@ -11,6 +12,7 @@
 mod checkin;
 mod holds;
 mod live;
+mod swap;
 
 use e2e::{App, Runtime, Stack, root};
 use std::io::Write as _;
@@ -216,7 +218,7 @@ async fn indexer_backfill() {
 
 #[tokio::main]
 async fn main() {
-    // `bench [load|holds|checkin|live|indexer]` runs one section (sizes and crypto always).
+    // `bench [load|holds|checkin|live|swap|indexer]` runs one section (sizes and crypto always).
     let only = std::env::args().nth(1);
     let wanted = |section: &str| only.as_deref().is_none_or(|o| o == section);
     let bundle_wasm = root().join("functions/hosts/cloudflare/build/index_bg.wasm");
@@ -301,6 +303,12 @@ async fn main() {
         let only_runtime = std::env::var("BENCH_RUNTIME").ok();
         if wanted("live") && only_runtime.is_none_or(|r| r == format!("{runtime:?}")) {
             live::run(&stack, runtime).await;
+            println!();
+        }
+    }
+    for runtime in [Runtime::Workerd, Runtime::Wasmtime] {
+        if wanted("swap") {
+            swap::run(&stack, runtime).await;
             println!();
         }
     }

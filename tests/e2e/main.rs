@@ -31,5 +31,7 @@ mod reconcile;
 mod redis_policy;
 mod sale;
 mod sale_window;
+mod swap_batch;
+mod swap_cache;
 mod swap_input;
 mod swap_quotes;

@@ -49,6 +49,16 @@ impl Uniswap {
         address(&self.deployed["tokens"][name])
     }
 
+    /// Whether the deployment created a pool of `a` and `b`.
+    pub fn has_pool(&self, a: Address, b: Address) -> bool {
+        self.deployed["pairs"].as_array().is_some_and(|pairs| {
+            pairs.iter().any(|p| {
+                let (t0, t1) = (address(&p["token0"]), address(&p["token1"]));
+                (t0, t1) == (a, b) || (t0, t1) == (b, a)
+            })
+        })
+    }
+
     /// The function configuration that quotes this deployment (Multicall3 at its canonical
     /// address, the default).
     pub fn env(&self) -> Vec<(&'static str, String)> {

@@ -1,0 +1,116 @@
+//! Swap batches and pairs on both runtimes: 50 quotes read every pair with one `eth_call`
+//! (counted at a proxy in front of anvil), the pairs route lists exactly the pools that exist,
+//! and a node that is down is a 503.
+
+use super::swap_cache::quote_path;
+use e2e::proxy::{Mode, Proxy};
+use e2e::swap::Uniswap;
+use e2e::{App, Runtime, Stack};
+use reqwest::Method;
+use serde_json::json;
+
+/// A batch of 50 reads every pair with one `eth_call` (counted at a proxy in front of
+/// anvil); the pairs route lists exactly the pools that exist; a node that is down is 503.
+async fn batches_cost_one_call(runtime: Runtime) {
+    let stack = Stack::start().await;
+    let uni = Uniswap::deploy(&stack.rpc_url).await;
+    let proxy = Proxy::start(&stack.rpc_url).await;
+    let env = uni.env();
+    let mut overrides: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    overrides.push(("RPC_URL", &proxy.url));
+    let app = App::spawn(runtime, &stack, &overrides).await;
+    // Before anything is cached: a node that is down is a 503 the client can retry.
+    proxy.set(Mode::Down);
+    let down = app
+        .send(Method::GET, &quote_path(&uni, "777"), None, None, &[])
+        .await;
+    down.assert_error(503, "RPC_UNAVAILABLE", None);
+    proxy.set(Mode::Pass);
+    proxy.take_forwarded();
+
+    let names = ["A", "B", "C", "D", "E", "USDC", "WETH"];
+    let mut quotes = Vec::new();
+    for side in ["amountIn", "amountOut"] {
+        for a in names {
+            for b in names.iter().filter(|b| **b != a) {
+                quotes.push(json!({"tokenIn": uni.token(a).to_string(),
+                                   "tokenOut": uni.token(b).to_string(), side: "1000"}));
+            }
+        }
+    }
+    quotes.truncate(50);
+    let reply = app
+        .send(
+            Method::POST,
+            "/v1/swap/quotes",
+            None,
+            Some(json!({"quotes": quotes})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (reply.status, reply.body["source"].as_str()),
+        (200, Some("chain")),
+        "{}",
+        reply.body
+    );
+    assert_eq!(reply.body["quotes"].as_array().map(Vec::len), Some(50));
+    assert_eq!(
+        proxy.take_forwarded(),
+        ["eth_call"],
+        "one eth_call for 50 quotes"
+    );
+
+    let tokens: Vec<String> = names.iter().map(|n| uni.token(n).to_string()).collect();
+    let pairs = app
+        .send(
+            Method::GET,
+            &format!("/v1/swap/pairs?tokens={}", tokens.join(",")),
+            None,
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(pairs.status, 200, "{}", pairs.body);
+    let mut listed: Vec<(String, String, String)> = pairs.body["pairs"]
+        .as_array()
+        .expect("pairs")
+        .iter()
+        .map(|p| {
+            (
+                p["pair"].to_string(),
+                p["reserve0"].to_string(),
+                p["reserve1"].to_string(),
+            )
+        })
+        .collect();
+    let mut deployed: Vec<(String, String, String)> = uni.deployed["pairs"]
+        .as_array()
+        .expect("deployed pairs")
+        .iter()
+        .map(|p| {
+            (
+                p["pair"].to_string(),
+                p["reserve0"].to_string(),
+                p["reserve1"].to_string(),
+            )
+        })
+        .collect();
+    listed.sort();
+    deployed.sort();
+    assert_eq!(
+        listed, deployed,
+        "every pool that exists, none that does not"
+    );
+    assert!(proxy.take_forwarded().len() <= 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workerd_swap_batches_cost_one_call() {
+    batches_cost_one_call(Runtime::Workerd).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasmtime_swap_batches_cost_one_call() {
+    batches_cost_one_call(Runtime::Wasmtime).await;
+}
