@@ -12,6 +12,26 @@ use reqwest::Method;
 use serde_json::json;
 use std::io::Write as _;
 
+/// Requests per sequential latency run.
+const SEQUENTIAL: usize = 1_000;
+
+/// p50 and p99 in ms of `n` GETs of `path` sent one after the other on one keep-alive
+/// connection, straight to the app (not through the tests' contract proxy).
+async fn sequential(app: &App, path: &str, n: usize) -> (f64, f64) {
+    let client = reqwest::Client::new();
+    let url = format!("{}{path}", app.base_url);
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = std::time::Instant::now();
+        let response = client.get(&url).send().await.expect("sent");
+        assert_eq!(response.status(), 200, "{path}");
+        let _ = response.bytes().await.expect("body");
+        samples.push(started.elapsed().as_secs_f64() * 1_000.0);
+    }
+    samples.sort_by(f64::total_cmp);
+    (samples[n / 2], samples[(n * 99) / 100])
+}
+
 /// One runtime's rows.
 pub async fn run(stack: &Stack, runtime: Runtime) {
     let uni = Uniswap::deploy(&stack.rpc_url).await;
@@ -25,6 +45,31 @@ pub async fn run(stack: &Stack, runtime: Runtime) {
         uni.token("A"),
         uni.token("B")
     );
+    println!(
+        "## Swap quotes on {runtime:?}: latency of one client, {SEQUENTIAL} requests in a row"
+    );
+    println!("| reserves from | route | p50 ms | p99 ms | eth_calls per request |");
+    println!("|---|---|---|---|---|");
+    for (label, ttl) in [
+        ("chain (SWAP_CACHE_TTL_MS=0)", "0"),
+        ("cache (SWAP_CACHE_TTL_MS=60000)", "60000"),
+    ] {
+        let mut overrides: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        overrides.push(("SWAP_CACHE_TTL_MS", ttl));
+        let app = App::spawn(runtime, stack, &overrides).await;
+        for (route, path) in [
+            ("GET /health", "/health"),
+            ("GET /v1/swap/quote", quote.as_str()),
+        ] {
+            let _ = sequential(&app, path, 50).await;
+            proxy.take_forwarded();
+            let (p50, p99) = sequential(&app, path, SEQUENTIAL).await;
+            let calls = proxy.take_forwarded().len() as f64 / SEQUENTIAL as f64;
+            println!("| {label} | {route} | {p50:.2} | {p99:.2} | {calls:.2} |");
+        }
+        let _ = std::io::stdout().flush();
+    }
+    println!();
     println!(
         "## Swap quotes on {runtime:?} (autocannon -c {} -d {}s)",
         super::CONNECTIONS,
