@@ -1,6 +1,6 @@
 //! Swap batches and pairs on both runtimes: 50 quotes read every pair with one `eth_call`
 //! (counted at a proxy in front of anvil), the pairs route lists exactly the pools that exist,
-//! and a node that is down is a 503.
+//! a node that is down is a 503, and with Redis down the read group's policy decides.
 
 use super::swap_cache::quote_path;
 use e2e::proxy::{Mode, Proxy};
@@ -12,7 +12,7 @@ use serde_json::json;
 /// A batch of 50 reads every pair with one `eth_call` (counted at a proxy in front of
 /// anvil); the pairs route lists exactly the pools that exist; a node that is down is 503.
 async fn batches_cost_one_call(runtime: Runtime) {
-    let stack = Stack::start().await;
+    let mut stack = Stack::start().await;
     let uni = Uniswap::deploy(&stack.rpc_url).await;
     let proxy = Proxy::start(&stack.rpc_url).await;
     let env = uni.env();
@@ -103,6 +103,26 @@ async fn batches_cost_one_call(runtime: Runtime) {
         "every pool that exists, none that does not"
     );
     assert!(proxy.take_forwarded().len() <= 1);
+
+    // Redis down: the cache is skipped and the read group's policy decides (open by default:
+    // the chain answers; closed: 503).
+    let mut closed_overrides = overrides.clone();
+    closed_overrides.push(("RATE_LIMIT_ON_REDIS_ERROR", "read=closed"));
+    let closed = App::spawn(runtime, &stack, &closed_overrides).await;
+    stack.kill_redis();
+    let open = app
+        .send(Method::GET, &quote_path(&uni, "4242"), None, None, &[])
+        .await;
+    assert_eq!(
+        (open.status, open.body["source"].as_str()),
+        (200, Some("chain")),
+        "{}",
+        open.body
+    );
+    let refused = closed
+        .send(Method::GET, &quote_path(&uni, "4242"), None, None, &[])
+        .await;
+    refused.assert_error(503, "REDIS_UNAVAILABLE", None);
 }
 
 #[tokio::test(flavor = "multi_thread")]
