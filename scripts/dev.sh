@@ -66,6 +66,12 @@ contracts=$(node tests/js/chain/chain.mjs deploy --rpc "http://127.0.0.1:$ANVIL_
 node tests/js/chain/chain.mjs scenario --rpc "http://127.0.0.1:$ANVIL_PORT" --addresses "$contracts" >/dev/null
 contract_list=$(node -e 'const c=JSON.parse(process.argv[1]); console.log([c.ticket,c.market,c.vault].join(","))' "$contracts")
 deploy_block=$(node -e 'console.log(JSON.parse(process.argv[1]).deployBlock)' "$contracts")
+# Uniswap V2 (the npm packages' Factory, Pair, Router02) with test tokens and pools, and
+# Multicall3 at its canonical address, for the swap quotes.
+log "deploying Uniswap V2 with demo pools to anvil"
+swaps=$(node tests/js/chain/chain.mjs swap-deploy --rpc "http://127.0.0.1:$ANVIL_PORT")
+read -r swap_factory swap_bases token_a token_b < <(node -e 'const s=JSON.parse(process.argv[1]);
+  console.log(s.factory, s.baseTokens.join(","), s.tokens.A, s.tokens.B)' "$swaps")
 
 declare -A config=(
   [UPSTASH_REDIS_REST_URL]="http://127.0.0.1:$UPSTASH_PORT"
@@ -84,6 +90,8 @@ declare -A config=(
   [ADMIN_ADDRESSES]=0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
   [INDEXER_CONTRACTS]="$contract_list"
   [INDEXER_START_BLOCK]="$deploy_block"
+  [SWAP_FACTORY]="$swap_factory"
+  [SWAP_BASE_TOKENS]="$swap_bases"
 )
 
 # The same component on Spin's runtime.
@@ -121,6 +129,8 @@ cat <<EOT
       then: curl http://127.0.0.1:$API_PORT/v1/chain/tickets/1   curl http://127.0.0.1:$API_PORT/v1/market/listings
     door scanner: http://127.0.0.1:$API_PORT/scanner/   demo key: otvk_00000000000000d0_demo-door-secret-demo-door-secret-0001
     live seat map of the demo event: http://127.0.0.1:$API_PORT/events/evt_00000000000000000001/live
+    swap quote (1 token A for token B, on the demo pools):
+      curl "http://127.0.0.1:$API_PORT/v1/swap/quote?tokenIn=$token_a&tokenOut=$token_b&amountIn=1000000000000000000"
   Ctrl-C stops everything.
 
 EOT
