@@ -49,9 +49,9 @@ pub fn parse(fields: &Fields<'_>, prefix: &str) -> Result<QuoteRequest, Error> {
     };
     let slippage_bps = match fields.slippage_bps {
         None => DEFAULT_SLIPPAGE_BPS,
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
+        Some(v) => Some(v)
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|v| v.parse::<u32>().ok())
             .filter(|bps| *bps <= MAX_SLIPPAGE_BPS)
             .ok_or_else(|| {
                 Error::invalid(
@@ -204,7 +204,7 @@ mod tests {
             }),
             "q.amountIn"
         );
-        for bad in ["5001", "-1", "x"] {
+        for bad in ["5001", "-1", "x", "+5", "1.0"] {
             assert_eq!(
                 field_of(Fields {
                     slippage_bps: Some(bad),
