@@ -1,11 +1,13 @@
 //! Typed configuration, read once per request from whatever the platform offers (Workers vars
 //! and secrets, Spin/wasmtime environment variables, a native process environment).
 
+pub mod keys;
 mod rate;
 mod reader;
 mod secrets;
 mod swap;
 
+pub use keys::{KEYS, Key, Need};
 pub use rate::{OnRedisError, RateLimit, RateLimits, RedisErrorPolicy};
 pub use secrets::{MIN_JWT_SECRET_LEN, MIN_SECRET_LEN, Secret, is_loopback_url};
 pub use swap::{MAX_BASE_TOKENS, SwapConfig};
