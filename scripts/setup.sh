@@ -19,6 +19,28 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Prometheus and promtool (Debian `prometheus`): tests/e2e/prometheus.rs checks ops/prometheus/
+# with promtool and runs a real Prometheus against the stack. The package's own service must not
+# start (it would take :9090 and scrape nothing of ours): a policy-rc.d refusing every start
+# covers the install, and on systemd machines the unit is disabled and stopped as well.
+if ! have prometheus || ! have promtool; then
+  log "installing prometheus (apt; its packaged service stays stopped)"
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  policy=/usr/sbin/policy-rc.d
+  own_policy=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo_cmd tee "$policy" >/dev/null
+    $sudo_cmd chmod +x "$policy"
+    own_policy=1
+  fi
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  if [ -n "$own_policy" ]; then $sudo_cmd rm -f "$policy"; fi
+  if have systemctl && [ -d /run/systemd/system ]; then
+    $sudo_cmd systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
+fi
+
 # Rust targets for the two edge runtimes.
 installed_targets=$(rustup target list --installed)
 for target in wasm32-unknown-unknown wasm32-wasip2; do
