@@ -7,6 +7,7 @@ use crate::cors;
 use crate::extract::Query;
 use crate::http::{Request, Response};
 use crate::live;
+use crate::logs::{self, Level, RequestLine};
 use crate::metrics::{Sample, pending};
 use crate::rate_limit;
 use crate::router::{self, Route};
@@ -61,8 +62,27 @@ where
                 platform.log,
                 config,
             )
-            .with_cache(platform.cache);
-            let (response, sample) = handle(&services, request, &request_id).await;
+            .with_cache(platform.cache)
+            .with_request_id(&request_id);
+            let Handled {
+                response,
+                sample,
+                error_code,
+                wallet,
+            } = handle_traced(&services, request, &request_id).await;
+            services.emit(
+                level_of(sample.status),
+                "request",
+                &RequestLine {
+                    method: sample.method,
+                    route: sample.route,
+                    status: sample.status,
+                    duration_ms: sample.duration_ms,
+                    wallet,
+                    subrequests: services.subrequests(),
+                    error_code: error_code.as_deref(),
+                },
+            );
             let policy = pending::FlushPolicy::new(
                 &services.config().metrics,
                 platform.instances == Instances::PerRequest,
@@ -77,11 +97,26 @@ where
         }
         Err(error) => {
             // Liveness does not depend on configuration; everything else explains what is wrong.
-            let response = if request.path == Route::Health.template() {
+            let error = Error::Config(error);
+            let healthy = request.path == Route::Health.template();
+            let response = if healthy {
                 routes::health::get()
             } else {
-                error_response(&Error::Config(error), &request_id)
+                error_response(&error, &request_id)
             };
+            // No configuration, so no secrets to scrub: the line holds none.
+            let line = RequestLine {
+                method: Method::parse(&request.method).map_or("OTHER", Method::as_str),
+                route: router::resolve(&request.path).map_or("unmatched", |(r, _)| r.template()),
+                status: response.status,
+                duration_ms: 0,
+                wallet: None,
+                subrequests: 0,
+                error_code: (!healthy).then_some(error.code()),
+            };
+            let level = level_of(response.status);
+            let now = platform.clock.now_ms();
+            (platform.log)(&logs::line(now, level, "request", Some(&request_id), &line));
             Served {
                 response: with_request_id(response, &request_id),
                 after: None,
@@ -90,12 +125,41 @@ where
     }
 }
 
+/// A handled request: the response, its metrics sample, and what its log line adds.
+pub struct Handled {
+    pub response: Response,
+    pub sample: Sample,
+    pub error_code: Option<String>,
+    /// The authenticated caller, shortened for the log.
+    pub wallet: Option<String>,
+}
+
+/// 5xx answers are error lines (`console.error` on Workers), the rest info.
+fn level_of(status: u16) -> Level {
+    if status >= 500 {
+        Level::Error
+    } else {
+        Level::Info
+    }
+}
+
 /// Handles a request with the given services; returns the response and its metrics sample.
+#[cfg(test)]
 pub async fn handle<S: Services>(
     services: &S,
     request: Request,
     request_id: &str,
 ) -> (Response, Sample) {
+    let handled = handle_traced(services, request, request_id).await;
+    (handled.response, handled.sample)
+}
+
+/// [`handle`], with what the request's log line needs.
+pub async fn handle_traced<S: Services>(
+    services: &S,
+    request: Request,
+    request_id: &str,
+) -> Handled {
     let started = services.clock().now_ms();
     let method = Method::parse(&request.method);
     let resolved = router::resolve(&request.path);
@@ -152,19 +216,27 @@ pub async fn handle<S: Services>(
             }
         }
     };
-    let mut response = match result {
-        Ok(response) => response,
+    let (mut response, error_code) = match result {
+        Ok(response) => {
+            let code = body_error_code(&response);
+            (response, code)
+        }
         Err(error) => {
             // The client sees a generic body; the cause goes to the operator's log.
             if error.status() >= 500 {
                 services.log_error(&format!(
-                    "request {request_id} {} {}: {error}",
-                    request.method, request.path
+                    "{} {}: {error}",
+                    request.method,
+                    route.map_or("unmatched", Route::template)
                 ));
             }
-            error_response(&error, request_id)
+            (
+                error_response(&error, request_id),
+                Some(error.code().to_owned()),
+            )
         }
     };
+    let wallet = caller_wallet(services, &request, response.status);
     if method == Some(Method::Head) {
         response.body.clear();
         response.stream = None;
@@ -184,7 +256,32 @@ pub async fn handle<S: Services>(
         status: response.status,
         duration_ms,
     };
-    (with_request_id(response, request_id), sample)
+    Handled {
+        response: with_request_id(response, request_id),
+        sample,
+        error_code,
+        wallet,
+    }
+}
+
+/// The `error_code` of an error a handler answered itself (an `Ok` 4xx/5xx with the usual
+/// error body, like the cron route's 503 report).
+fn body_error_code(response: &Response) -> Option<String> {
+    if response.status < 400 || response.stream.is_some() {
+        return None;
+    }
+    let body: serde_json::Value = serde_json::from_slice(&response.body).ok()?;
+    body.get("error_code")?.as_str().map(str::to_owned)
+}
+
+/// The shortened wallet of a request that carried a valid access token and was not refused
+/// for it (401). Checked again here, without Redis: the handlers do not hand their caller back.
+fn caller_wallet<S: Services>(services: &S, request: &Request, status: u16) -> Option<String> {
+    if status == 401 || crate::extract::bearer_token(request).is_none() {
+        return None;
+    }
+    let caller = crate::extract::authenticate_token(services, request).ok()?;
+    Some(logs::short_wallet(&caller.wallet.to_string()))
 }
 
 async fn dispatch<S: Services>(
@@ -243,13 +340,16 @@ where
     C: Clock + 'static,
     R: Rng,
 {
+    // One id for the run's step lines, so they read as one run.
+    let run_id = format!("cron-{}", platform.rng.hex(8)?);
     let services = EdgeServices::new(
         platform.http,
         platform.clock,
         platform.rng,
         platform.log,
         config?,
-    );
+    )
+    .with_request_id(&run_id);
     let report = crate::indexer::run_tick(&services, Trigger::Cron).await;
     // The sale upkeep runs whatever the tick's outcome: expiring orders and reconciling
     // inventory do not depend on the chain.

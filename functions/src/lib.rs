@@ -20,6 +20,7 @@ pub mod http;
 mod indexer;
 pub mod inventory;
 mod keys;
+pub mod logs;
 mod live;
 mod metrics;
 mod payments;

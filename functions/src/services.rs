@@ -3,6 +3,7 @@
 use crate::EdgeCache;
 use crate::live::backend::EdgeBackend;
 use crate::live::feed::Backend;
+use crate::logs::{self, Counted, Level};
 use shared::config::Config;
 use shared::deadline::Deadline;
 use shared::hrana::HranaClient;
@@ -29,8 +30,13 @@ pub trait Services {
     fn rng(&self) -> &Self::Rng;
     fn config(&self) -> &Config;
 
-    /// Writes an operator-facing error line (Workers: `console.error`; Spin: stderr).
-    fn log_error(&self, _line: &str) {}
+    /// Writes an operator-facing error line: a JSON line (see [`crate::logs`]) with `msg` and
+    /// the request id (Workers: `console.error`; Spin: stderr).
+    fn log_error(&self, _msg: &str) {}
+
+    /// Writes a JSON line with `fields`' members (an object) after `ts`, `level`, `msg` and
+    /// the request id: the steps of scheduled runs.
+    fn log_event(&self, _level: Level, _msg: &str, _fields: &serde_json::Value) {}
 
     /// Queues a Redis command to run after the response is sent (storing an idempotent
     /// response, confirming a lock, …), so it costs the request no round trip. Deferred
@@ -48,8 +54,9 @@ pub trait Services {
     }
 }
 
-/// The platform's [`HttpClient`] with the deadline every outbound call gets.
-pub type Outbound<H, C> = Deadline<H, Rc<C>>;
+/// The platform's [`HttpClient`], counted (the request line's `subrequests`), with the
+/// deadline every outbound call gets.
+pub type Outbound<H, C> = Deadline<Counted<H>, Rc<C>>;
 
 /// The production services: Upstash REST, Hrana over HTTP and JSON-RPC, all over one
 /// platform [`HttpClient`] wrapped in a [`Deadline`] of `DEPENDENCY_TIMEOUT_MS`.
@@ -65,13 +72,18 @@ pub struct EdgeServices<H, C, R> {
     config: Config,
     deferred: RefCell<Vec<Command>>,
     cache: Option<Rc<dyn EdgeCache>>,
+    /// Counts what every client above sends.
+    counted: Counted<H>,
+    /// The id log lines carry (the request's, or a scheduled run's).
+    request_id: Option<String>,
 }
 
 impl<H: HttpClient + Clone, C: Clock, R: Rng> EdgeServices<H, C, R> {
     /// Wires the protocol clients to the configured endpoints.
     pub fn new(http: H, clock: C, rng: R, log: fn(&str), config: Config) -> Self {
         let clock = Rc::new(clock);
-        let http = Deadline::new(http, clock.clone(), config.dependency_timeout_ms);
+        let counted = Counted::new(http);
+        let http = Deadline::new(counted.clone(), clock.clone(), config.dependency_timeout_ms);
         EdgeServices {
             log,
             redis: UpstashClient::new(
@@ -91,7 +103,48 @@ impl<H: HttpClient + Clone, C: Clock, R: Rng> EdgeServices<H, C, R> {
             config,
             deferred: RefCell::default(),
             cache: None,
+            counted,
+            request_id: None,
         }
+    }
+
+    /// The services with the id their log lines carry.
+    pub fn with_request_id(mut self, request_id: &str) -> Self {
+        self.request_id = Some(request_id.to_owned());
+        self
+    }
+
+    /// Outbound calls sent so far.
+    pub fn subrequests(&self) -> u32 {
+        self.counted.count()
+    }
+
+    /// Writes one JSON line (see [`crate::logs::line`]), scrubbed of the configured secrets.
+    pub fn emit<T: serde::Serialize + ?Sized>(&self, level: Level, msg: &str, fields: &T) {
+        let line = logs::line(
+            self.clock.now_ms(),
+            level,
+            msg,
+            self.request_id.as_deref(),
+            fields,
+        );
+        (self.log)(&logs::scrub(line, &self.secrets()));
+    }
+
+    /// The secret values of the configuration, which no line may carry.
+    fn secrets(&self) -> Vec<&str> {
+        let c = &self.config;
+        let optional = [
+            &c.libsql.auth_token,
+            &c.metrics_token,
+            &c.cron_secret,
+            &c.stripe_webhook_secret,
+        ];
+        [&c.redis.rest_token, &c.jwt_secret, &c.admission_secret]
+            .into_iter()
+            .chain(optional.into_iter().flatten())
+            .map(|s| s.expose())
+            .collect()
     }
 
     /// The services with the host's location cache (Workers' Cache API), which the live
@@ -134,8 +187,11 @@ impl<H: HttpClient + Clone + 'static, C: Clock + 'static, R: Rng> Services
     fn config(&self) -> &Config {
         &self.config
     }
-    fn log_error(&self, line: &str) {
-        (self.log)(line);
+    fn log_error(&self, msg: &str) {
+        self.emit(Level::Error, msg, &serde_json::Map::new());
+    }
+    fn log_event(&self, level: Level, msg: &str, fields: &serde_json::Value) {
+        self.emit(level, msg, fields);
     }
     fn defer(&self, command: Command) {
         self.deferred.borrow_mut().push(command);

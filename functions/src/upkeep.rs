@@ -6,15 +6,17 @@
 
 use crate::inventory::Drift;
 use crate::keys;
+use crate::logs::Level;
 use crate::payments::chain::settle_pending;
 use crate::payments::fulfil::end_unpaid;
 use crate::payments::order::{ORDER_COLUMNS, OrderRecord};
 use crate::reconcile;
 use crate::services::Services;
 use serde::Serialize;
+use serde_json::json;
 use shared::domain::EventId;
 use shared::error::Error;
-use shared::ports::{Redis, Sql};
+use shared::ports::{Clock, Redis, Sql};
 use shared::redis::{Command, Value};
 use shared::sql::Statement;
 
@@ -42,18 +44,17 @@ pub struct UpkeepReport {
     pub errors: Vec<String>,
 }
 
-/// Runs every step.
+/// Runs every step, logging one JSON line each (`upkeep step`, with its count or error).
 pub async fn run<S: Services>(services: &S) -> UpkeepReport {
     let mut report = UpkeepReport::default();
-    match settle_pending(services).await {
-        Ok(n) => report.deposits_applied = n,
-        Err(e) => report.errors.push(format!("deposits: {e}")),
-    }
-    match expire_due(services).await {
-        Ok(n) => report.orders_expired = n,
-        Err(e) => report.errors.push(format!("expiry: {e}")),
-    }
-    if let Err(e) = reconcile_next(
+    let started = services.clock().now_ms();
+    let deposits = settle_pending(services).await;
+    let started = logged(services, "deposits", started, &deposits, &mut report);
+    report.deposits_applied = deposits.unwrap_or(0);
+    let expired = expire_due(services).await;
+    let started = logged(services, "expiry", started, &expired, &mut report);
+    report.orders_expired = expired.unwrap_or(0);
+    let reconciled = reconcile_next(
         services.redis(),
         services.sql(),
         &services.config().redis.key_prefix,
@@ -61,17 +62,41 @@ pub async fn run<S: Services>(services: &S) -> UpkeepReport {
         &mut report,
     )
     .await
-    {
-        report.errors.push(format!("reconcile: {e}"));
-    }
-    match crate::checkin::audit_drain::drain(services).await {
-        Ok(n) => report.scans_drained = n,
-        Err(e) => report.errors.push(format!("scan audit drain: {e}")),
-    }
-    for line in &report.errors {
-        services.log_error(&format!("sale upkeep: {line}"));
-    }
+    .map(|()| report.events_reconciled);
+    let started = logged(services, "reconcile", started, &reconciled, &mut report);
+    let drained = crate::checkin::audit_drain::drain(services).await;
+    logged(services, "scan audit drain", started, &drained, &mut report);
+    report.scans_drained = drained.unwrap_or(0);
     report
+}
+
+/// Logs step `name`'s line (an error line when it failed, which the report keeps too) and
+/// returns when the next step starts.
+fn logged<S: Services>(
+    services: &S,
+    name: &str,
+    started: u64,
+    outcome: &Result<usize, Error>,
+    report: &mut UpkeepReport,
+) -> u64 {
+    let now = services.clock().now_ms();
+    let duration_ms = now.saturating_sub(started);
+    match outcome {
+        Ok(count) => services.log_event(
+            Level::Info,
+            "upkeep step",
+            &json!({ "step": name, "count": count, "duration_ms": duration_ms }),
+        ),
+        Err(e) => {
+            report.errors.push(format!("{name}: {e}"));
+            services.log_event(
+                Level::Error,
+                "upkeep step",
+                &json!({ "step": name, "error": e.to_string(), "duration_ms": duration_ms }),
+            );
+        }
+    }
+    now
 }
 
 /// Expires pending orders whose deadline passed, releasing their holds.

@@ -36,6 +36,8 @@ pub struct Deps<'a, R, S, C, K> {
     pub owner: &'a str,
     /// Operator-facing error log.
     pub log: &'a dyn Fn(&str),
+    /// Told of each step that did not fail, with its wall time in ms (one log line each).
+    pub on_step: &'a dyn Fn(&Step, u64),
 }
 
 /// What triggered a tick.
@@ -202,15 +204,19 @@ where
         {
             break;
         }
-        match step::step(
+        let step_started = deps.clock.now_ms();
+        let stepped = step::step(
             deps,
             config,
             &mut sizer,
             config.max_blocks_per_tick - blocks,
             &mut timings,
         )
-        .await
-        {
+        .await;
+        if let Ok(done) = &stepped {
+            (deps.on_step)(done, deps.clock.now_ms().saturating_sub(step_started));
+        }
+        match stepped {
             Ok(Step::Advanced {
                 from,
                 to,

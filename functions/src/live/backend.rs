@@ -78,6 +78,7 @@ impl<H: HttpClient + Clone, C: Clock> Backend for EdgeBackend<H, C> {
     }
 
     fn log(&self, line: &str) {
-        (self.log)(line);
+        // A stream outlives its request: its lines carry no request id.
+        (self.log)(&crate::logs::error_line(self.clock.now_ms(), line, None));
     }
 }

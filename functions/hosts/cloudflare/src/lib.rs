@@ -121,8 +121,18 @@ fn platform() -> Platform<WorkerHttp, WorkerClock, WorkerRng> {
     }
 }
 
+/// Writes a log line: the app's JSON lines by their level (`console.log` for info,
+/// `console.error` for errors; Workers Logs and `wrangler tail` keep both), and the host's own
+/// free-text errors wrapped into a JSON error line like them.
 fn log_error(line: &str) {
-    worker::console_error!("{line}");
+    if !line.starts_with('{') {
+        let now = worker::Date::now().as_millis();
+        worker::console_error!("{}", functions::logs::error_line(now, line, None));
+    } else if functions::logs::is_error(line) {
+        worker::console_error!("{line}");
+    } else {
+        worker::console_log!("{line}");
+    }
 }
 
 /// Vars and secrets are both readable as text bindings.
