@@ -104,3 +104,151 @@ fn keys_marked_always_required_are_refused_when_missing() {
         );
     }
 }
+
+#[test]
+fn documented_defaults_are_the_defaults_the_config_applies() {
+    let read = |extra: Option<(&str, &str)>| {
+        // With swap quotes on, so the swap keys' defaults show too.
+        let env: BTreeMap<&str, &str> = COMPLETE
+            .iter()
+            .chain(VARIANTS[1])
+            .copied()
+            .chain(extra)
+            .collect();
+        let config = Config::from_lookup(|k| env.get(k).map(|v| (*v).to_owned()));
+        format!("{config:?}")
+    };
+    let unset = read(None);
+    for key in KEYS {
+        if let Some(default) = key.default {
+            assert_eq!(
+                read(Some((key.name, default))),
+                unset,
+                "{}={default} does not configure what leaving it unset does",
+                key.name
+            );
+        }
+    }
+}
+
+/// `.env.example`'s variable lines: `(name, value, commented out)`.
+fn env_example() -> Vec<(String, String, bool)> {
+    include_str!("../../.env.example")
+        .lines()
+        .filter_map(|line| {
+            let (commented, rest) = match line.strip_prefix("# ") {
+                Some(rest) => (true, rest),
+                None => (false, line),
+            };
+            let (name, value) = rest.split_once('=')?;
+            let is_name = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+            is_name.then(|| (name.to_owned(), value.to_owned(), commented))
+        })
+        .collect()
+}
+
+#[test]
+fn env_example_lists_every_key_read_once_required_ones_set_optional_ones_at_their_default() {
+    let lines = env_example();
+    let observed = observed_keys();
+    let names: Vec<&str> = lines.iter().map(|(n, _, _)| n.as_str()).collect();
+    let missing: Vec<_> = observed
+        .iter()
+        .filter(|k| !names.contains(&k.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "read by the config but not in .env.example: {missing:?}"
+    );
+    let stale: Vec<_> = names.iter().filter(|n| !observed.contains(**n)).collect();
+    assert!(
+        stale.is_empty(),
+        ".env.example lists what the config never reads: {stale:?}"
+    );
+    let unique: BTreeSet<_> = names.iter().collect();
+    assert_eq!(
+        unique.len(),
+        names.len(),
+        ".env.example lists a variable twice"
+    );
+    for (name, value, commented) in &lines {
+        let key = shared::config::keys::key(name).expect("checked above");
+        if key.need == Need::Optional {
+            assert!(
+                *commented,
+                "{name} is optional: comment it out at its default"
+            );
+            assert_eq!(
+                Some(value.as_str()).filter(|v| !v.is_empty()),
+                key.default,
+                "{name}"
+            );
+        } else {
+            assert!(
+                !*commented && !value.is_empty(),
+                "{name} is needed: give a placeholder"
+            );
+        }
+    }
+}
+
+/// The README's "Configuration" table: for each variable named (in backticks) in a row's first
+/// cell (a row may name several: `A`, `B`), its "required" cell.
+fn readme_table() -> Vec<(String, String)> {
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split("\n## Configuration\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("README.md has a Configuration section");
+    let mut rows = Vec::new();
+    for row in section.lines().filter_map(|row| row.strip_prefix("| `")) {
+        let mut cells = row.split(" | ");
+        let names = format!("`{}", cells.next().unwrap_or_default());
+        let required = cells.next().unwrap_or_default().to_owned();
+        for name in names.split('`').skip(1).step_by(2) {
+            rows.push((name.to_owned(), required.clone()));
+        }
+    }
+    rows
+}
+
+#[test]
+fn readme_table_lists_every_key_read_with_its_need_and_secrecy() {
+    let table = readme_table();
+    let observed = observed_keys();
+    let names: Vec<&str> = table.iter().map(|(n, _)| n.as_str()).collect();
+    let missing: Vec<_> = observed
+        .iter()
+        .filter(|k| !names.contains(&k.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "read by the config but not in README's table: {missing:?}"
+    );
+    let stale: Vec<_> = names.iter().filter(|n| !observed.contains(**n)).collect();
+    assert!(
+        stale.is_empty(),
+        "README's table lists what the config never reads: {stale:?}"
+    );
+    for (name, required) in &table {
+        let key = shared::config::keys::key(name).expect("checked above");
+        let need = match key.need {
+            Need::Always => "yes",
+            Need::Production => "production",
+            Need::Optional => "no",
+        };
+        assert!(
+            required.starts_with(need),
+            "{name}: README says {required:?}, KEYS {need}"
+        );
+        assert_eq!(
+            required.contains("(secret)"),
+            key.secret,
+            "{name}: README says {required:?}"
+        );
+    }
+}
