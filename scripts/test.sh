@@ -12,6 +12,8 @@ step "lint"
 scripts/lint.sh
 step "build release Wasm and compile the test contracts"
 scripts/build-wasm.sh
+step "wrangler deploy --dry-run (production): the Worker bundle stays under 1 MiB gzip"
+scripts/worker-dry-run.sh
 # Once here, so parallel tests never compile the contracts at the same time.
 node tests/js/chain/compile.mjs
 # The decoding fixture must still be what the contracts emit.

@@ -1,8 +1,12 @@
-//! The live seat-map page (`/events/{id}/live`) and its files (`/live/{file}`): static files
-//! compiled into the function, as the scanner page is, so both runtimes serve them without an
-//! asset store. The page is the same for every event (it reads the event id from its own URL
-//! and asks the public API), so nothing from the request is written into it and it costs no
-//! Redis or libSQL call.
+//! The live seat-map page (`/events/{id}/live`) and its files (`/live/{file}`). The page is
+//! the same for every event (it reads the event id from its own URL and asks the public API), so
+//! nothing from the request is written into it and it costs no Redis or libSQL call.
+//!
+//! The page itself is always compiled in: its path is dynamic, which a static asset store
+//! cannot map onto one file, and it is 1.4 KB. Its scripts and styles are compiled in with the
+//! `embedded-pages` feature (Spin); without it (Workers) they are static assets Cloudflare
+//! serves before the Worker runs (`scripts/worker-assets.mjs`, same headers from `_headers`),
+//! so a `/live/{file}` request that reaches the Worker names a file that does not exist: 404.
 
 use super::page_files;
 use crate::call::Call;
@@ -12,12 +16,32 @@ use shared::domain::EventId;
 use shared::error::Error;
 
 const INDEX: &str = include_str!("../../live/index.html");
+#[cfg(feature = "embedded-pages")]
 const APP: &str = include_str!("../../live/app.js");
+#[cfg(feature = "embedded-pages")]
 const STATE: &str = include_str!("../../live/state.js");
+#[cfg(feature = "embedded-pages")]
 const STYLES: &str = include_str!("../../live/app.css");
 
 fn not_found(what: String) -> Error {
     Error::not_found("ROUTE_NOT_FOUND", what)
+}
+
+/// A page file compiled in: its content type and text.
+#[cfg(feature = "embedded-pages")]
+fn asset(file: &str) -> Result<(&'static str, &'static str), Error> {
+    match file {
+        "app.js" => Ok(("text/javascript; charset=utf-8", APP)),
+        "state.js" => Ok(("text/javascript; charset=utf-8", STATE)),
+        "app.css" => Ok(("text/css; charset=utf-8", STYLES)),
+        file => Err(not_found(format!("no live page file {file:?}"))),
+    }
+}
+
+/// No page file is compiled in: the asset store answered those that exist.
+#[cfg(not(feature = "embedded-pages"))]
+fn asset(file: &str) -> Result<(&'static str, &'static str), Error> {
+    Err(not_found(format!("no live page file {file:?}")))
 }
 
 /// Serves the page and its scripts (`app.js`, and the model it imports, `state.js`) and styles.
@@ -32,12 +56,7 @@ pub fn get(route: Route, call: &Call<'_>) -> Result<Response, Error> {
             EventId::parse(id).map_err(|_| not_found(format!("no live page for {id:?}")))?;
             ("text/html; charset=utf-8", INDEX)
         }
-        _ => match call.params.get("file") {
-            "app.js" => ("text/javascript; charset=utf-8", APP),
-            "state.js" => ("text/javascript; charset=utf-8", STATE),
-            "app.css" => ("text/css; charset=utf-8", STYLES),
-            file => return Err(not_found(format!("no live page file {file:?}"))),
-        },
+        _ => asset(call.params.get("file"))?,
     };
     // Under the pages' policy: nothing but the page's own files may run or load.
     let mut response = page_files::file(content_type, body);
@@ -45,7 +64,7 @@ pub fn get(route: Route, call: &Call<'_>) -> Result<Response, Error> {
     Ok(response)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "embedded-pages"))]
 mod tests {
     use super::*;
     use crate::call::RateSlot;

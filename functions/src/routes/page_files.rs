@@ -1,6 +1,8 @@
 //! What the web pages the function serves (the door scanner, the live seat map) share: static
-//! files compiled in, answered under one policy that lets nothing but the page's own files
-//! run or load.
+//! files compiled in (feature `embedded-pages`, the Spin build), answered under one policy that
+//! lets nothing but the page's own files run or load. On Workers the same files are static
+//! assets and `functions/hosts/cloudflare/assets/_headers` gives them these same headers (a
+//! test below holds the two together).
 
 use crate::http::Response;
 
@@ -50,6 +52,46 @@ mod tests {
         assert!(policy.contains("connect-src 'self';"), "{policy}");
         assert!(!policy.contains("unsafe"), "{policy}");
         assert!(!policy.contains("  "), "{policy}");
+    }
+
+    /// The headers Workers' asset store sends with the pages' files (`_headers`, one block of
+    /// indented `Name: value` lines per path pattern) are the ones this module sends on Spin.
+    #[test]
+    fn the_workers_asset_headers_are_the_same() {
+        let file = include_str!("../../hosts/cloudflare/assets/_headers");
+        let block = |pattern: &str| -> Vec<(String, String)> {
+            let mut lines = file.lines().skip_while(|l| *l != pattern).skip(1);
+            let mut headers = Vec::new();
+            while let Some(line) = lines.next().filter(|l| l.starts_with("  ")) {
+                let (name, value) = line.trim().split_once(": ").expect("Name: value");
+                headers.push((name.to_ascii_lowercase(), value.to_owned()));
+            }
+            headers
+        };
+        let sent = |extra: (&str, &str)| {
+            let response = file_headers(extra);
+            let mut headers: Vec<(String, String)> = response
+                .headers
+                .iter()
+                .filter(|(name, _)| *name != "content-type")
+                .map(|(n, v)| (n.to_ascii_lowercase(), v.to_owned()))
+                .collect();
+            headers.sort();
+            headers
+        };
+        let mut scanner = block("/scanner/*");
+        scanner.sort();
+        assert_eq!(scanner, sent(("permissions-policy", "camera=(self)")));
+        let mut live = block("/live/*");
+        live.sort();
+        assert_eq!(live, sent(("referrer-policy", "no-referrer")));
+    }
+
+    /// A page file's answer with the one header its page adds (as scanner.rs and live_page.rs do).
+    fn file_headers((name, value): (&str, &str)) -> Response {
+        let mut response = file("text/plain", "");
+        response.headers.set(name, value);
+        response
     }
 
     #[test]

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `wrangler deploy --dry-run` of the production environment, offline: runs wrangler.toml's
+# [build] (assets + release Wasm), bundles, and writes what it would upload to
+# target/wrangler-dry-run without contacting Cloudflare. Prints the raw and gzip size of the
+# Worker (the Wasm + its JS glue) and of the static assets, and fails when the Worker exceeds
+# the Free plan's 1 MiB gzip (the assets are not part of that limit).
+set -euo pipefail
+source "$(dirname "$0")/versions.sh"
+cd "$ROOT_DIR"
+LIMIT=$((1024 * 1024))
+OUT=target/wrangler-dry-run
+rm -rf "$OUT"
+export CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false
+export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$HOME/.cargo/bin/wasm-bindgen}"
+log=$(npx wrangler deploy --dry-run --outdir "$OUT" --env production 2>&1) || {
+  printf '%s\n' "$log"
+  echo "wrangler deploy --dry-run failed" >&2
+  exit 1
+}
+# Wrangler's own estimate, e.g. "Total Upload: 2300.49 KiB / gzip: 790.14 KiB".
+printf '%s\n' "$log" | grep -E 'Total Upload|--dry-run: exiting|WARNING|ERROR' || true
+size() { # <files...>: "<raw> <gzip>" in bytes, gzip -9 of each file
+  local raw=0 gz=0 f
+  for f in "$@"; do
+    raw=$((raw + $(wc -c <"$f")))
+    gz=$((gz + $(gzip -9c "$f" | wc -c)))
+  done
+  echo "$raw $gz"
+}
+mapfile -t worker < <(find "$OUT" -type f ! -name '*.map' ! -name 'README.md' | sort)
+mapfile -t assets < <(find target/worker-assets -type f ! -name '_headers' ! -name '_redirects' | sort)
+read -r raw gz <<<"$(size "${worker[@]}")"
+read -r araw agz <<<"$(size "${assets[@]}")"
+kib() { awk -v b="$1" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
+echo "worker bundle (${#worker[@]} files): $(kib "$raw") raw, $(kib "$gz") gzip (limit $(kib "$LIMIT") gzip)"
+echo "static assets (${#assets[@]} files): $(kib "$araw") raw, $(kib "$agz") gzip (served by Cloudflare, not in the bundle)"
+if ((gz > LIMIT)); then
+  echo "the Worker bundle is over 1 MiB gzip: the Free plan refuses it" >&2
+  exit 1
+fi
