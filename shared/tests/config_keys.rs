@@ -252,3 +252,35 @@ fn readme_table_lists_every_key_read_with_its_need_and_secrecy() {
         );
     }
 }
+
+#[test]
+fn env_example_sources_in_a_posix_shell_to_the_values_it_shows() {
+    let set: Vec<(String, String)> = env_example()
+        .into_iter()
+        .filter(|(_, _, commented)| !commented)
+        .map(|(name, value, _)| (name, value))
+        .collect();
+    let print: String = set
+        .iter()
+        .map(|(n, _)| format!("printf '%s\\n' \"${n}\";"))
+        .collect();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../.env.example");
+    let out = std::process::Command::new("/bin/sh")
+        .args(["-c", &format!("set -a; . \"$0\"; {print}"), path])
+        .output()
+        .expect("/bin/sh runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let values: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let expected: Vec<String> = set.into_iter().map(|(_, v)| v).collect();
+    assert_eq!(
+        values, expected,
+        "`. ./.env` must give the values as written"
+    );
+}
