@@ -234,3 +234,53 @@ fn the_cronjob_command_sends_post_with_the_bearer_and_fails_on_503() {
     let (status, _) = support::run_against_local_server(&script, &path, secret, 503);
     assert!(!status.success(), "a 503 tick must fail the Job");
 }
+
+/// The fields of `SpinAppSpec` and `SpinVar` in spin-operator's `core.spinkube.dev/v1alpha1`
+/// API (api/v1alpha1/spinapp_types.go). The API server prunes unknown fields of a custom
+/// resource without an error, so a misspelt one (`variable:`) would silently do nothing.
+const SPINAPP_SPEC_FIELDS: &[&str] = &[
+    "executor",
+    "image",
+    "imagePullSecrets",
+    "checks",
+    "replicas",
+    "runtimeConfig",
+    "volumes",
+    "volumeMounts",
+    "variables",
+    "serviceAnnotations",
+    "deploymentAnnotations",
+    "podAnnotations",
+    "podLabels",
+    "resources",
+];
+const SPIN_VAR_FIELDS: &[&str] = &["name", "value", "valueFrom"];
+
+#[test]
+fn the_spinapp_uses_only_fields_the_crd_knows() {
+    let app = one(&manifests(), "SpinApp");
+    let fields = |v: &Value| -> Vec<String> {
+        v.as_mapping()
+            .map(|m| {
+                m.keys()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for field in fields(at(&app, "spec").expect("spec")) {
+        assert!(
+            SPINAPP_SPEC_FIELDS.contains(&field.as_str()),
+            "spec.{field} is not a SpinApp field"
+        );
+    }
+    for (name, var) in variables() {
+        for field in fields(&var) {
+            assert!(
+                SPIN_VAR_FIELDS.contains(&field.as_str()),
+                "{name}: {field} is not a SpinVar field"
+            );
+        }
+    }
+}
