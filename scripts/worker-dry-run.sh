@@ -7,18 +7,20 @@
 set -euo pipefail
 source "$(dirname "$0")/versions.sh"
 cd "$ROOT_DIR"
-LIMIT=$((1024 * 1024))
+# The limit, KiB gzip; overridable only to see this check fail.
+LIMIT=$((${WORKER_GZIP_LIMIT_KIB:-1024} * 1024))
 OUT=target/wrangler-dry-run
 rm -rf "$OUT"
 export CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$HOME/.cargo/bin/wasm-bindgen}"
-log=$(npx wrangler deploy --dry-run --outdir "$OUT" --env production 2>&1) || {
+log=$(npx wrangler deploy --dry-run --outdir "$OUT" --env production 2>&1 | sed 's/\x1b\[[0-9;]*m//g') || {
   printf '%s\n' "$log"
   echo "wrangler deploy --dry-run failed" >&2
   exit 1
 }
 # Wrangler's own estimate, e.g. "Total Upload: 2300.49 KiB / gzip: 790.14 KiB".
-printf '%s\n' "$log" | grep -E 'Total Upload|--dry-run: exiting|WARNING|ERROR' || true
+# Its warnings (the experimental `secrets.required`, today) and errors are shown with their details.
+printf '%s\n' "$log" | grep -E 'Total Upload|assets directory|--dry-run: exiting|WARNING|ERROR|^ +- ' || true
 size() { # <files...>: "<raw> <gzip>" in bytes, gzip -9 of each file
   local raw=0 gz=0 f
   for f in "$@"; do
@@ -32,9 +34,16 @@ mapfile -t assets < <(find target/worker-assets -type f ! -name '_headers' ! -na
 read -r raw gz <<<"$(size "${worker[@]}")"
 read -r araw agz <<<"$(size "${assets[@]}")"
 kib() { awk -v b="$1" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
-echo "worker bundle (${#worker[@]} files): $(kib "$raw") raw, $(kib "$gz") gzip (limit $(kib "$LIMIT") gzip)"
-echo "static assets (${#assets[@]} files): $(kib "$araw") raw, $(kib "$agz") gzip (served by Cloudflare, not in the bundle)"
+# Wrangler's estimate counts a little more than gzip -9 of the files: the larger decides.
+estimate=$(printf '%s\n' "$log" | sed -nE 's/^Total Upload: .* gzip: ([0-9.]+) KiB$/\1/p')
+[ -n "$estimate" ] || { echo "no 'Total Upload' line from wrangler" >&2; exit 1; }
+estimate=$(awk -v k="$estimate" 'BEGIN { printf "%d", k * 1024 }')
+echo "worker bundle (${#worker[@]} files): $(kib "$raw") raw, $(kib "$gz") gzip -9," \
+  "$(kib "$estimate") gzip by wrangler (limit $(kib "$LIMIT") gzip)"
+echo "static assets (${#assets[@]} files): $(kib "$araw") raw, $(kib "$agz") gzip -9" \
+  "(served by Cloudflare before the Worker, not part of the bundle or its limit)"
+((estimate > gz)) && gz=$estimate
 if ((gz > LIMIT)); then
-  echo "the Worker bundle is over 1 MiB gzip: the Free plan refuses it" >&2
+  echo "the Worker bundle is over $(kib "$LIMIT") gzip: the Free plan refuses a Worker over 1 MiB" >&2
   exit 1
 fi
