@@ -86,6 +86,7 @@ pub fn render(fields: &[(String, i64)]) -> String {
     let mut requests: BTreeMap<(String, String, String), i64> = BTreeMap::new();
     let mut latency: BTreeMap<(String, String), Series> = BTreeMap::new();
     let mut redis_errors: BTreeMap<(String, String, String), i64> = BTreeMap::new();
+    let mut drift = [("seats", 0), ("stock", 0)];
     for (field, value) in fields {
         let parts: Vec<&str> = field.split('|').collect();
         match parts.as_slice() {
@@ -113,6 +114,11 @@ pub fn render(fields: &[(String, i64)]) -> String {
                     .entry((method.to_string(), route.to_string()))
                     .or_default()
                     .sum_ms = *value;
+            }
+            ["drift", kind] => {
+                if let Some(total) = drift.iter_mut().find(|(k, _)| k == kind) {
+                    total.1 += value;
+                }
             }
             ["redis_err", path, group, decision] => {
                 redis_errors.insert(
@@ -148,6 +154,15 @@ pub fn render(fields: &[(String, i64)]) -> String {
             series.sum_ms,
         );
     }
+    // The limiter's series exist at 0 before the first error, so `increase()` in the alert
+    // rules sees that first error (a series born at 1 has no earlier sample to rise from).
+    for group in ["auth", "read", "write", "scanner"] {
+        for decision in ["open", "closed"] {
+            redis_errors
+                .entry(("rate_limit".into(), group.into(), decision.into()))
+                .or_default();
+        }
+    }
     out.push_str(
         "# HELP redis_errors_total Redis errors a request rode over (open) or refused on (closed), by path and route group.\n",
     );
@@ -157,6 +172,11 @@ pub fn render(fields: &[(String, i64)]) -> String {
             out,
             "redis_errors_total{{path=\"{path}\",group=\"{group}\",decision=\"{decision}\"}} {count}"
         );
+    }
+    out.push_str("# HELP inventory_drift_total Differences the reconcile found between Redis inventories and libSQL, by kind.\n");
+    out.push_str("# TYPE inventory_drift_total counter\n");
+    for (kind, count) in drift {
+        let _ = writeln!(out, "inventory_drift_total{{kind=\"{kind}\"}} {count}");
     }
     out
 }
@@ -231,5 +251,16 @@ mod tests {
         assert!(text.contains(
             "redis_errors_total{path=\"rate_limit\",group=\"auth\",decision=\"closed\"} 4\n"
         ));
+        assert!(text.contains(
+            "redis_errors_total{path=\"rate_limit\",group=\"read\",decision=\"open\"} 0\n"
+        ));
+    }
+
+    #[test]
+    fn renders_the_drift_counter_from_zero() {
+        let text = render(&[]);
+        assert!(text.contains("inventory_drift_total{kind=\"seats\"} 0\n"));
+        let text = render(&[("drift|stock".into(), 3)]);
+        assert!(text.contains("inventory_drift_total{kind=\"stock\"} 3\n"));
     }
 }
