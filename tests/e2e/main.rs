@@ -27,6 +27,7 @@ mod login_rules;
 mod metrics_cost;
 mod migrations;
 mod platform;
+mod prometheus;
 mod reconcile;
 mod redis_policy;
 mod sale;

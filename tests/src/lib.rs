@@ -19,6 +19,7 @@ pub mod live;
 pub mod live_ops;
 pub mod payments;
 mod process;
+pub mod prometheus;
 pub mod proxy;
 pub mod sse;
 pub mod swap;
