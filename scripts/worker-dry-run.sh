@@ -3,10 +3,33 @@
 # [build] (assets + release Wasm), bundles, and writes what it would upload to
 # target/wrangler-dry-run without contacting Cloudflare. Prints the raw and gzip size of the
 # Worker (the Wasm + its JS glue) and of the static assets, and fails when the Worker exceeds
-# the Free plan's 1 MiB gzip (the assets are not part of that limit).
+# the Free plan's 1 MiB gzip (the assets are not part of that limit). First it checks that
+# wrangler.toml names every secret the config reads.
 set -euo pipefail
 source "$(dirname "$0")/versions.sh"
 cd "$ROOT_DIR"
+# Every secret the config reads (shared/src/config/keys.rs, `k("NAME", true, Need, ...)`) is in
+# wrangler.toml's secret list, and each environment's `secrets.required` holds exactly those the
+# config refuses to run without in production (Need::Always or Need::Production).
+secrets=$(sed -nE 's/^ *k\("([A-Z0-9_]+)", true, .*/\1/p' shared/src/config/keys.rs | sort)
+needed=$(sed -nE 's/^ *k\("([A-Z0-9_]+)", true, (Always|Production), .*/\1/p' shared/src/config/keys.rs | sort)
+[ -n "$secrets" ] || { echo "no secrets found in shared/src/config/keys.rs" >&2; exit 1; }
+listed=$(sed -nE 's/^#   ([A-Z0-9_]+) +(required|optional)( .*)?$/\1/p' wrangler.toml | sort)
+if [ "$listed" != "$secrets" ]; then
+  echo "wrangler.toml's secret list differs from the config's secrets:" >&2
+  diff <(echo "$listed") <(echo "$secrets") >&2 || true
+  exit 1
+fi
+for env in staging production; do
+  required=$(sed -n "/^\[env.$env.secrets\]/,/^\[/p" wrangler.toml | sed -nE 's/^required = \[(.*)\]/\1/p' |
+    tr -d '" ' | tr ',' '\n' | sort)
+  if [ "$required" != "$needed" ]; then
+    echo "wrangler.toml [env.$env.secrets] required differs from the config's required secrets:" >&2
+    diff <(echo "$required") <(echo "$needed") >&2 || true
+    exit 1
+  fi
+done
+echo "wrangler.toml lists the config's $(echo "$secrets" | wc -l) secrets ($(echo "$needed" | wc -l) required per environment)"
 # The limit, KiB gzip; overridable only to see this check fail.
 LIMIT=$((${WORKER_GZIP_LIMIT_KIB:-1024} * 1024))
 OUT=target/wrangler-dry-run
