@@ -37,7 +37,7 @@ pub async fn run_tick<S: Services>(services: &S, trigger: Trigger) -> Result<Tic
                 Outcome::Failed | Outcome::DeepReorg => Level::Error,
                 _ => Level::Info,
             };
-            let fields = json!({
+            let mut fields = json!({
                 "job": report.job,
                 "trigger": report.trigger,
                 "outcome": report.outcome,
@@ -47,8 +47,10 @@ pub async fn run_tick<S: Services>(services: &S, trigger: Trigger) -> Result<Tic
                 "last_block": report.last_block,
                 "chain_head": report.chain_head,
                 "duration_ms": report.duration_ms,
-                "error": report.error,
             });
+            if let Some(error) = &report.error {
+                fields["error"] = json!(error);
+            }
             services.log_event(level, "indexer tick", &fields);
             Ok(report)
         }

@@ -24,6 +24,7 @@ mod live_cdn;
 mod live_log;
 mod live_stream;
 mod login_rules;
+mod logs;
 mod metrics_cost;
 mod migrations;
 mod platform;
