@@ -7,7 +7,8 @@ use crate::cors;
 use crate::extract::Query;
 use crate::http::{Request, Response};
 use crate::live;
-use crate::logs::{self, Level, RequestLine};
+use crate::logs;
+use crate::logs::request::{RequestLine, body_error_code, caller_wallet, level_of};
 use crate::metrics::{Sample, pending};
 use crate::rate_limit;
 use crate::router::{self, Route};
@@ -70,19 +71,8 @@ where
                 error_code,
                 wallet,
             } = handle_traced(&services, request, &request_id).await;
-            services.emit(
-                level_of(sample.status),
-                "request",
-                &RequestLine {
-                    method: sample.method,
-                    route: sample.route,
-                    status: sample.status,
-                    duration_ms: sample.duration_ms,
-                    wallet,
-                    subrequests: services.subrequests(),
-                    error_code: error_code.as_deref(),
-                },
-            );
+            let line = RequestLine::of(&sample, wallet, services.subrequests(), error_code);
+            services.emit(level_of(sample.status), "request", &line);
             let policy = pending::FlushPolicy::new(
                 &services.config().metrics,
                 platform.instances == Instances::PerRequest,
@@ -105,17 +95,9 @@ where
                 error_response(&error, &request_id)
             };
             // No configuration, so no secrets to scrub: the line holds none.
-            let line = RequestLine {
-                method: Method::parse(&request.method).map_or("OTHER", Method::as_str),
-                route: router::resolve(&request.path).map_or("unmatched", |(r, _)| r.template()),
-                status: response.status,
-                duration_ms: 0,
-                wallet: None,
-                subrequests: 0,
-                error_code: (!healthy).then_some(error.code()),
-            };
-            let level = level_of(response.status);
-            let now = platform.clock.now_ms();
+            let code = (!healthy).then(|| error.code().to_owned());
+            let line = RequestLine::unconfigured(&request, response.status, code);
+            let (now, level) = (platform.clock.now_ms(), level_of(response.status));
             (platform.log)(&logs::line(now, level, "request", Some(&request_id), &line));
             Served {
                 response: with_request_id(response, &request_id),
@@ -132,15 +114,6 @@ pub struct Handled {
     pub error_code: Option<String>,
     /// The authenticated caller, shortened for the log.
     pub wallet: Option<String>,
-}
-
-/// 5xx answers are error lines (`console.error` on Workers), the rest info.
-fn level_of(status: u16) -> Level {
-    if status >= 500 {
-        Level::Error
-    } else {
-        Level::Info
-    }
 }
 
 /// Handles a request with the given services; returns the response and its metrics sample.
@@ -262,26 +235,6 @@ pub async fn handle_traced<S: Services>(
         error_code,
         wallet,
     }
-}
-
-/// The `error_code` of an error a handler answered itself (an `Ok` 4xx/5xx with the usual
-/// error body, like the cron route's 503 report).
-fn body_error_code(response: &Response) -> Option<String> {
-    if response.status < 400 || response.stream.is_some() {
-        return None;
-    }
-    let body: serde_json::Value = serde_json::from_slice(&response.body).ok()?;
-    body.get("error_code")?.as_str().map(str::to_owned)
-}
-
-/// The shortened wallet of a request that carried a valid access token and was not refused
-/// for it (401). Checked again here, without Redis: the handlers do not hand their caller back.
-fn caller_wallet<S: Services>(services: &S, request: &Request, status: u16) -> Option<String> {
-    if status == 401 || crate::extract::bearer_token(request).is_none() {
-        return None;
-    }
-    let caller = crate::extract::authenticate_token(services, request).ok()?;
-    Some(logs::short_wallet(&caller.wallet.to_string()))
 }
 
 async fn dispatch<S: Services>(

@@ -1,13 +1,14 @@
 //! Structured logs: every operator-facing line is one JSON object on one line, `ts` and
 //! `level` first, so Workers Logs / `wrangler tail` and any stderr collector (Spin) can index
-//! them. One line per request (see [`RequestLine`]), one per step of a scheduled run, and the
-//! error lines handlers write through [`crate::Services::log_error`].
+//! them. One line per request (see [`request::RequestLine`]), one per step of a scheduled run,
+//! and the error lines handlers write through [`crate::Services::log_error`].
 //!
 //! What a line may hold is decided here: a wallet only shortened, never a token, signature or
 //! header; and every line an [`crate::EdgeServices`] writes is scrubbed of the configured
 //! secrets as a last guard (an error message quoting a URL with a token, say).
 
 mod counted;
+pub mod request;
 mod time;
 
 pub use counted::Counted;
@@ -27,24 +28,6 @@ impl Level {
             Level::Error => "error",
         }
     }
-}
-
-/// What one request did: the access-log line.
-#[derive(Debug, Serialize)]
-pub struct RequestLine<'a> {
-    pub method: &'a str,
-    /// The route template (`/v1/events/{id}`), `unmatched` when none: raw paths carry ids and
-    /// would split every dashboard by them.
-    pub route: &'a str,
-    pub status: u16,
-    pub duration_ms: u64,
-    /// The authenticated caller, shortened (see [`short_wallet`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub wallet: Option<String>,
-    /// Outbound HTTP calls made before the response (Redis, libSQL, RPC, feeds).
-    pub subrequests: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<&'a str>,
 }
 
 /// One JSON line: `ts`, `level`, `msg`, `request_id` (when known), then `fields`' own

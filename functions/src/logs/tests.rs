@@ -2,14 +2,14 @@ use super::*;
 
 #[test]
 fn a_line_is_one_json_object_with_ts_level_msg_and_the_fields() {
-    let fields = RequestLine {
+    let fields = request::RequestLine {
         method: "GET",
         route: "/v1/events/{id}",
         status: 404,
         duration_ms: 3,
         wallet: Some(short_wallet("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")),
         subrequests: 2,
-        error_code: Some("EVENT_NOT_FOUND"),
+        error_code: Some("EVENT_NOT_FOUND".to_owned()),
     };
     let text = line(
         1_764_456_000_123,
