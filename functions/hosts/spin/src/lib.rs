@@ -1,10 +1,11 @@
 //! Spin host shell (spin-sdk 7, WASI 0.3 HTTP).
 //!
-//! Only translation lives here. Configuration comes from environment variables (`spin up
-//! --env`, `[component] environment`, or `wasmtime serve --env`): `spin:variables` imports would
-//! stop the component from running under plain `wasmtime serve`, and reading the environment
-//! works on both. Redis and libSQL are reached over HTTP, exactly as on Workers.
+//! Only translation lives here. Configuration comes through `wasi:config/store` (Spin's
+//! variables; under `wasmtime serve`, wasi config variables through `ot-config-adapter`), then
+//! the environment: see [`config`]. Redis and libSQL are reached over HTTP, exactly as on
+//! Workers.
 
+mod config;
 mod outbound;
 
 use functions::{BodyStream, Instances, Platform, Request, Response};
@@ -113,7 +114,7 @@ async fn handle(
     req: spin_sdk::http::Request,
 ) -> Result<http::Response<Body>, spin_sdk::http::Error> {
     let mut request = into_request(req).await?;
-    let config = Config::from_lookup(|key| std::env::var(key).ok());
+    let config = Config::from_lookup(config::lookup);
     // Spin runs behind an ingress that appends the client to X-Forwarded-For; only the
     // entries our own proxies appended (on the right) can be trusted, so the count of them
     // comes from configuration. A bad configuration answers 503 anyway: no address then.
