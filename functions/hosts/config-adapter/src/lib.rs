@@ -32,8 +32,25 @@ const PREFIX: &str = "SPIN_VARIABLE_";
 
 struct Adapter;
 
+/// Spin's rule for variable names: lower-case letters, digits and single underscores, starting
+/// with a letter and not ending with an underscore.
+fn is_spin_name(key: &str) -> bool {
+    key.starts_with(|c: char| c.is_ascii_lowercase())
+        && !key.ends_with('_')
+        && !key.contains("__")
+        && key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
 impl Guest for Adapter {
     fn get(key: String) -> Result<Option<String>, Error> {
+        // Spin answers `Ok(None)` for a name that is not a variable name (upper case, say);
+        // so does this, so that a component asking for `JWT_SECRET` fails here as it would
+        // there.
+        if !is_spin_name(&key) {
+            return Ok(None);
+        }
         Ok(std::env::var(format!("{PREFIX}{}", key.to_ascii_uppercase())).ok())
     }
 
