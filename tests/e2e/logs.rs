@@ -76,8 +76,9 @@ fn with_id<'a>(lines: &'a [Value], id: &str) -> Vec<&'a Value> {
 async fn logs_are_structured_and_hold_no_secret(runtime: Runtime) {
     let stack = Stack::start().await;
     let contracts = chain_cmd(&stack.rpc_url, "deploy", &[]).await;
-    // One contract: a list's commas would split the `-S config-var=` option on wasmtime.
-    let addresses = contracts["ticket"].as_str().expect("ticket").to_owned();
+    let addresses = ["ticket", "market", "vault"]
+        .map(|c| contracts[c].as_str().expect("contract address").to_owned())
+        .join(",");
     let start = contracts["deployBlock"].to_string();
     let qr = format!("k1:{QR_SECRET}");
     let app = App::spawn(
