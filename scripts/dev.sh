@@ -94,20 +94,28 @@ declare -A config=(
   [SWAP_BASE_TOKENS]="$swap_bases"
 )
 
-# The same component on Spin's runtime.
-env_args=(--env "PUBLIC_URL=http://127.0.0.1:$SPIN_PORT")
+# The same component on Spin's runtime, configured as Spin would be: every setting is a Spin
+# variable (`SPIN_VARIABLE_<KEY>`), read through wasi:config by the adapter plugged in for
+# wasmtime serve (see scripts/build-wasm.sh).
+env_args=(--env "SPIN_VARIABLE_PUBLIC_URL=http://127.0.0.1:$SPIN_PORT")
 for key in "${!config[@]}"; do
-  [ "$key" = PUBLIC_URL ] || env_args+=(--env "$key=${config[$key]}")
+  [ "$key" = PUBLIC_URL ] || env_args+=(--env "SPIN_VARIABLE_$key=${config[$key]}")
 done
 start spin "$WASMTIME" serve -S cli --addr "127.0.0.1:$SPIN_PORT" "${env_args[@]}" target/wasm32-wasip2/release/ot_spin_wasmtime.wasm
 
 # wrangler dev on the bundle just built: a config without [build], so nothing builds twice.
+node scripts/worker-assets.mjs >/dev/null
 {
   echo 'name = "onlineticket-edge-dev"'
   echo "main = \"$PWD/functions/hosts/cloudflare/build/index.js\""
   echo 'compatibility_date = "2026-04-20"'
   echo '[triggers]'
   echo 'crons = ["* * * * *"]'
+  # The scanner's and the live page's files are static assets, as on Workers.
+  echo '[assets]'
+  echo "directory = \"$PWD/target/worker-assets\""
+  echo 'html_handling = "auto-trailing-slash"'
+  echo 'not_found_handling = "none"'
   echo '[vars]'
   for key in "${!config[@]}"; do echo "$key = \"${config[$key]}\""; done
 } >"$STACK/wrangler.dev.toml"

@@ -7,4 +7,6 @@ cd "$ROOT_DIR"
 cargo fmt --all -- --check
 cargo clippy --quiet --all-targets -- -D warnings
 cargo clippy --quiet --target wasm32-unknown-unknown -p ot-shared -p ot-functions -p ot-indexer-cron -p ot-cloudflare -- -D warnings
+# The Workers build as it really compiles: ot-functions without its embedded pages.
+cargo clippy --quiet --target wasm32-unknown-unknown -p ot-cloudflare -- -D warnings
 cargo clippy --quiet --target wasm32-wasip2 -p ot-shared -p ot-functions -p ot-indexer-cron -p ot-spin -- -D warnings

@@ -8,10 +8,12 @@ source scripts/versions.sh
 have() { command -v "$1" >/dev/null 2>&1; }
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
-# Debian packages: the real Redis server, and Chromium for the scanner page's browser test.
+# Debian packages: the real Redis server, Chromium for the scanner page's browser test, and curl
+# (the SpinKube CronJob's command is run against a local listener in deploy_manifests).
 missing=()
 have redis-server || missing+=(redis-server)
 have chromium || missing+=(chromium)
+have curl || missing+=(curl ca-certificates)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]} (apt)"
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
