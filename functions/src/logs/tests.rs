@@ -67,3 +67,37 @@ fn timestamps_are_rfc3339_across_leap_years() {
 fn short_wallets_never_hold_the_whole_address() {
     assert_eq!(short_wallet("0x1234"), "…");
 }
+
+#[test]
+fn the_request_line_names_a_valid_caller_shortened_and_an_answered_error_code() {
+    use crate::http::{Request, Response};
+    use crate::services::Services;
+    use shared::ports::Clock;
+    let services = crate::testing::FakeServices::up();
+    let wallet = shared::domain::WalletAddress::parse("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")
+        .expect("valid address");
+    let now = services.clock().now_ms() as i64;
+    let token = crate::extract::jwt_codec(&services)
+        .issue(&wallet, shared::domain::Role::User, "jti-1", "sid-1", now)
+        .expect("token");
+    let mut request = Request::new("GET", "/v1/auth/me");
+    request
+        .headers
+        .set("authorization", format!("Bearer {token}"));
+    let short = request::caller_wallet(&services, &request, 200);
+    assert_eq!(short.as_deref(), Some("0xf39F…2266"));
+    // Refused for its token, or a token that does not verify: no caller.
+    assert_eq!(request::caller_wallet(&services, &request, 401), None);
+    request
+        .headers
+        .set("authorization", format!("Bearer {token}x"));
+    assert_eq!(request::caller_wallet(&services, &request, 200), None);
+
+    let answered = Response::json(503, &serde_json::json!({"error_code": "TICK_FAILED"}));
+    assert_eq!(
+        request::body_error_code(&answered).as_deref(),
+        Some("TICK_FAILED")
+    );
+    let ok = Response::json(200, &serde_json::json!({"error_code": "NOT_AN_ERROR"}));
+    assert_eq!(request::body_error_code(&ok), None);
+}
