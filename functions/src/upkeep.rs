@@ -158,6 +158,9 @@ fn record(report: &mut UpkeepReport, outcome: reconcile::Outcome) {
     report
         .reconciled_events
         .push(outcome.drift.event_id.clone());
+    // `inventory_drift_total` (the InventoryDrift alert): flushed with the run's metrics.
+    crate::metrics::pending::count("drift|seats".into(), outcome.drift.seats.len() as i64);
+    crate::metrics::pending::count("drift|stock".into(), outcome.drift.stock.len() as i64);
     if !outcome.drift.seats.is_empty() || !outcome.drift.stock.is_empty() {
         report.drift.push(outcome.drift);
     }

@@ -567,6 +567,21 @@ async fn orders_and_payments(runtime: Runtime) {
                 && d["seats"].to_string().contains(&sold_seat)),
         "{report}"
     );
+    if app.runtime == Runtime::Wasmtime {
+        // Every Spin request flushes its metrics after the response: the drift is counted.
+        let mut metrics = String::new();
+        for _ in 0..30 {
+            metrics = app.get("/metrics").await.text().await.unwrap_or_default();
+            if metrics.contains("inventory_drift_total{kind=\"seats\"} 1\n") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(
+            metrics.contains("inventory_drift_total{kind=\"seats\"} 1\n"),
+            "{metrics}"
+        );
+    }
     hold(
         &app,
         &token,

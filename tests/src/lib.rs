@@ -324,6 +324,8 @@ pub struct App {
     /// Every response to `client` is checked against `functions/openapi.json` on its way
     /// through this proxy; dropping the app fails the test on a violation.
     pub contract: contract::Guard,
+    /// workerd: the control server of serve-worker.mjs that fires the scheduled handler.
+    control_url: String,
 }
 
 impl App {
@@ -332,6 +334,8 @@ impl App {
     pub async fn spawn(runtime: Runtime, stack: &Stack, overrides: &[(&str, &str)]) -> App {
         let key_prefix = format!("{}:", unique("app"));
         let port = free_port();
+        // workerd only: where serve-worker.mjs answers the scheduled trigger.
+        let control_port = free_port();
         let base_url = format!("http://127.0.0.1:{port}");
         let mut env = stack.function_env(&key_prefix, &base_url);
         for (key, value) in overrides {
@@ -361,6 +365,7 @@ impl App {
                     &[script.to_str().expect("utf-8 path")],
                     &[
                         ("PORT".to_owned(), port.to_string()),
+                        ("CONTROL_PORT".to_owned(), control_port.to_string()),
                         (
                             "WORKER_BINDINGS".to_owned(),
                             serde_json::Value::Object(bindings).to_string(),
@@ -373,8 +378,7 @@ impl App {
                 // The Spin component plugged into the wasi:config adapter (scripts/build-wasm.sh):
                 // configuration keys go in as Spin variables (`SPIN_VARIABLE_<KEY>`, read through
                 // wasi:config as on Spin); anything else stays a plain environment variable.
-                let component =
-                    root().join("target/wasm32-wasip2/release/ot_spin_wasmtime.wasm");
+                let component = root().join("target/wasm32-wasip2/release/ot_spin_wasmtime.wasm");
                 assert!(
                     component.exists(),
                     "{} is missing: run scripts/build-wasm.sh",
@@ -416,6 +420,7 @@ impl App {
             log: log.clone(),
             _proc: proc,
             contract,
+            control_url: format!("http://127.0.0.1:{control_port}"),
         };
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
@@ -540,10 +545,10 @@ impl App {
     /// authenticated HTTP trigger on Spin.
     pub async fn trigger_cron(&self) -> reqwest::Response {
         let request = match self.runtime {
-            Runtime::Workerd => self.request(
-                reqwest::Method::GET,
-                "/cdn-cgi/handler/scheduled?cron=*+*+*+*+*",
-            ),
+            // Not through the contract proxy: the control server is not the API.
+            Runtime::Workerd => {
+                reqwest::Client::new().get(format!("{}/scheduled?cron=*+*+*+*+*", self.control_url))
+            }
             Runtime::Wasmtime => self
                 .request(reqwest::Method::POST, "/internal/cron/indexer")
                 .bearer_auth(CRON_SECRET),

@@ -1,9 +1,12 @@
 // Serves the built Worker bundle on workerd through Miniflare, for the e2e tests and the
 // benchmark. Bindings come from the WORKER_BINDINGS JSON; the port from PORT.
-// The scheduled handler is reachable at /cdn-cgi/handler/scheduled (unsafeTriggerHandlers).
+// The scheduled handler: with static assets Miniflare's entry is the assets router, whose
+// /cdn-cgi/handler/scheduled does not reach the Worker, so with CONTROL_PORT set a small control
+// server answers GET /scheduled?cron=… by calling the Worker's scheduled() itself.
 // The pages' files are Workers static assets, served before the Worker as in production, from
 // the directory wrangler.toml deploys (assembled here when missing or stale).
 import { Miniflare } from "miniflare";
+import { createServer } from "node:http";
 import path from "node:path";
 import { ensureAssets } from "../../scripts/worker-assets.mjs";
 
@@ -32,6 +35,25 @@ const mf = new Miniflare({
 });
 const url = await mf.ready;
 console.log(`listening ${url.href}`);
+
+if (process.env.CONTROL_PORT) {
+  const control = createServer(async (req, res) => {
+    const asked = new URL(req.url ?? "/", "http://control");
+    if (asked.pathname !== "/scheduled") {
+      res.writeHead(404).end("not found");
+      return;
+    }
+    try {
+      const worker = await mf.getWorker();
+      const result = await worker.scheduled({ cron: asked.searchParams.get("cron") ?? "* * * * *" });
+      res.writeHead(result.outcome === "ok" ? 200 : 500, { "content-type": "text/plain" });
+      res.end(result.outcome);
+    } catch (error) {
+      res.writeHead(500, { "content-type": "text/plain" }).end(String(error));
+    }
+  });
+  control.listen(Number(process.env.CONTROL_PORT), "127.0.0.1");
+}
 
 const stop = async () => {
   await mf.dispose();
