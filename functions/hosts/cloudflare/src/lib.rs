@@ -195,8 +195,9 @@ async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<w
 
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    match functions::run_scheduled(platform(), config(&env)).await {
-        Ok(report) => worker::console_log!("cron {}: indexer tick {:?}", event.cron(), report),
-        Err(error) => worker::console_error!("cron {}: indexer tick failed: {error}", event.cron()),
+    // The run logs its own JSON step and tick lines; only a run that could not start (a bad
+    // configuration) is logged here.
+    if let Err(error) = functions::run_scheduled(platform(), config(&env)).await {
+        log_error(&format!("cron {}: the scheduled run failed: {error}", event.cron()));
     }
 }
