@@ -198,6 +198,9 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     // The run logs its own JSON step and tick lines; only a run that could not start (a bad
     // configuration) is logged here.
     if let Err(error) = functions::run_scheduled(platform(), config(&env)).await {
-        log_error(&format!("cron {}: the scheduled run failed: {error}", event.cron()));
+        log_error(&format!(
+            "cron {}: the scheduled run failed: {error}",
+            event.cron()
+        ));
     }
 }
