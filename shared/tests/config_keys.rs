@@ -150,24 +150,31 @@ fn env_example() -> Vec<(String, String, bool)> {
         .collect()
 }
 
+/// Asserts that `listed` (the names `place` lists) names every key the config read and no
+/// other.
+#[track_caller]
+fn assert_lists_exactly(listed: &[&str], observed: &BTreeSet<String>, place: &str) {
+    let missing: Vec<_> = observed
+        .iter()
+        .filter(|k| !listed.contains(&k.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "read by the config but not in {place}: {missing:?}"
+    );
+    let stale: Vec<_> = listed.iter().filter(|n| !observed.contains(**n)).collect();
+    assert!(
+        stale.is_empty(),
+        "{place} lists what the config never reads: {stale:?}"
+    );
+}
+
 #[test]
 fn env_example_lists_every_key_read_once_required_ones_set_optional_ones_at_their_default() {
     let lines = env_example();
     let observed = observed_keys();
     let names: Vec<&str> = lines.iter().map(|(n, _, _)| n.as_str()).collect();
-    let missing: Vec<_> = observed
-        .iter()
-        .filter(|k| !names.contains(&k.as_str()))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "read by the config but not in .env.example: {missing:?}"
-    );
-    let stale: Vec<_> = names.iter().filter(|n| !observed.contains(**n)).collect();
-    assert!(
-        stale.is_empty(),
-        ".env.example lists what the config never reads: {stale:?}"
-    );
+    assert_lists_exactly(&names, &observed, ".env.example");
     let unique: BTreeSet<_> = names.iter().collect();
     assert_eq!(
         unique.len(),
@@ -221,19 +228,7 @@ fn readme_table_lists_every_key_read_with_its_need_and_secrecy() {
     let table = readme_table();
     let observed = observed_keys();
     let names: Vec<&str> = table.iter().map(|(n, _)| n.as_str()).collect();
-    let missing: Vec<_> = observed
-        .iter()
-        .filter(|k| !names.contains(&k.as_str()))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "read by the config but not in README's table: {missing:?}"
-    );
-    let stale: Vec<_> = names.iter().filter(|n| !observed.contains(**n)).collect();
-    assert!(
-        stale.is_empty(),
-        "README's table lists what the config never reads: {stale:?}"
-    );
+    assert_lists_exactly(&names, &observed, "README's table");
     for (name, required) in &table {
         let key = shared::config::keys::key(name).expect("checked above");
         let need = match key.need {

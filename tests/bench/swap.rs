@@ -6,7 +6,7 @@
 
 use super::load;
 use e2e::proxy::Proxy;
-use e2e::swap::Uniswap;
+use e2e::swap::{TOKENS, Uniswap};
 use e2e::{App, Runtime, Stack};
 use reqwest::Method;
 use serde_json::json;
@@ -36,9 +36,14 @@ async fn sequential(app: &App, path: &str, n: usize) -> (f64, f64) {
 pub async fn run(stack: &Stack, runtime: Runtime) {
     let uni = Uniswap::deploy(&stack.rpc_url).await;
     let proxy = Proxy::start(&stack.rpc_url).await;
-    let mut env: Vec<(&str, String)> = uni.env();
-    env.push(("RPC_URL", proxy.url.clone()));
-    env.push(("RATE_LIMIT_READ", "1000000:1000000".to_owned()));
+    let mut env = uni.overrides();
+    env.push(("RPC_URL", &proxy.url));
+    env.push(("RATE_LIMIT_READ", "1000000:1000000"));
+    let spawn = |ttl| {
+        let mut overrides = env.clone();
+        overrides.push(("SWAP_CACHE_TTL_MS", ttl));
+        async move { App::spawn(runtime, stack, &overrides).await }
+    };
     // A→B: the direct pair and two one-hop paths, five pairs read per quote.
     let quote = format!(
         "/v1/swap/quote?tokenIn={}&tokenOut={}&amountIn=1000000000000000000",
@@ -54,9 +59,7 @@ pub async fn run(stack: &Stack, runtime: Runtime) {
         ("chain (SWAP_CACHE_TTL_MS=0)", "0"),
         ("cache (SWAP_CACHE_TTL_MS=60000)", "60000"),
     ] {
-        let mut overrides: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        overrides.push(("SWAP_CACHE_TTL_MS", ttl));
-        let app = App::spawn(runtime, stack, &overrides).await;
+        let app = spawn(ttl).await;
         for (route, path) in [
             ("GET /health", "/health"),
             ("GET /v1/swap/quote", quote.as_str()),
@@ -83,9 +86,7 @@ pub async fn run(stack: &Stack, runtime: Runtime) {
         ("chain (SWAP_CACHE_TTL_MS=0)", "0"),
         ("cache (SWAP_CACHE_TTL_MS=60000)", "60000"),
     ] {
-        let mut overrides: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        overrides.push(("SWAP_CACHE_TTL_MS", ttl));
-        let app = App::spawn(runtime, stack, &overrides).await;
+        let app = spawn(ttl).await;
         let warm = app.send(Method::GET, &quote, None, None, &[]).await;
         assert_eq!(warm.status, 200, "{}", warm.body);
         let _ = load(&format!("{}/health", app.base_url)).await;
@@ -111,23 +112,8 @@ pub async fn run(stack: &Stack, runtime: Runtime) {
     }
 
     // A batch of 50 distinct quotes on a cold cache: one eth_call for every pair they touch.
-    let app = App::spawn(runtime, stack, &{
-        let mut o: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        o.push(("SWAP_CACHE_TTL_MS", "0"));
-        o
-    })
-    .await;
-    let names = ["A", "B", "C", "D", "E", "USDC", "WETH"];
-    let mut quotes = Vec::new();
-    for side in ["amountIn", "amountOut"] {
-        for a in names {
-            for b in names.iter().filter(|b| **b != a) {
-                quotes.push(json!({"tokenIn": uni.token(a).to_string(),
-                                   "tokenOut": uni.token(b).to_string(), side: "1000000"}));
-            }
-        }
-    }
-    quotes.truncate(50);
+    let app = spawn("0").await;
+    let quotes = uni.all_pairs_batch("1000000");
     proxy.take_forwarded();
     let started = std::time::Instant::now();
     let reply = app
@@ -145,8 +131,8 @@ pub async fn run(stack: &Stack, runtime: Runtime) {
     println!();
     println!(
         "50-quote batch (every ordered pair of {} tokens, {} pairs read): {} RPC call(s) at the node ({}), {elapsed:.1} ms",
-        names.len(),
-        names.len() * (names.len() - 1) / 2,
+        TOKENS.len(),
+        TOKENS.len() * (TOKENS.len() - 1) / 2,
         calls.len(),
         calls.join(", ")
     );

@@ -4,7 +4,7 @@
 
 use super::swap_cache::quote_path;
 use e2e::proxy::{Mode, Proxy};
-use e2e::swap::Uniswap;
+use e2e::swap::{TOKENS, Uniswap, pool_rows};
 use e2e::{App, Runtime, Stack};
 use reqwest::Method;
 use serde_json::json;
@@ -15,8 +15,7 @@ async fn batches_cost_one_call(runtime: Runtime) {
     let mut stack = Stack::start().await;
     let uni = Uniswap::deploy(&stack.rpc_url).await;
     let proxy = Proxy::start(&stack.rpc_url).await;
-    let env = uni.env();
-    let mut overrides: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut overrides = uni.overrides();
     overrides.push(("RPC_URL", &proxy.url));
     let app = App::spawn(runtime, &stack, &overrides).await;
     // Before anything is cached: a node that is down is a 503 the client can retry.
@@ -28,17 +27,7 @@ async fn batches_cost_one_call(runtime: Runtime) {
     proxy.set(Mode::Pass);
     proxy.take_forwarded();
 
-    let names = ["A", "B", "C", "D", "E", "USDC", "WETH"];
-    let mut quotes = Vec::new();
-    for side in ["amountIn", "amountOut"] {
-        for a in names {
-            for b in names.iter().filter(|b| **b != a) {
-                quotes.push(json!({"tokenIn": uni.token(a).to_string(),
-                                   "tokenOut": uni.token(b).to_string(), side: "1000"}));
-            }
-        }
-    }
-    quotes.truncate(50);
+    let quotes = uni.all_pairs_batch("1000");
     let reply = app
         .send(
             Method::POST,
@@ -61,7 +50,7 @@ async fn batches_cost_one_call(runtime: Runtime) {
         "one eth_call for 50 quotes"
     );
 
-    let tokens: Vec<String> = names.iter().map(|n| uni.token(n).to_string()).collect();
+    let tokens: Vec<String> = TOKENS.iter().map(|n| uni.token(n).to_string()).collect();
     let pairs = app
         .send(
             Method::GET,
@@ -72,34 +61,9 @@ async fn batches_cost_one_call(runtime: Runtime) {
         )
         .await;
     assert_eq!(pairs.status, 200, "{}", pairs.body);
-    let mut listed: Vec<(String, String, String)> = pairs.body["pairs"]
-        .as_array()
-        .expect("pairs")
-        .iter()
-        .map(|p| {
-            (
-                p["pair"].to_string(),
-                p["reserve0"].to_string(),
-                p["reserve1"].to_string(),
-            )
-        })
-        .collect();
-    let mut deployed: Vec<(String, String, String)> = uni.deployed["pairs"]
-        .as_array()
-        .expect("deployed pairs")
-        .iter()
-        .map(|p| {
-            (
-                p["pair"].to_string(),
-                p["reserve0"].to_string(),
-                p["reserve1"].to_string(),
-            )
-        })
-        .collect();
-    listed.sort();
-    deployed.sort();
     assert_eq!(
-        listed, deployed,
+        pool_rows(&pairs.body["pairs"]),
+        uni.pools(),
         "every pool that exists, none that does not"
     );
     assert!(proxy.take_forwarded().len() <= 1);

@@ -23,8 +23,7 @@ pub fn quote_path(uni: &Uniswap, amount_in: &str) -> String {
 async fn cache_follows_the_ttl(runtime: Runtime) {
     let stack = Stack::start().await;
     let uni = Uniswap::deploy(&stack.rpc_url).await;
-    let env = uni.env();
-    let mut overrides: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut overrides = uni.overrides();
     overrides.push(("SWAP_CACHE_TTL_MS", "4000"));
     let app = App::spawn(runtime, &stack, &overrides).await;
     let path = quote_path(&uni, "1000000000000000000");
@@ -152,8 +151,7 @@ async fn budgets(runtime: Runtime) {
     let stack = Stack::start().await;
     let uni = Uniswap::deploy(&stack.rpc_url).await;
     let proxy = Proxy::start(&stack.rpc_url).await;
-    let env = uni.env();
-    let mut overrides: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut overrides = uni.overrides();
     overrides.push(("RPC_URL", &proxy.url));
     overrides.push(("METRICS_FLUSH_SECS", "3600"));
     overrides.push(("SWAP_CACHE_TTL_MS", "60000"));

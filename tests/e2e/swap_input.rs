@@ -9,8 +9,7 @@ use serde_json::json;
 async fn refuses_bad_input(runtime: Runtime) {
     let stack = Stack::start().await;
     let uni = Uniswap::deploy(&stack.rpc_url).await;
-    let env = uni.env();
-    let overrides: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let overrides = uni.overrides();
     let app = App::spawn(runtime, &stack, &overrides).await;
     let (a, b) = (uni.token("A").to_string(), uni.token("B").to_string());
     let max = "5192296858534827628530496329220095"; // 2^112 - 1

@@ -194,8 +194,7 @@ async fn check(rpc: &str, uni: &Uniswap, case: &Case, answer: &Value, seen: &mut
 async fn matches_the_router(runtime: Runtime) {
     let stack = Stack::start().await;
     let uni = Uniswap::deploy(&stack.rpc_url).await;
-    let env = uni.env();
-    let overrides: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let overrides = uni.overrides();
     let app = App::spawn(runtime, &stack, &overrides).await;
     let mut rng = Rng(0x5eed_0000_0000_0015 ^ runtime as u64);
     let cases: Vec<Case> = (0..1_000)

@@ -19,6 +19,8 @@ pub struct Uniswap {
     pub factory: Address,
     pub router: Address,
     pub base_tokens: Vec<Address>,
+    /// `SWAP_FACTORY` and `SWAP_BASE_TOKENS` as text, for [`Uniswap::overrides`].
+    env: [(&'static str, String); 2],
 }
 
 fn address(v: &Value) -> Address {
@@ -31,15 +33,22 @@ impl Uniswap {
     /// Deploys everything on the node at `rpc`.
     pub async fn deploy(rpc: &str) -> Uniswap {
         let deployed = chain_cmd(rpc, "swap-deploy", &[]).await;
+        let factory = address(&deployed["factory"]);
+        let base_tokens: Vec<Address> = deployed["baseTokens"]
+            .as_array()
+            .expect("baseTokens")
+            .iter()
+            .map(address)
+            .collect();
+        let bases: Vec<String> = base_tokens.iter().map(ToString::to_string).collect();
         Uniswap {
-            factory: address(&deployed["factory"]),
+            env: [
+                ("SWAP_FACTORY", factory.to_string()),
+                ("SWAP_BASE_TOKENS", bases.join(",")),
+            ],
+            factory,
             router: address(&deployed["router"]),
-            base_tokens: deployed["baseTokens"]
-                .as_array()
-                .expect("baseTokens")
-                .iter()
-                .map(address)
-                .collect(),
+            base_tokens,
             deployed,
         }
     }
@@ -60,13 +69,30 @@ impl Uniswap {
     }
 
     /// The function configuration that quotes this deployment (Multicall3 at its canonical
-    /// address, the default).
-    pub fn env(&self) -> Vec<(&'static str, String)> {
-        let bases: Vec<String> = self.base_tokens.iter().map(ToString::to_string).collect();
-        vec![
-            ("SWAP_FACTORY", self.factory.to_string()),
-            ("SWAP_BASE_TOKENS", bases.join(",")),
-        ]
+    /// address, the default), as `App::spawn` overrides: push a test's own after it.
+    pub fn overrides(&self) -> Vec<(&'static str, &str)> {
+        self.env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+    }
+
+    /// 50 quote requests over every ordered pair of every token of the deployment: each pair
+    /// exact-in, then exact-out until there are 50 (every pair the batch can touch).
+    pub fn all_pairs_batch(&self, amount: &str) -> Vec<Value> {
+        let mut quotes = Vec::new();
+        for side in ["amountIn", "amountOut"] {
+            for a in TOKENS {
+                for b in TOKENS.iter().filter(|b| **b != a) {
+                    quotes.push(json!({"tokenIn": self.token(a).to_string(),
+                                       "tokenOut": self.token(b).to_string(), side: amount}));
+                }
+            }
+        }
+        quotes.truncate(50);
+        quotes
+    }
+
+    /// The pools the deployment created, as (pair, reserve0, reserve1).
+    pub fn pools(&self) -> Vec<(String, String, String)> {
+        pool_rows(&self.deployed["pairs"])
     }
 
     /// Swaps `amount_in` along `path` (token names) on chain; returns the block it landed in.
@@ -86,6 +112,28 @@ impl Uniswap {
         .await;
         out["blockNumber"].as_u64().expect("blockNumber")
     }
+}
+
+/// The tokens `swap-deploy` makes, by name.
+pub const TOKENS: [&str; 7] = ["A", "B", "C", "D", "E", "USDC", "WETH"];
+
+/// A JSON array of pairs as sorted (pair, reserve0, reserve1) rows: the API's `pairs` answer
+/// and the deployment's pools read alike.
+pub fn pool_rows(pairs: &Value) -> Vec<(String, String, String)> {
+    let mut rows: Vec<_> = pairs
+        .as_array()
+        .expect("pairs")
+        .iter()
+        .map(|p| {
+            (
+                p["pair"].to_string(),
+                p["reserve0"].to_string(),
+                p["reserve1"].to_string(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
 }
 
 /// One question for Router02.
