@@ -49,11 +49,16 @@ pub fn lookup(name: &str) -> Option<String> {
                 store::Error::Upstream(m) => ("upstream", m),
                 store::Error::Io(m) => ("io", m),
             };
-            // The key's name and the provider's message only: never a value.
-            eprintln!(
+            // The key's name and the provider's message only: never a value. A JSON error
+            // line like every other (there is no request id yet: configuration comes first).
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            let msg = format!(
                 "wasi:config get {} failed ({kind}): {message}",
                 key.spin_name()
             );
+            eprintln!("{}", functions::logs::error_line(now_ms, &msg, None));
             None
         }
     }
