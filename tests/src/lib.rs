@@ -324,8 +324,9 @@ pub struct App {
     /// Every response to `client` is checked against `functions/openapi.json` on its way
     /// through this proxy; dropping the app fails the test on a violation.
     pub contract: contract::Guard,
-    /// workerd: the control server of serve-worker.mjs that fires the scheduled handler.
-    control_url: String,
+    /// workerd: where serve-worker.mjs writes the port of its control server, which fires the
+    /// scheduled handler.
+    control_file: PathBuf,
 }
 
 impl App {
@@ -334,8 +335,6 @@ impl App {
     pub async fn spawn(runtime: Runtime, stack: &Stack, overrides: &[(&str, &str)]) -> App {
         let key_prefix = format!("{}:", unique("app"));
         let port = free_port();
-        // workerd only: where serve-worker.mjs answers the scheduled trigger.
-        let control_port = free_port();
         let base_url = format!("http://127.0.0.1:{port}");
         let mut env = stack.function_env(&key_prefix, &base_url);
         for (key, value) in overrides {
@@ -347,6 +346,7 @@ impl App {
         let log = stack
             .log_dir()
             .join(format!("{}-{runtime:?}.log", unique("app")));
+        let control_file = log.with_extension("control");
         let proc = match runtime {
             Runtime::Workerd => {
                 let bundle = root().join("functions/hosts/cloudflare/build/index.js");
@@ -365,7 +365,10 @@ impl App {
                     &[script.to_str().expect("utf-8 path")],
                     &[
                         ("PORT".to_owned(), port.to_string()),
-                        ("CONTROL_PORT".to_owned(), control_port.to_string()),
+                        (
+                            "CONTROL_FILE".to_owned(),
+                            control_file.to_string_lossy().into_owned(),
+                        ),
                         (
                             "WORKER_BINDINGS".to_owned(),
                             serde_json::Value::Object(bindings).to_string(),
@@ -420,7 +423,7 @@ impl App {
             log: log.clone(),
             _proc: proc,
             contract,
-            control_url: format!("http://127.0.0.1:{control_port}"),
+            control_file,
         };
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
@@ -547,7 +550,12 @@ impl App {
         let request = match self.runtime {
             // Not through the contract proxy: the control server is not the API.
             Runtime::Workerd => {
-                reqwest::Client::new().get(format!("{}/scheduled?cron=*+*+*+*+*", self.control_url))
+                let port = std::fs::read_to_string(&self.control_file)
+                    .unwrap_or_else(|e| panic!("{}: {e}", self.control_file.display()));
+                reqwest::Client::new().get(format!(
+                    "http://127.0.0.1:{}/scheduled?cron=*+*+*+*+*",
+                    port.trim()
+                ))
             }
             Runtime::Wasmtime => self
                 .request(reqwest::Method::POST, "/internal/cron/indexer")
